@@ -1,0 +1,1 @@
+"""The message bus: topic and payload contract, the shared MQTT client, and Mosquitto helpers."""

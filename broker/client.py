@@ -1,0 +1,175 @@
+"""The one MQTT client every process uses: paho-mqtt 2.x, MQTT 5, QoS 1, persistent session.
+
+Thin shell: it connects, keeps reconnecting on its own (paho's network thread), re-subscribes,
+and hands every received message to ``on_message(topic, payload)``. It never parses payloads;
+callers run them through :func:`broker.contract.decode`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from broker.contract import QOS
+from stations.tomlconfig import Section
+
+MessageHandler = Callable[[str, bytes], None]
+ConnectionHandler = Callable[[bool], None]
+
+#: How long the broker keeps our session (subscriptions and queued QoS 1 messages) while we
+#: are away: a station unplugged over a weekend still gets what was queued for it.
+SESSION_EXPIRY_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """Where and how to reach the broker."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    #: CA file to verify the broker's certificate; None means plain TCP (loopback only).
+    ca_file: str | None = None
+    keepalive_s: int = 15
+
+
+def read_broker(section: Section) -> BrokerSettings:
+    """BrokerSettings from a ``[broker]`` config table; ConfigError names the key."""
+    port = section.get("port", int, 1883)
+    if not 0 < port < 65536:
+        raise section.error("port", f"{port} is not a TCP port")
+    return BrokerSettings(host=section.get("host", str, "127.0.0.1"), port=port,
+                          username=section.get("username", str, "") or None,
+                          password=section.get("password", str, "") or None,
+                          ca_file=section.get("ca_file", str, "") or None)
+
+
+@dataclass(frozen=True)
+class Will:
+    topic: str
+    payload: bytes
+    retain: bool = True
+
+
+class BusClient:
+    """A long-lived MQTT session for one device (``client_id`` = the device id)."""
+
+    def __init__(self, client_id: str, settings: BrokerSettings, *,
+                 subscriptions: Sequence[str] = (),
+                 on_message: MessageHandler | None = None,
+                 on_connection: ConnectionHandler | None = None,
+                 will: Will | None = None,
+                 logger: logging.Logger | None = None) -> None:
+        self.client_id = client_id
+        self.settings = settings
+        self.subscriptions = list(subscriptions)
+        self._on_message = on_message
+        self._on_connection = on_connection
+        self.log = logger or logging.getLogger(f"{__name__}.{client_id}")
+        self._connected = threading.Event()
+        self.last_error: str = ""
+
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                             protocol=mqtt.MQTTv5)
+        client.enable_logger(self.log)
+        if settings.username is not None:
+            client.username_pw_set(settings.username, settings.password)
+        if settings.ca_file is not None:
+            client.tls_set(ca_certs=settings.ca_file, cert_reqs=ssl.CERT_REQUIRED,
+                           tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if will is not None:
+            client.will_set(will.topic, will.payload, qos=QOS, retain=will.retain)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # Bounded in-flight window: QoS 1 without flooding a Pi Zero's Wi-Fi.
+        client.max_inflight_messages_set(20)
+        client.on_connect = self._handle_connect
+        client.on_disconnect = self._handle_disconnect
+        client.on_message = self._handle_message
+        self._client = client
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background; paho's thread keeps reconnecting until :meth:`stop`."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(self.settings.host, self.settings.port,
+                                   keepalive=self.settings.keepalive_s,
+                                   clean_start=False, properties=props)
+        self._client.loop_start()
+
+    def stop(self, final: Sequence[tuple[str, bytes, bool]] = ()) -> None:
+        """Publish ``final`` (topic, payload, retain) messages if connected, then disconnect."""
+        if self.connected:
+            for topic, payload, retain in final:
+                info = self._client.publish(topic, payload, qos=QOS, retain=retain)
+                with contextlib.suppress(ValueError, RuntimeError):
+                    info.wait_for_publish(timeout=2)
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    # --- traffic ------------------------------------------------------------------------------
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
+        """Queue a QoS 1 publish; False if not connected (the caller keeps it to retry)."""
+        if not self.connected:
+            return False
+        info = self._client.publish(topic, payload, qos=QOS, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self.log.warning("publish to %s failed: %s", topic, mqtt.error_string(info.rc))
+            return False
+        return True
+
+    # --- paho callbacks (network thread) -------------------------------------------------------
+
+    def _handle_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
+                        reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
+        if reason_code.is_failure:
+            self.last_error = str(reason_code)
+            self.log.warning("connection to %s:%d refused: %s", self.settings.host,
+                             self.settings.port, reason_code)
+            return
+        self.last_error = ""
+        self.log.info("connected to %s:%d (session present: %s)", self.settings.host,
+                      self.settings.port, flags.session_present)
+        if self.subscriptions:
+            client.subscribe([(topic, QOS) for topic in self.subscriptions])
+        self._connected.set()
+        if self._on_connection is not None:
+            self._on_connection(True)
+
+    def _handle_disconnect(self, client: mqtt.Client, userdata: object,
+                           flags: mqtt.DisconnectFlags, reason_code: mqtt.ReasonCode,
+                           properties: Properties | None) -> None:
+        was_connected = self._connected.is_set()
+        self._connected.clear()
+        if was_connected:
+            self.log.warning("disconnected from broker: %s", reason_code)
+            if self._on_connection is not None:
+                self._on_connection(False)
+
+    def _handle_message(self, client: mqtt.Client, userdata: object,
+                        message: mqtt.MQTTMessage) -> None:
+        if self._on_message is None:
+            return
+        try:
+            self._on_message(message.topic, message.payload)
+        except Exception:  # a handler bug must not kill paho's network thread
+            self.log.exception("message handler failed on %s", message.topic)

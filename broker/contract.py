@@ -1,0 +1,268 @@
+"""The versioned topic and payload contract between stations and the hub.
+
+Pure Python: no sockets, no paho. ``broker/CONTRACT.md`` documents the same thing for people;
+``tests/test_contract.py`` checks that the two agree.
+
+Every payload is one JSON object with an envelope (``v``, ``kind``, ``id``, ``sender``, ``ts``)
+and the fields of its kind. Receivers call :func:`decode` on every message, which either returns
+a typed message or raises :class:`~stations.errors.ContractError` with a stable ``reason``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import msgspec
+
+from stations.errors import ContractError
+
+SCHEMA_VERSION = 1
+NAMESPACE = "stations/v1"
+#: Larger payloads are rejected before parsing; the broker config sets the same limit.
+MAX_PAYLOAD_BYTES = 8192
+QOS = 1
+
+_ID = r"^[a-z0-9][a-z0-9-]{0,31}$"
+ID_RE = re.compile(_ID)
+Ident = Annotated[str, msgspec.Meta(pattern=_ID)]
+#: An id, or "" for none.
+OptionalIdent = Annotated[str, msgspec.Meta(pattern=r"^([a-z0-9][a-z0-9-]{0,31})?$")]
+#: Badge ids are normalised by readers to upper-case hex or decimal digits.
+_BADGE = r"^[0-9A-F]{4,32}$"
+BADGE_RE = re.compile(_BADGE)
+BadgeId = Annotated[str, msgspec.Meta(pattern=_BADGE)]
+MessageId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
+# Unix seconds; anything before 2020 or non-finite is a broken clock or a forgery.
+Timestamp = Annotated[float, msgspec.Meta(ge=1_577_836_800.0, le=4_102_444_800.0)]
+ShortText = Annotated[str, msgspec.Meta(max_length=64)]
+AnswerValue = Annotated[int, msgspec.Meta(ge=0, le=10)]
+
+
+class _Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind"):
+    v: int
+    id: MessageId
+    sender: Ident
+    ts: Timestamp
+
+
+class CheckIn(_Message, tag="checkin"):
+    """Station → hub: a student checked in (badge, reflection answers, chosen activity)."""
+
+    badge: BadgeId
+    answers: Annotated[dict[Ident, AnswerValue], msgspec.Meta(max_length=16)]
+    activity: Ident
+    tapped_at: Timestamp
+
+
+class Hello(_Message, tag="hello"):
+    """Station → hub: a badge was just tapped; asks who it is, so the station can greet them."""
+
+    badge: BadgeId
+
+
+ReplyStatus = Literal["accepted", "unknown_badge", "rejected"]
+
+
+class Reply(_Message, tag="reply"):
+    """Hub → one station: the answer to a hello or a check-in."""
+
+    in_reply_to: MessageId
+    request: Literal["hello", "checkin"]
+    status: ReplyStatus
+    reason: ShortText = ""
+    #: First name and last initial only, and only to the station the student is at.
+    display_name: ShortText = ""
+    go_to: OptionalIdent = ""
+    go_to_name: ShortText = ""
+    duplicate: bool = False
+
+
+class StationStatus(_Message, tag="status"):
+    """Station → hub, retained; the broker publishes the ``offline`` last will for us."""
+
+    state: Literal["online", "offline"]
+    pending: Annotated[int, msgspec.Meta(ge=0)] = 0
+    reader: Literal["ok", "fault", "none"] = "ok"
+
+
+class HubStatus(_Message, tag="hub_status"):
+    """Hub → all, retained, with an ``offline`` last will."""
+
+    state: Literal["online", "offline"]
+
+
+class Activity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: Ident
+    label: ShortText
+    icon: Ident = "star"
+
+
+class StationPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: Ident
+    name: ShortText
+    kind: Literal["teacher-led", "online", "collaborative", "independent"]
+    group: ShortText = ""
+    activities: Annotated[tuple[Activity, ...], msgspec.Meta(max_length=8)] = ()
+
+
+class RotationState(_Message, tag="rotation"):
+    """Hub → all stations, retained: where each group is now and how long the block has left."""
+
+    state: Literal["idle", "running", "paused", "ended"]
+    block: Annotated[int, msgspec.Meta(ge=0)]
+    blocks: Annotated[int, msgspec.Meta(ge=0)]
+    remaining_s: Annotated[float, msgspec.Meta(ge=0)]
+    stations: Annotated[tuple[StationPlan, ...], msgspec.Meta(max_length=32)] = ()
+
+
+Message = CheckIn | Hello | Reply | StationStatus | HubStatus | RotationState
+
+# Which kind travels on which topic leaf; a message on the wrong leaf is rejected.
+STATION_TOPICS: dict[str, type[_Message]] = {
+    "checkin": CheckIn,
+    "hello": Hello,
+    "reply": Reply,
+    "status": StationStatus,
+}
+ROOM_TOPICS: dict[str, type[_Message]] = {
+    "rotation": RotationState,
+    "hub/status": HubStatus,
+}
+
+_envelope_decoder = msgspec.json.Decoder(dict)
+_decoder = msgspec.json.Decoder(Message)
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a topic points: the room, the station (if any) and the leaf, e.g. ``checkin``."""
+
+    room: str
+    station: str | None
+    leaf: str
+
+
+# --- topics -----------------------------------------------------------------------------------
+
+def _check_id(value: str, what: str) -> str:
+    if not ID_RE.match(value):
+        raise ValueError(f"{what} {value!r} must be 1-32 lower-case letters, digits or '-'")
+    return value
+
+
+def station_topic(room: str, station: str, leaf: str) -> str:
+    if leaf not in STATION_TOPICS:
+        raise ValueError(f"unknown station topic leaf {leaf!r}")
+    return f"{NAMESPACE}/{_check_id(room, 'room')}/station/{_check_id(station, 'station')}/{leaf}"
+
+
+def rotation_topic(room: str) -> str:
+    return f"{NAMESPACE}/{_check_id(room, 'room')}/rotation"
+
+
+def hub_status_topic(room: str) -> str:
+    return f"{NAMESPACE}/{_check_id(room, 'room')}/hub/status"
+
+
+def hub_subscriptions(room: str) -> list[str]:
+    """Topic filters the hub subscribes to."""
+    base = f"{NAMESPACE}/{_check_id(room, 'room')}/station/+"
+    return [f"{base}/checkin", f"{base}/hello", f"{base}/status"]
+
+
+def station_subscriptions(room: str, station: str) -> list[str]:
+    """Topic filters one station subscribes to: its own replies and the room's broadcasts."""
+    return [station_topic(room, station, "reply"), rotation_topic(room), hub_status_topic(room)]
+
+
+def parse_topic(topic: str) -> Route:
+    parts = topic.split("/")
+    if len(parts) < 4 or "/".join(parts[:2]) != NAMESPACE:
+        raise ContractError("bad_topic", f"not under {NAMESPACE}/", topic)
+    room = parts[2]
+    if not ID_RE.match(room):
+        raise ContractError("bad_topic", f"room {room!r} is not a valid id", topic)
+    rest = parts[3:]
+    if len(rest) == 3 and rest[0] == "station":
+        station, leaf = rest[1], rest[2]
+        if not ID_RE.match(station):
+            raise ContractError("bad_topic", f"station {station!r} is not a valid id", topic)
+        if leaf not in STATION_TOPICS:
+            raise ContractError("bad_topic", f"unknown station topic {leaf!r}", topic)
+        return Route(room, station, leaf)
+    leaf = "/".join(rest)
+    if leaf in ROOM_TOPICS:
+        return Route(room, None, leaf)
+    raise ContractError("bad_topic", f"unknown topic {leaf!r}", topic)
+
+
+# --- payloads ---------------------------------------------------------------------------------
+
+def normalise_badge(raw: str | bytes) -> str:
+    """Upper-case hex (or decimal digits) without separators, or ValueError saying why not.
+
+    Bytes are UID bytes as read from a card (``b"\\x04\\xab"`` → ``"04AB"``).
+    """
+    text = raw.hex() if isinstance(raw, bytes) else raw
+    text = text.strip().replace(":", "").replace(" ", "").replace("-", "").upper()
+    if not BADGE_RE.match(text):
+        raise ValueError(f"badge id {raw!r} is not 4-32 hex digits")
+    return text
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def envelope(sender: str, now: float | None = None) -> dict[str, object]:
+    """The common fields of a new message from ``sender``."""
+    return {"v": SCHEMA_VERSION, "id": new_id(), "sender": sender,
+            "ts": time.time() if now is None else now}
+
+
+def encode(message: Message) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode(topic: str, payload: bytes, *, room: str | None = None) -> tuple[Route, Message]:
+    """Validate one received message against the contract.
+
+    Raises ContractError with reason ``oversized``, ``malformed``, ``unknown_version``,
+    ``invalid``, ``bad_topic``, ``wrong_room``, ``wrong_kind`` or ``sender_mismatch``.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractError("oversized", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}", topic)
+    route = parse_topic(topic)
+    if room is not None and route.room != room:
+        raise ContractError("wrong_room", f"room {route.room!r} is not {room!r}", topic)
+    try:
+        raw = _envelope_decoder.decode(payload)
+    except msgspec.DecodeError as err:
+        raise ContractError("malformed", f"not a JSON object ({err})", topic) from err
+    version = raw.get("v")
+    if version != SCHEMA_VERSION:
+        raise ContractError("unknown_version", f"schema version {version!r}, "
+                            f"this build speaks {SCHEMA_VERSION}", topic)
+    try:
+        message = _decoder.decode(payload)
+    except msgspec.ValidationError as err:
+        raise ContractError("invalid", str(err), topic) from err
+    expected = STATION_TOPICS.get(route.leaf) or ROOM_TOPICS[route.leaf]
+    if not isinstance(message, expected):
+        raise ContractError("wrong_kind", f"a {type(message).__name__} on a {route.leaf} topic",
+                            topic)
+    if not math.isfinite(message.ts):
+        raise ContractError("invalid", "ts is not a finite number", topic)
+    # Station messages speak for the station in the topic, which the broker's ACL enforces;
+    # a payload that claims another sender is forged or broken.
+    if route.station is not None and route.leaf != "reply" and message.sender != route.station:
+        raise ContractError("sender_mismatch",
+                            f"sender {message.sender!r} on station {route.station!r}'s topic",
+                            topic)
+    return route, message

@@ -1,0 +1,134 @@
+"""The hub's message handling: validate, store, decide the reply. No sockets, no threads.
+
+The service shell feeds it ``(topic, payload)`` pairs in batches; everything a batch stores
+is committed before its replies are published, so a station's outbox is only cleared for
+check-ins that are on the hub's disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from broker import contract
+from broker.contract import CheckIn, ContractError, Hello, Reply, StationStatus
+from hub.roster import Roster, Student
+from hub.rotation import Rotation
+from hub.store import HubStore
+
+log = logging.getLogger(__name__)
+
+HUB_SENDER = "hub"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    topic: str
+    payload: bytes
+    retain: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A student seen at a station, for the teacher's display (name only, nothing else)."""
+
+    student_id: str
+    display_name: str
+    station: str
+    at: float
+
+
+@dataclass
+class IngestStats:
+    stored: int = 0
+    duplicates: int = 0
+    unknown_badges: int = 0
+    hellos: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+class Ingest:
+    def __init__(self, room: str, store: HubStore, roster: Roster, rotation: Rotation) -> None:
+        self.room = room
+        self.store = store
+        self.roster = roster
+        self.rotation = rotation
+        self.stats = IngestStats()
+        #: Latest arrival per student, for the display.
+        self.arrivals: dict[str, Arrival] = {}
+        self.station_states: dict[str, str] = store.station_states()
+
+    def handle_batch(self, messages: list[tuple[str, bytes]], now: float) -> list[Outgoing]:
+        """Handle many messages in one transaction; return replies to publish after commit."""
+        out: list[Outgoing] = []
+        with self.store.db:
+            for topic, payload in messages:
+                out.extend(self.handle(topic, payload, now))
+        return out
+
+    def handle(self, topic: str, payload: bytes, now: float) -> list[Outgoing]:
+        try:
+            route, message = contract.decode(topic, payload, room=self.room)
+        except ContractError as err:
+            self.stats.rejected[err.reason] += 1
+            log.warning("rejected message: %s", err)
+            return []
+        station = route.station
+        if station is None:
+            # Room broadcasts (rotation, hub status) are ours; nothing to do with an echo.
+            return []
+        if isinstance(message, CheckIn):
+            return [self._checkin(station, message, now)]
+        if isinstance(message, Hello):
+            return [self._hello(station, message, now)]
+        if isinstance(message, StationStatus):
+            self.store.set_station_status(station, message.state, message.pending,
+                                          message.reader, now)
+            self.station_states[station] = message.state
+            log.info("station %s is %s (%d pending, reader %s)", station, message.state,
+                     message.pending, message.reader)
+            return []
+        self.stats.rejected["wrong_direction"] += 1
+        log.warning("rejected message: %s sent by a station on %s", type(message).__name__, topic)
+        return []
+
+    # --- kinds ----------------------------------------------------------------------------------
+
+    def _checkin(self, station: str, message: CheckIn, now: float) -> Outgoing:
+        student = self.roster.student_for_badge(message.badge)
+        if student is None:
+            self.store.add_unknown(message.id, station, message.badge, now)
+            self.stats.unknown_badges += 1
+            log.info("check-in %s at %s: unknown badge", message.id, station)
+            return self._reply(station, message.id, "checkin", "unknown_badge", now)
+        if self.store.add_checkin(message, station, student.id, now):
+            self.stats.stored += 1
+            self.arrivals[student.id] = Arrival(student.id, student.display_name, station,
+                                                message.tapped_at)
+            log.info("check-in %s stored: %s at %s", message.id, student.id, station)
+            duplicate = False
+        else:
+            self.stats.duplicates += 1
+            log.info("check-in %s already stored: acknowledged again", message.id)
+            duplicate = True
+        return self._reply(station, message.id, "checkin", "accepted", now, student,
+                           duplicate=duplicate)
+
+    def _hello(self, station: str, message: Hello, now: float) -> Outgoing:
+        self.stats.hellos += 1
+        student = self.roster.student_for_badge(message.badge)
+        if student is None:
+            return self._reply(station, message.id, "hello", "unknown_badge", now)
+        return self._reply(station, message.id, "hello", "accepted", now, student)
+
+    def _reply(self, station: str, in_reply_to: str, request: str, status: str, now: float,
+               student: Student | None = None, *, duplicate: bool = False) -> Outgoing:
+        go_to = self.rotation.station_for(student.id) if student else None
+        reply = Reply(**contract.envelope(HUB_SENDER, now), in_reply_to=in_reply_to,
+                      request=request, status=status,  # type: ignore[arg-type]
+                      display_name=student.display_name if student else "",
+                      go_to=go_to.id if go_to else "", go_to_name=go_to.name if go_to else "",
+                      duplicate=duplicate)
+        return Outgoing(contract.station_topic(self.room, station, "reply"),
+                        contract.encode(reply))

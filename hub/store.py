@@ -1,0 +1,117 @@
+"""The hub's SQLite database (WAL): check-ins stored once per message id, station status,
+unknown badges, and the rotation state that must survive a restart."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from broker.contract import CheckIn
+from stations.errors import StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS checkins (
+    id          TEXT PRIMARY KEY,          -- the station's message id: resends collapse here
+    station     TEXT NOT NULL,
+    student_id  TEXT NOT NULL,
+    badge       TEXT NOT NULL,
+    answers     TEXT NOT NULL,             -- JSON object
+    activity    TEXT NOT NULL,
+    tapped_at   REAL NOT NULL,
+    sent_at     REAL NOT NULL,
+    received_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checkins_student ON checkins(student_id, tapped_at);
+CREATE TABLE IF NOT EXISTS unknown_badges (
+    id        TEXT PRIMARY KEY,
+    station   TEXT NOT NULL,
+    badge     TEXT NOT NULL,
+    seen_at   REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS station_status (
+    station    TEXT PRIMARY KEY,
+    state      TEXT NOT NULL,
+    pending    INTEGER NOT NULL,
+    reader     TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hub_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckIn:
+    id: str
+    station: str
+    student_id: str
+    activity: str
+    tapped_at: float
+
+
+def open_db(path: Path | str) -> sqlite3.Connection:
+    """One connection for the hub's ingest thread; WAL so readers never block it."""
+    try:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode is durable across application crashes; a commit is acknowledged
+        # to stations only after it, and power-cut safety comes from the station's outbox.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(SCHEMA)
+        return db
+    except sqlite3.Error as err:
+        raise StoreError(f"hub database {path}: {err}") from err
+
+
+class HubStore:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def add_checkin(self, message: CheckIn, station: str, student_id: str,
+                    received_at: float) -> bool:
+        """Store once; False if this message id was already stored (a resend)."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO checkins (id, station, student_id, badge, answers, activity, "
+            "tapped_at, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (message.id, station, student_id, message.badge,
+             json.dumps(message.answers, sort_keys=True), message.activity,
+             message.tapped_at, message.ts, received_at))
+        return cur.rowcount > 0
+
+    def add_unknown(self, message_id: str, station: str, badge: str, seen_at: float) -> None:
+        self.db.execute("INSERT OR IGNORE INTO unknown_badges (id, station, badge, seen_at) "
+                        "VALUES (?, ?, ?, ?)", (message_id, station, badge, seen_at))
+
+    def set_station_status(self, station: str, state: str, pending: int, reader: str,
+                           now: float) -> None:
+        self.db.execute("INSERT INTO station_status VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT(station) DO UPDATE SET state=excluded.state, "
+                        "pending=excluded.pending, reader=excluded.reader, "
+                        "updated_at=excluded.updated_at", (station, state, pending, reader, now))
+
+    def station_states(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT station, state FROM station_status").fetchall())
+
+    def checkin_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
+
+    def checkins_since(self, since: float) -> list[StoredCheckIn]:
+        rows = self.db.execute("SELECT id, station, student_id, activity, tapped_at FROM checkins "
+                               "WHERE received_at >= ? ORDER BY tapped_at", (since,)).fetchall()
+        return [StoredCheckIn(*row) for row in rows]
+
+    def save_state(self, key: str, value: dict[str, Any]) -> None:
+        self.db.execute("INSERT INTO hub_state VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                        "value=excluded.value", (key, json.dumps(value)))
+
+    def load_state(self, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT value FROM hub_state WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None

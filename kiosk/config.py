@@ -1,0 +1,55 @@
+"""The station's configuration file, read once at start into a frozen dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from broker.client import BrokerSettings, read_broker
+from broker.contract import ID_RE, Activity
+from stations.tomlconfig import Section, load_toml
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    path: Path
+    room: str
+    station: str
+    name: str
+    language: str
+    broker: BrokerSettings
+    outbox: Path
+    reader_kind: str
+    reader: Section
+    fullscreen: bool
+    activities: tuple[Activity, ...]
+
+
+def load_kiosk_config(path: Path | str) -> KioskConfig:
+    path = Path(path)
+    root = Section(path, load_toml(path))
+    for key in ("room", "station"):
+        value = root.get(key, str)
+        if not ID_RE.match(value):
+            raise root.error(key, f"{value!r} must be 1-32 lower-case letters, digits or '-'")
+    reader = root.table("reader", required=False)
+    screen = root.table("screen", required=False)
+    activities = []
+    for a in root.tables("activities", required=False):
+        activity_id = a.get("id", str)
+        if not ID_RE.match(activity_id):
+            raise a.error("id", f"{activity_id!r} must be 1-32 lower-case letters, digits or '-'")
+        activities.append(Activity(activity_id, a.get("label", str), a.get("icon", str, "star")))
+    return KioskConfig(
+        path=path,
+        room=root.get("room", str),
+        station=root.get("station", str),
+        name=root.get("name", str, root.get("station", str)),
+        language=screen.get("language", str, "en"),
+        broker=read_broker(root.table("broker", required=False)),
+        outbox=path.parent / root.table("outbox", required=False).get("path", str, "outbox.db"),
+        reader_kind=reader.get("kind", str, "simulated"),
+        reader=reader,
+        fullscreen=screen.get("fullscreen", bool, False),
+        activities=tuple(activities),
+    )

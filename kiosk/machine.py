@@ -1,0 +1,118 @@
+"""The kiosk's state machine: screens, transitions and the effects the shell must carry out.
+
+Pure: the shell passes events and ``now`` (monotonic seconds) in and gets effects out. It
+never touches MQTT, SQLite, pygame or GPIO itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.screens.base import Context, Event, HubReply, Press, Screen, ScreenId, Tap, Visit
+from kiosk.screens.choice import ChoiceScreen
+from kiosk.screens.go import GoScreen
+from kiosk.screens.idle import IdleScreen
+from kiosk.screens.reflection import ReflectionScreen
+from kiosk.screens.unknown import UnknownScreen
+from kiosk.screens.welcome import WelcomeScreen
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SendHello:
+    """Ask the hub who this badge is (not kept if offline: the check-in carries the badge)."""
+
+    visit: Visit
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitCheckIn:
+    """Write the check-in to the outbox, then send it."""
+
+    visit: Visit
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """Light and sound: ``tap``, ``accepted`` or ``unknown``."""
+
+    kind: str
+
+
+Effect = SendHello | SubmitCheckIn | Signal
+
+
+def all_screens() -> dict[ScreenId, Screen]:
+    screens: list[Screen] = [IdleScreen(), WelcomeScreen(), ReflectionScreen(), ChoiceScreen(),
+                             GoScreen(), UnknownScreen()]
+    return {s.id: s for s in screens}
+
+
+class KioskMachine:
+    def __init__(self, ctx: Context, new_id: Callable[[], str], now: float) -> None:
+        self.ctx = ctx
+        self.new_id = new_id
+        self.screens = all_screens()
+        self.current: Screen = self.screens[ScreenId.IDLE]
+        self._go(ScreenId.IDLE, now)
+
+    @property
+    def screen_id(self) -> ScreenId:
+        return self.current.id
+
+    def _go(self, target: ScreenId, now: float) -> list[Effect]:
+        effects: list[Effect] = []
+        if target is ScreenId.GO and self.ctx.visit is not None:
+            self.ctx.visit.checkin_id = self.new_id()
+            effects.append(SubmitCheckIn(self.ctx.visit))
+        if target is ScreenId.UNKNOWN:
+            effects.append(Signal("unknown"))
+        self.current = self.screens[target]
+        self.ctx.entered_at = now
+        self.current.enter(self.ctx, now)
+        log.debug("screen %s", target.value)
+        return effects
+
+    def dispatch(self, event: Event, now: float) -> list[Effect]:
+        if isinstance(event, Tap):
+            return self._tap(event.badge, now)
+        if isinstance(event, HubReply):
+            return self._reply(event, now)
+        target = self.current.handle(self.ctx, event, now)
+        return self._go(target, now) if target is not None else []
+
+    def update(self, now: float) -> list[Effect]:
+        target = self.current.update(self.ctx, now)
+        return self._go(target, now) if target is not None else []
+
+    def _tap(self, badge: str, now: float) -> list[Effect]:
+        visit = self.ctx.visit
+        if visit is not None and visit.badge == badge and self.screen_id is not ScreenId.IDLE:
+            return []  # the same student tapping again mid-visit carries on
+        visit = Visit(badge=badge, started=now, hello_id=self.new_id())
+        self.ctx.visit = visit
+        effects = self._go(ScreenId.WELCOME, now)
+        return [Signal("tap"), SendHello(visit), *effects]
+
+    def _reply(self, event: HubReply, now: float) -> list[Effect]:
+        reply, visit = event.reply, self.ctx.visit
+        if visit is None:
+            return []
+        if reply.in_reply_to == visit.hello_id:
+            visit.known = reply.status == "accepted"
+            visit.display_name = reply.display_name
+            if reply.status == "unknown_badge" and self.screen_id is not ScreenId.GO:
+                return self._go(ScreenId.UNKNOWN, now)
+            return []
+        if reply.in_reply_to == visit.checkin_id:
+            visit.reply = reply
+            if reply.status == "unknown_badge":
+                return self._go(ScreenId.UNKNOWN, now)
+            return [Signal("accepted")] if reply.status == "accepted" else []
+        return []
+
+    def press(self, x: int, y: int, now: float) -> list[Effect]:
+        return self.dispatch(Press(x, y), now)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian or Raspberry Pi OS machine for this project: Mosquitto from Debian's
+# packages (if missing), a virtual environment in .venv, and the project with its extras.
+# Usage: scripts/setup.sh [EXTRAS]   e.g. scripts/setup.sh test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-}"
+
+say() { printf '%s\n' "setup: $*" >&2; }
+fail() { say "$*"; exit 1; }
+
+python=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        python="$candidate"; break
+    fi
+done
+[ -n "$python" ] || fail "Python 3.11 or newer is needed: sudo apt-get install python3 python3-venv"
+
+have_mosquitto() {
+    command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || [ -n "${STATIONS_MOSQUITTO:-}" ]
+}
+if ! have_mosquitto; then
+    as_root=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || fail "Mosquitto is missing and I am not root: run 'sudo apt-get install mosquitto' (or set STATIONS_MOSQUITTO to its path), then run me again."
+        as_root="sudo"
+    fi
+    command -v apt-get >/dev/null 2>&1 || fail "Mosquitto is missing and this is not a Debian system: install Mosquitto 2 and set STATIONS_MOSQUITTO to the binary."
+    say "installing Mosquitto from Debian's packages"
+    # The project starts its own brokers on free ports; the system service is not needed.
+    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >/dev/null 2>&1 || {
+        $as_root apt-get update -q >/dev/null
+        $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >/dev/null
+    } || fail "could not install Mosquitto: run 'sudo apt-get update && sudo apt-get install mosquitto' and look at its error."
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    say "creating .venv with $python"
+    "$python" -m venv .venv 2>/dev/null || fail "could not create a virtual environment: sudo apt-get install python3-venv"
+fi
+spec="."
+[ -n "$extras" ] && spec=".[${extras}]"
+say "installing the project ($spec) into .venv"
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" ||
+    fail "pip could not install the project: see the error above (a network problem, or a missing compiler: sudo apt-get install build-essential python3-dev)."

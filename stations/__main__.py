@@ -1,0 +1,5 @@
+import sys
+
+from stations.cli import main
+
+sys.exit(main())

@@ -1,0 +1,245 @@
+"""A small painter over a pygame surface: text, panels, big buttons and vector icons.
+
+Screens draw only through it, so screen modules stay free of pygame. Colours come by role
+from one high-contrast palette chosen to stay distinguishable with colour-blindness (blue
+and orange, never red against green alone); meaning is always carried by an icon and a word too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pygame
+
+if TYPE_CHECKING:
+    from kiosk.screens.base import Button
+
+PALETTE: dict[str, tuple[int, int, int]] = {
+    "background": (250, 248, 242),
+    "text": (25, 30, 45),
+    "muted": (95, 100, 115),
+    "accent": (0, 92, 175),
+    "good": (0, 130, 110),
+    "warn": (200, 90, 0),
+    "bar": (30, 45, 80),
+    "bar_text": (245, 245, 250),
+    "button": (225, 235, 250),
+    "button_edge": (0, 92, 175),
+    "panel": (236, 238, 244),
+}
+
+Gettext = Callable[[str], str]
+
+
+class Painter:
+    def __init__(self, surface: pygame.Surface, gettext: Gettext = str) -> None:
+        self.surface = surface
+        self._ = gettext
+        self._fonts: dict[int, pygame.font.Font] = {}
+
+    def font(self, size: int) -> pygame.font.Font:
+        if size not in self._fonts:
+            # None: pygame's bundled font, so the look is the same on every device.
+            self._fonts[size] = pygame.font.Font(None, size)
+        return self._fonts[size]
+
+    def fill(self, role: str) -> None:
+        self.surface.fill(PALETTE[role])
+
+    def panel(self, x: int, y: int, w: int, h: int, role: str = "panel",
+              radius: int = 0) -> None:
+        pygame.draw.rect(self.surface, PALETTE[role], (x, y, w, h), border_radius=radius)
+
+    def text(self, text: str, x: int, y: int, size: int, role: str = "text",
+             anchor: str = "center", max_w: int | None = None) -> pygame.Rect:
+        font = self.font(size)
+        image = font.render(text, True, PALETTE[role])
+        limit = max_w or self.surface.get_width() - 16
+        if image.get_width() > limit:  # long translations shrink rather than overflow
+            scale = limit / image.get_width()
+            image = pygame.transform.smoothscale(
+                image, (limit, max(1, int(image.get_height() * scale))))
+        rect = image.get_rect(**{anchor: (x, y)})
+        self.surface.blit(image, rect)
+        return rect
+
+    def button(self, button: Button, label: str) -> None:
+        rect = pygame.Rect(button.x, button.y, button.w, button.h)
+        pygame.draw.rect(self.surface, PALETTE["button"], rect, border_radius=22)
+        pygame.draw.rect(self.surface, PALETTE["button_edge"], rect, width=4, border_radius=22)
+        icon_size = min(button.w, button.h) * 0.5
+        self.icon(button.icon, rect.centerx, int(rect.y + button.h * 0.42), int(icon_size),
+                  "accent")
+        self.text(label, rect.centerx, rect.bottom - max(20, button.h // 8),
+                  max(28, min(36, button.h // 4)), "text", max_w=button.w - 12)
+
+    def icon(self, name: str, cx: int, cy: int, size: int, role: str = "accent") -> None:
+        draw = getattr(self, f"_icon_{name}", self._icon_star)
+        draw(cx, cy, size / 2, PALETTE[role])
+
+    # --- icons: each draws centred on (cx, cy) within radius r ---------------------------------
+
+    def _line_w(self, r: float) -> int:
+        return max(2, int(r / 7))
+
+    def _icon_badge(self, cx: int, cy: int, r: float, c: Any) -> None:
+        card = pygame.Rect(0, 0, int(r * 1.3), int(r * 1.8))
+        card.center = (cx, int(cy + r * 0.1))
+        pygame.draw.rect(self.surface, c, card, width=self._line_w(r), border_radius=int(r / 6))
+        pygame.draw.circle(self.surface, c, (cx, int(cy - r * 0.25)), int(r * 0.25),
+                           self._line_w(r))
+        pygame.draw.line(self.surface, c, (cx - r * 0.35, cy + r * 0.35),
+                         (cx + r * 0.35, cy + r * 0.35), self._line_w(r))
+        for k in (1, 2, 3):  # the contactless waves
+            arc = pygame.Rect(0, 0, int(r * 0.5 * k), int(r * 0.5 * k))
+            arc.center = (int(cx + r * 0.8), int(cy - r * 0.8))
+            pygame.draw.arc(self.surface, c, arc, -0.6, 0.9, self._line_w(r) // 2 + 1)
+
+    def _face(self, cx: int, cy: int, r: float, c: Any, mouth: float) -> None:
+        w = self._line_w(r)
+        pygame.draw.circle(self.surface, c, (cx, cy), int(r * 0.9), w)
+        for dx in (-0.32, 0.32):
+            pygame.draw.circle(self.surface, c, (int(cx + dx * r), int(cy - r * 0.25)),
+                               max(2, int(r * 0.1)))
+        y = cy + r * 0.35
+        if mouth == 0:
+            pygame.draw.line(self.surface, c, (cx - r * 0.35, y), (cx + r * 0.35, y), w)
+            return
+        pts = [(cx + r * 0.4 * t, y + mouth * r * 0.2 * (1 - t * t)) for t in
+               (x / 10 for x in range(-10, 11))]
+        pygame.draw.lines(self.surface, c, False, pts, w)
+
+    def _icon_face_unsure(self, cx: int, cy: int, r: float, c: Any) -> None:
+        self._face(cx, cy, r, c, -1)
+
+    def _icon_face_ok(self, cx: int, cy: int, r: float, c: Any) -> None:
+        self._face(cx, cy, r, c, 0)
+
+    def _icon_face_happy(self, cx: int, cy: int, r: float, c: Any) -> None:
+        self._face(cx, cy, r, c, 1)
+
+    def _icon_check(self, cx: int, cy: int, r: float, c: Any) -> None:
+        pts = [(cx - r * 0.7, cy), (cx - r * 0.2, cy + r * 0.5), (cx + r * 0.75, cy - r * 0.55)]
+        pygame.draw.lines(self.surface, c, False, pts, max(4, int(r / 4)))
+
+    def _icon_arrow_right(self, cx: int, cy: int, r: float, c: Any) -> None:
+        w = max(4, int(r / 4))
+        pygame.draw.line(self.surface, c, (cx - r * 0.8, cy), (cx + r * 0.6, cy), w)
+        pygame.draw.polygon(self.surface, c, [(cx + r * 0.9, cy), (cx + r * 0.3, cy - r * 0.5),
+                                              (cx + r * 0.3, cy + r * 0.5)])
+
+    def _icon_arrow_down(self, cx: int, cy: int, r: float, c: Any) -> None:
+        w = max(4, int(r / 4))
+        pygame.draw.line(self.surface, c, (cx, cy - r * 0.8), (cx, cy + r * 0.4), w)
+        pygame.draw.polygon(self.surface, c, [(cx, cy + r * 0.9), (cx - r * 0.5, cy + r * 0.3),
+                                              (cx + r * 0.5, cy + r * 0.3)])
+
+    def _icon_question(self, cx: int, cy: int, r: float, c: Any) -> None:
+        pygame.draw.circle(self.surface, c, (cx, cy), int(r * 0.95), self._line_w(r))
+        self.text("?", cx, int(cy + r * 0.05), int(r * 1.6), "accent")
+
+    def _icon_wave(self, cx: int, cy: int, r: float, c: Any) -> None:
+        # an open hand: palm and four fingers
+        pygame.draw.ellipse(self.surface, c, (cx - r * 0.45, cy - r * 0.05, r * 0.9, r * 0.85))
+        for k, dx in enumerate((-0.36, -0.12, 0.12, 0.36)):
+            h = r * (0.75 if k in (1, 2) else 0.62)
+            pygame.draw.rect(self.surface, c, (cx + dx * r - r * 0.09, cy - h + r * 0.1,
+                                               r * 0.18, h), border_radius=int(r * 0.09))
+        pygame.draw.polygon(self.surface, c, [(cx - r * 0.45, cy + r * 0.3),
+                                              (cx - r * 0.85, cy - r * 0.05),
+                                              (cx - r * 0.7, cy - r * 0.2),
+                                              (cx - r * 0.35, cy + r * 0.05)])
+
+    def _icon_pin(self, cx: int, cy: int, r: float, c: Any) -> None:
+        pygame.draw.circle(self.surface, c, (cx, int(cy - r * 0.25)), int(r * 0.55))
+        pygame.draw.polygon(self.surface, c, [(cx - r * 0.5, cy - r * 0.05),
+                                              (cx + r * 0.5, cy - r * 0.05), (cx, cy + r * 0.9)])
+        pygame.draw.circle(self.surface, PALETTE["background"], (cx, int(cy - r * 0.25)),
+                           max(2, int(r * 0.2)))
+
+    def _icon_clock(self, cx: int, cy: int, r: float, c: Any) -> None:
+        w = self._line_w(r)
+        pygame.draw.circle(self.surface, c, (cx, cy), int(r * 0.9), w)
+        pygame.draw.line(self.surface, c, (cx, cy), (cx, cy - r * 0.6), w)
+        pygame.draw.line(self.surface, c, (cx, cy), (cx + r * 0.45, cy), w)
+
+    def _icon_offline(self, cx: int, cy: int, r: float, c: Any) -> None:
+        w = self._line_w(r)
+        for k, radius in enumerate((0.9, 0.6, 0.3)):  # wifi fan
+            arc = pygame.Rect(0, 0, int(2 * r * radius), int(2 * r * radius))
+            arc.center = (cx, int(cy + r * 0.5))
+            pygame.draw.arc(self.surface, c, arc, math.pi / 4, 3 * math.pi / 4, w)
+            del k
+        pygame.draw.line(self.surface, c, (cx - r * 0.8, cy - r * 0.8),
+                         (cx + r * 0.8, cy + r * 0.8), w + 1)
+
+    def _icon_fault(self, cx: int, cy: int, r: float, c: Any) -> None:
+        pygame.draw.polygon(self.surface, c, [(cx, cy - r * 0.9), (cx + r * 0.9, cy + r * 0.75),
+                                              (cx - r * 0.9, cy + r * 0.75)], self._line_w(r))
+        self.text("!", cx, int(cy + r * 0.15), int(r * 1.2), "warn")
+
+    def _icon_hourglass(self, cx: int, cy: int, r: float, c: Any) -> None:
+        pts = [(cx - r * 0.6, cy - r * 0.85), (cx + r * 0.6, cy - r * 0.85),
+               (cx - r * 0.6, cy + r * 0.85), (cx + r * 0.6, cy + r * 0.85)]
+        pygame.draw.polygon(self.surface, c, pts, self._line_w(r))
+
+    def _icon_teacher(self, cx: int, cy: int, r: float, c: Any) -> None:
+        pygame.draw.circle(self.surface, c, (int(cx - r * 0.3), int(cy - r * 0.45)),
+                           int(r * 0.3))
+        pygame.draw.rect(self.surface, c, (cx - r * 0.65, cy - r * 0.1, r * 0.7, r),
+                         border_radius=int(r * 0.2))
+        pygame.draw.rect(self.surface, c, (cx + r * 0.15, cy - r * 0.8, r * 0.75, r * 0.55),
+                         self._line_w(r))
+
+    def _icon_book(self, cx: int, cy: int, r: float, c: Any) -> None:
+        w = self._line_w(r)
+        pygame.draw.polygon(self.surface, c, [(cx, cy - r * 0.5), (cx - r * 0.9, cy - r * 0.7),
+                                              (cx - r * 0.9, cy + r * 0.6), (cx, cy + r * 0.8)], w)
+        pygame.draw.polygon(self.surface, c, [(cx, cy - r * 0.5), (cx + r * 0.9, cy - r * 0.7),
+                                              (cx + r * 0.9, cy + r * 0.6), (cx, cy + r * 0.8)], w)
+
+    def _icon_laptop(self, cx: int, cy: int, r: float, c: Any) -> None:
+        pygame.draw.rect(self.surface, c, (cx - r * 0.7, cy - r * 0.7, r * 1.4, r * 0.95),
+                         self._line_w(r), border_radius=int(r * 0.08))
+        pygame.draw.rect(self.surface, c, (cx - r, cy + r * 0.35, r * 2, r * 0.22),
+                         border_radius=int(r * 0.08))
+
+    def _icon_people(self, cx: int, cy: int, r: float, c: Any) -> None:
+        for dx in (-0.45, 0.45):
+            x = cx + dx * r
+            pygame.draw.circle(self.surface, c, (int(x), int(cy - r * 0.4)), int(r * 0.28))
+            pygame.draw.ellipse(self.surface, c, (x - r * 0.4, cy - r * 0.05, r * 0.8, r * 0.9))
+
+    def _icon_pencil(self, cx: int, cy: int, r: float, c: Any) -> None:
+        w = max(4, int(r / 3))
+        pygame.draw.line(self.surface, c, (cx - r * 0.6, cy + r * 0.6),
+                         (cx + r * 0.7, cy - r * 0.7), w)
+        pygame.draw.polygon(self.surface, c, [(cx - r * 0.85, cy + r * 0.85),
+                                              (cx - r * 0.75, cy + r * 0.35),
+                                              (cx - r * 0.35, cy + r * 0.75)])
+
+    def _icon_puzzle(self, cx: int, cy: int, r: float, c: Any) -> None:
+        pygame.draw.rect(self.surface, c, (cx - r * 0.7, cy - r * 0.5, r * 1.2, r * 1.2),
+                         border_radius=int(r * 0.1))
+        pygame.draw.circle(self.surface, c, (int(cx - r * 0.1), int(cy - r * 0.6)),
+                           int(r * 0.25))
+        pygame.draw.circle(self.surface, c, (int(cx + r * 0.6), int(cy + r * 0.1)),
+                           int(r * 0.25))
+
+    def _icon_headphones(self, cx: int, cy: int, r: float, c: Any) -> None:
+        arc = pygame.Rect(0, 0, int(r * 1.6), int(r * 1.6))
+        arc.center = (cx, cy)
+        pygame.draw.arc(self.surface, c, arc, 0, math.pi, self._line_w(r))
+        for dx in (-0.8, 0.55):
+            pygame.draw.rect(self.surface, c, (cx + dx * r, cy, r * 0.25, r * 0.6),
+                             border_radius=int(r * 0.1))
+
+    def _icon_star(self, cx: int, cy: int, r: float, c: Any) -> None:
+        pts = []
+        for k in range(10):
+            radius = r * (0.9 if k % 2 == 0 else 0.38)
+            angle = -math.pi / 2 + k * math.pi / 5
+            pts.append((cx + radius * math.cos(angle), cy + radius * math.sin(angle)))
+        pygame.draw.polygon(self.surface, c, pts)

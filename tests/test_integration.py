@@ -1,0 +1,212 @@
+"""The whole path on a real Mosquitto: kiosk runtimes → broker → hub service → kiosks.
+
+Nothing is faked but the badge reader (the simulated one): real paho clients, a real broker
+started on a free port, real SQLite files.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.config import load_hub_config
+from hub.roster import read_roster_file
+from hub.service import HubService
+from kiosk.config import load_kiosk_config
+from kiosk.readers.simulated import SimulatedReader
+from kiosk.runtime import KioskRuntime
+from kiosk.screens.base import ScreenId
+from tests.conftest import REPO, wait_until
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def setup(mosquitto, room) -> Iterator[tuple[Path, HubService]]:
+    folder = room(mosquitto.port)
+    hub = HubService(load_hub_config(folder / "hub.toml"))
+    hub.start()
+    try:
+        assert hub.bus.wait_connected(10)
+        yield folder, hub
+    finally:
+        hub.stop()
+
+
+def kiosk(folder: Path, station: str) -> KioskRuntime:
+    rt = KioskRuntime(load_kiosk_config(folder / f"kiosk-{station}.toml"),
+                      SimulatedReader(repeat_s=0))
+    rt.start()
+    return rt
+
+
+def press(rt: KioskRuntime, button_id: str) -> None:
+    button = next(b for b in rt.machine.current.buttons(rt.ctx) if b.id == button_id)
+    rt.press(*button.center)
+
+
+def check_in(rt: KioskRuntime, badge: str, answer: str = "2") -> str:
+    """One student's visit through the real screens; returns the check-in id."""
+    assert isinstance(rt.reader, SimulatedReader)
+    rt.reader.tap(badge)
+    rt.step()
+    assert rt.machine.screen_id is ScreenId.WELCOME
+    press(rt, "next")
+    press(rt, answer)
+    first = rt.machine.current.buttons(rt.ctx)[0].id
+    press(rt, first)
+    assert rt.machine.screen_id is ScreenId.GO
+    return rt.ctx.visit.checkin_id
+
+
+def badges(folder: Path) -> list[str]:
+    return [e.badges[0] for e in read_roster_file(folder / "roster.toml")]
+
+
+def stored(folder: Path) -> dict[str, str]:
+    with sqlite3.connect(folder / "hub.db") as db:
+        return dict(db.execute("SELECT id, station FROM checkins").fetchall())
+
+
+def test_twenty_taps_on_two_kiosks_are_stored_and_answered(setup) -> None:
+    folder, hub = setup
+    kiosks = [kiosk(folder, "s1"), kiosk(folder, "s2")]
+    try:
+        assert all(rt.bus.wait_connected(10) for rt in kiosks)
+        ids: dict[str, str] = {}
+        for n, badge in enumerate((badges(folder) * 2)[:20]):
+            rt = kiosks[n % 2]
+            ids[check_in(rt, badge)] = rt.station
+            assert wait_until(lambda rt=rt: rt.ctx.visit.reply is not None, step=rt.step)
+            reply = rt.ctx.visit.reply
+            assert reply.status == "accepted" and reply.display_name.endswith(".")
+            assert reply.go_to in {"s1", "s2", "s3", "s4"}  # the rotation is running
+        assert stored(folder) == ids
+        for rt in kiosks:
+            assert rt.stats.replies == 10 and rt.outbox.pending_count() == 0
+        assert hub.ingest.stats.stored == 20 and hub.ingest.stats.duplicates == 0
+        # the teacher's display knows names and places, nothing else
+        names = {a.display_name for a in hub.view.arrivals}
+        assert len(names) == 16 and all(len(n.split()) == 2 for n in names)
+    finally:
+        for rt in kiosks:
+            rt.close()
+
+
+def test_unknown_badge_is_answered_kindly_and_not_stored(setup) -> None:
+    folder, _hub = setup
+    rt = kiosk(folder, "s1")
+    try:
+        assert rt.bus.wait_connected(10)
+        rt.reader.tap("DEADBEEF")
+        assert wait_until(lambda: rt.machine.screen_id is ScreenId.UNKNOWN, step=rt.step)
+        assert stored(folder) == {}
+    finally:
+        rt.close()
+
+
+def test_garbage_on_the_wire_is_counted_and_the_hub_keeps_going(setup, mosquitto) -> None:
+    import paho.mqtt.client as mqtt
+
+    folder, hub = setup
+    raw = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="vandal",
+                      protocol=mqtt.MQTTv5)
+    raw.connect("127.0.0.1", mosquitto.port)
+    raw.loop_start()
+    try:
+        topic = "stations/v1/demo-room/station/s1/checkin"
+        for payload in (b"{", b'{"v": 9}', b"x" * 10000, b'{"v": 1, "kind": "checkin"}'):
+            raw.publish(topic, payload, qos=1).wait_for_publish(5)
+        assert wait_until(lambda: sum(hub.ingest.stats.rejected.values()) == 4)
+        assert dict(hub.ingest.stats.rejected) == {"malformed": 1, "unknown_version": 1,
+                                                   "oversized": 1, "invalid": 1}
+        rt = kiosk(folder, "s1")
+        try:  # and real check-ins still go through
+            assert rt.bus.wait_connected(10)
+            check_in(rt, badges(folder)[0])
+            assert wait_until(lambda: rt.ctx.visit.reply is not None, step=rt.step)
+        finally:
+            rt.close()
+        assert len(stored(folder)) == 1
+    finally:
+        raw.loop_stop()
+        raw.disconnect()
+
+
+def test_broker_down_five_taps_all_arrive_exactly_once(setup, mosquitto) -> None:
+    folder, hub = setup
+    rt = kiosk(folder, "s1")
+    try:
+        assert rt.bus.wait_connected(10)
+        mosquitto.stop()
+        assert wait_until(lambda: not rt.ctx.online, step=rt.step)
+        ids = []
+        for badge in badges(folder)[:5]:
+            ids.append(check_in(rt, badge))
+            rt.machine.update(rt.clock() + 60)  # the student leaves; back to idle
+        assert rt.outbox.pending_count() == 5 and stored(folder) == {}
+        mosquitto.start()
+        assert wait_until(lambda: rt.outbox.pending_count() == 0, timeout=60, step=rt.step)
+        assert sorted(stored(folder)) == sorted(ids)
+        assert hub.ingest.stats.stored == 5
+    finally:
+        rt.close()
+
+
+def test_a_killed_kiosk_sends_its_check_in_on_the_next_start(setup, mosquitto) -> None:
+    folder, _hub = setup
+    badge = badges(folder)[3]
+    # A kiosk process that saves a check-in to its outbox and is killed before it can send
+    # (its broker address points nowhere, so the publish cannot have happened).
+    script = textwrap.dedent(f"""
+        import os, signal
+        from dataclasses import replace
+        from broker.client import BrokerSettings
+        from kiosk.config import load_kiosk_config
+        from kiosk.readers.simulated import SimulatedReader
+        from kiosk.runtime import KioskRuntime
+        from tests.test_integration import check_in
+        config = load_kiosk_config({str(folder / 'kiosk-s1.toml')!r})
+        config = replace(config, broker=BrokerSettings(port=1))
+        rt = KioskRuntime(config, SimulatedReader())
+        rt.start()
+        print(check_in(rt, {badge!r}), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    checkin_id = proc.stdout.strip()
+    assert stored(folder) == {}
+    rt = kiosk(folder, "s1")
+    try:
+        assert [p.id for p in rt.outbox.all()] == [checkin_id]
+        assert wait_until(lambda: rt.outbox.pending_count() == 0, timeout=20, step=rt.step)
+        assert stored(folder) == {checkin_id: "s1"}
+    finally:
+        rt.close()
+
+
+def test_resent_check_in_is_stored_once(setup) -> None:
+    folder, hub = setup
+    rt = kiosk(folder, "s2")
+    try:
+        assert rt.bus.wait_connected(10)
+        checkin_id = check_in(rt, badges(folder)[0])
+        (pending,) = rt.outbox.all()
+        assert wait_until(lambda: rt.outbox.pending_count() == 0, step=rt.step)
+        # the reply was lost, say: the station sends the same message again
+        rt.outbox.add(pending.id, pending.topic, pending.payload)
+        assert wait_until(lambda: rt.outbox.pending_count() == 0, step=rt.step)
+        assert hub.ingest.stats.duplicates == 1
+        assert stored(folder) == {checkin_id: "s2"}
+    finally:
+        rt.close()

@@ -1,0 +1,116 @@
+"""The kiosk's state machine, pure: events and ``now`` in, screens and effects out."""
+
+from __future__ import annotations
+
+import itertools
+
+from broker import contract as c
+from kiosk.machine import KioskMachine, SendHello, Signal, SubmitCheckIn
+from kiosk.screens.base import Context, HubReply, Press, ScreenId, Tap
+from kiosk.screens.reflection import IDLE_TIMEOUT_S
+
+ACTIVITIES = (c.Activity("read", "Read", "book"), c.Activity("write", "Write", "pencil"))
+
+
+def machine() -> KioskMachine:
+    counter = itertools.count()
+    ctx = Context(station="s1", station_name="Station 1", fallback_activities=ACTIVITIES)
+    return KioskMachine(ctx, lambda: f"{next(counter):032x}", now=0.0)
+
+
+def reply(to: str, request: str, status: str = "accepted", **fields: object) -> HubReply:
+    return HubReply(c.Reply(**c.envelope("hub"), in_reply_to=to, request=request,
+                            status=status, **fields))
+
+
+def press(m: KioskMachine, button_id: str, now: float) -> list:
+    button = next(b for b in m.current.buttons(m.ctx) if b.id == button_id)
+    return m.dispatch(Press(*button.center), now)
+
+
+def test_a_whole_visit() -> None:
+    m = machine()
+    effects = m.dispatch(Tap("04AB12CD"), 1.0)
+    assert m.screen_id is ScreenId.WELCOME
+    hello = next(e for e in effects if isinstance(e, SendHello))
+    assert Signal("tap") in effects
+    m.dispatch(reply(hello.visit.hello_id, "hello", display_name="Ana R."), 1.1)
+    assert m.ctx.visit.display_name == "Ana R."
+    press(m, "next", 1.5)
+    assert m.screen_id is ScreenId.REFLECTION
+    press(m, "3", 2.0)
+    assert m.ctx.visit.answers == {"confidence": 3}
+    assert m.screen_id is ScreenId.CHOICE
+    effects = press(m, "write", 3.0)
+    assert m.screen_id is ScreenId.GO
+    (submit,) = [e for e in effects if isinstance(e, SubmitCheckIn)]
+    assert submit.visit.activity == "write" and submit.visit.checkin_id
+    effects = m.dispatch(reply(submit.visit.checkin_id, "checkin", go_to="s2",
+                               go_to_name="Computers"), 3.2)
+    assert effects == [Signal("accepted")]
+    m.update(3.3)
+    m.update(3.3 + 5.1)
+    assert m.screen_id is ScreenId.IDLE and m.ctx.visit is None
+
+
+def test_welcome_moves_on_without_the_network() -> None:
+    m = machine()
+    m.dispatch(Tap("04AB12CD"), 0.0)
+    m.update(1.0)
+    assert m.screen_id is ScreenId.WELCOME
+    m.update(3.0)
+    assert m.screen_id is ScreenId.REFLECTION
+
+
+def test_unknown_badge_goes_to_the_teacher_screen() -> None:
+    m = machine()
+    effects = m.dispatch(Tap("DEADBEEF"), 0.0)
+    hello = next(e for e in effects if isinstance(e, SendHello))
+    effects = m.dispatch(reply(hello.visit.hello_id, "hello", "unknown_badge"), 0.1)
+    assert m.screen_id is ScreenId.UNKNOWN and Signal("unknown") in effects
+    press(m, "ok", 1.0)
+    assert m.screen_id is ScreenId.IDLE
+
+
+def test_walking_away_forgets_the_visit_and_submits_nothing() -> None:
+    m = machine()
+    m.dispatch(Tap("04AB12CD"), 0.0)
+    m.update(3.0)
+    assert m.screen_id is ScreenId.REFLECTION
+    effects = m.update(3.0 + IDLE_TIMEOUT_S + 0.1)
+    assert m.screen_id is ScreenId.IDLE
+    assert not any(isinstance(e, SubmitCheckIn) for e in effects)
+
+
+def test_a_new_badge_starts_a_new_visit_but_the_same_badge_carries_on() -> None:
+    m = machine()
+    m.dispatch(Tap("04AB12CD"), 0.0)
+    first = m.ctx.visit
+    assert m.dispatch(Tap("04AB12CD"), 0.5) == []
+    assert m.ctx.visit is first
+    m.dispatch(Tap("0A0B0C0D"), 1.0)
+    assert m.ctx.visit is not first and m.ctx.visit.badge == "0A0B0C0D"
+
+
+def test_presses_outside_buttons_and_stale_replies_change_nothing() -> None:
+    m = machine()
+    m.dispatch(Tap("04AB12CD"), 0.0)
+    m.update(3.0)
+    assert m.dispatch(Press(5, 470), 3.1) == []
+    assert m.screen_id is ScreenId.REFLECTION
+    assert m.dispatch(reply("f" * 32, "checkin"), 3.2) == []
+    assert m.screen_id is ScreenId.REFLECTION
+
+
+def test_choice_board_uses_the_teachers_menu_when_known() -> None:
+    m = machine()
+    assert [b.id for b in m.screens[ScreenId.CHOICE].buttons(m.ctx)] == ["read", "write"]
+    menu = tuple(c.Activity(f"a{i}", f"A{i}") for i in range(6))
+    m.ctx.rotation = c.RotationState(**c.envelope("hub"), state="running", block=0, blocks=4,
+                                     remaining_s=60, stations=(
+                                         c.StationPlan("s1", "Reading", "independent", "Foxes",
+                                                       menu),))
+    buttons = m.screens[ScreenId.CHOICE].buttons(m.ctx)
+    assert [b.id for b in buttons] == [a.id for a in menu]
+    assert all(b.w >= 48 and b.h >= 48 for b in buttons)
+    assert m.ctx.name_of_station() == "Reading"
