@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Sequence
@@ -18,7 +19,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from broker.contract import QOS
+from broker.contract import MAX_PAYLOAD_BYTES, QOS
+from broker.tls_errors import Diagnosis, explain
 from stations.tomlconfig import Section
 
 MessageHandler = Callable[[str, bytes], None]
@@ -92,6 +94,7 @@ class BusClient:
         # Bounded in-flight window: QoS 1 without flooding a Pi Zero's Wi-Fi.
         client.max_inflight_messages_set(20)
         client.on_connect = self._handle_connect
+        client.on_connect_fail = self._handle_connect_fail
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         self._client = client
@@ -129,6 +132,12 @@ class BusClient:
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> bool:
         """Queue a QoS 1 publish; False if not connected (the caller keeps it to retry)."""
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            # The broker would refuse it (PUBACK 0x95), which paho 2.2 takes for a broken
+            # connection and resends forever: never let one out.
+            self.log.error("not publishing %d bytes to %s: over the %d-byte limit",
+                           len(payload), topic, MAX_PAYLOAD_BYTES)
+            return False
         if not self.connected:
             return False
         info = self._client.publish(topic, payload, qos=QOS, retain=retain)
@@ -142,9 +151,9 @@ class BusClient:
     def _handle_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                         reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
         if reason_code.is_failure:
-            self.last_error = str(reason_code)
-            self.log.warning("connection to %s:%d refused: %s", self.settings.host,
-                             self.settings.port, reason_code)
+            self._report(explain(reason_code, host=self.settings.host, port=self.settings.port,
+                                 username=self.settings.username,
+                                 tls=self.settings.ca_file is not None))
             return
         self.last_error = ""
         self.log.info("connected to %s:%d (session present: %s)", self.settings.host,
@@ -154,6 +163,31 @@ class BusClient:
         self._connected.set()
         if self._on_connection is not None:
             self._on_connection(True)
+
+    def _handle_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        # paho does not say why a connection attempt failed; one probe of our own does.
+        self._report(self.diagnose())
+
+    def diagnose(self) -> Diagnosis:
+        """Try the TCP connection and TLS handshake by hand and say what goes wrong."""
+        host, port, ca_file = self.settings.host, self.settings.port, self.settings.ca_file
+        try:
+            with socket.create_connection((host, port), timeout=5) as sock:
+                if ca_file is not None:
+                    context = ssl.create_default_context(cafile=ca_file)
+                    with context.wrap_socket(sock, server_hostname=host):
+                        pass
+        except (OSError, ssl.SSLError) as err:
+            return explain(err, host=host, port=port, username=self.settings.username,
+                           tls=ca_file is not None)
+        return Diagnosis("transient", f"connection to {host}:{port} failed; the broker is "
+                         "reachable now, retrying")
+
+    def _report(self, diagnosis: Diagnosis) -> None:
+        """Log a connection problem once per change, not at every retry."""
+        if diagnosis.message != self.last_error:
+            self.log.warning("cannot connect: %s", diagnosis.message)
+        self.last_error = diagnosis.message
 
     def _handle_disconnect(self, client: mqtt.Client, userdata: object,
                            flags: mqtt.DisconnectFlags, reason_code: mqtt.ReasonCode,

@@ -40,6 +40,9 @@ MessageId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
 # Unix seconds; anything before 2020 or non-finite is a broken clock or a forgery.
 Timestamp = Annotated[float, msgspec.Meta(ge=1_577_836_800.0, le=4_102_444_800.0)]
 ShortText = Annotated[str, msgspec.Meta(max_length=64)]
+#: The Okabe-Ito palette by name: distinguishable with every common colour-blindness.
+Colour = Literal["", "orange", "sky", "green", "yellow", "blue", "vermillion", "purple", "black"]
+Language = Annotated[str, msgspec.Meta(pattern=r"^([a-z]{2,3}(-[A-Z]{2})?)?$")]
 AnswerValue = Annotated[int, msgspec.Meta(ge=0, le=10)]
 
 
@@ -80,6 +83,10 @@ class Reply(_Message, tag="reply"):
     go_to: OptionalIdent = ""
     go_to_name: ShortText = ""
     duplicate: bool = False
+    #: The student's language for the screens ("" = the station's own), and a colour for
+    #: their welcome avatar; both only when accepted.
+    language: Language = ""
+    avatar: Colour = ""
 
 
 class StationStatus(_Message, tag="status"):
@@ -108,6 +115,9 @@ class StationPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     kind: Literal["teacher-led", "online", "collaborative", "independent"]
     group: ShortText = ""
     activities: Annotated[tuple[Activity, ...], msgspec.Meta(max_length=8)] = ()
+    #: How students recognise the station across the room: "go to the blue table".
+    colour: Colour = ""
+    icon: Ident = "pin"
 
 
 class RotationState(_Message, tag="rotation"):
@@ -118,9 +128,19 @@ class RotationState(_Message, tag="rotation"):
     blocks: Annotated[int, msgspec.Meta(ge=0)]
     remaining_s: Annotated[float, msgspec.Meta(ge=0)]
     stations: Annotated[tuple[StationPlan, ...], msgspec.Meta(max_length=32)] = ()
+    #: The class's reflection questions, by id, in order (the kiosk knows how to ask each).
+    questions: Annotated[tuple[Ident, ...], msgspec.Meta(max_length=4)] = ("confidence",)
 
 
-Message = CheckIn | Hello | Reply | StationStatus | HubStatus | RotationState
+class Notice(_Message, tag="notice"):
+    """Hub → all stations, not retained: something every station shows at once."""
+
+    event: Literal["warning", "move", "paused", "resumed", "ended"]
+    block: Annotated[int, msgspec.Meta(ge=0)] = 0
+    remaining_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+
+
+Message = CheckIn | Hello | Reply | StationStatus | HubStatus | RotationState | Notice
 
 # Which kind travels on which topic leaf; a message on the wrong leaf is rejected.
 STATION_TOPICS: dict[str, type[_Message]] = {
@@ -131,6 +151,7 @@ STATION_TOPICS: dict[str, type[_Message]] = {
 }
 ROOM_TOPICS: dict[str, type[_Message]] = {
     "rotation": RotationState,
+    "notice": Notice,
     "hub/status": HubStatus,
 }
 
@@ -166,6 +187,10 @@ def rotation_topic(room: str) -> str:
     return f"{NAMESPACE}/{_check_id(room, 'room')}/rotation"
 
 
+def notice_topic(room: str) -> str:
+    return f"{NAMESPACE}/{_check_id(room, 'room')}/notice"
+
+
 def hub_status_topic(room: str) -> str:
     return f"{NAMESPACE}/{_check_id(room, 'room')}/hub/status"
 
@@ -178,7 +203,8 @@ def hub_subscriptions(room: str) -> list[str]:
 
 def station_subscriptions(room: str, station: str) -> list[str]:
     """Topic filters one station subscribes to: its own replies and the room's broadcasts."""
-    return [station_topic(room, station, "reply"), rotation_topic(room), hub_status_topic(room)]
+    return [station_topic(room, station, "reply"), rotation_topic(room), notice_topic(room),
+            hub_status_topic(room)]
 
 
 def parse_topic(topic: str) -> Route:
@@ -243,7 +269,8 @@ def decode(topic: str, payload: bytes, *, room: str | None = None) -> tuple[Rout
         raise ContractError("wrong_room", f"room {route.room!r} is not {room!r}", topic)
     try:
         raw = _envelope_decoder.decode(payload)
-    except msgspec.DecodeError as err:
+    # Bad UTF-8 inside a string and absurd nesting escape msgspec's own error types.
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as err:
         raise ContractError("malformed", f"not a JSON object ({err})", topic) from err
     version = raw.get("v")
     if version != SCHEMA_VERSION:
@@ -251,7 +278,7 @@ def decode(topic: str, payload: bytes, *, room: str | None = None) -> tuple[Rout
                             f"this build speaks {SCHEMA_VERSION}", topic)
     try:
         message = _decoder.decode(payload)
-    except msgspec.ValidationError as err:
+    except (msgspec.ValidationError, RecursionError) as err:
         raise ContractError("invalid", str(err), topic) from err
     expected = STATION_TOPICS.get(route.leaf) or ROOM_TOPICS[route.leaf]
     if not isinstance(message, expected):

@@ -87,6 +87,10 @@ class Mosquitto:
             "log_type error",
             "log_type warning",
         ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            # Started as root (CI, containers) Mosquitto drops to the 'mosquitto' user, which
+            # cannot write the persistence file in our private work folder.
+            lines.append("user root")
         self.config_path.write_text("\n".join(lines) + "\n" + self.extra_config)
 
     def start(self, timeout: float = 10.0) -> Mosquitto:

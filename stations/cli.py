@@ -126,7 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--screenshots", type=Path, default=None)
     kiosk.add_argument("--stats", type=Path, default=None)
     kiosk.set_defaults(func=cmd_kiosk)
+
+    for register in _registrars():
+        register(sub)
     return parser
+
+
+def _registrars():  # type: ignore[no-untyped-def]
+    """Subcommands that live beside the code they run, each module's ``register(sub)``."""
+    from broker import cli as broker_cli
+
+    return [broker_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,6 +31,7 @@ SAMPLES = {
                              status="unknown_badge"),
     "status": c.StationStatus(**env(), state="online", pending=3, reader="ok"),
     "hub/status": c.HubStatus(**env("hub"), state="offline"),
+    "notice": c.Notice(**env("hub"), event="warning", block=1, remaining_s=120.0),
     "rotation": c.RotationState(**env("hub"), state="running", block=1, blocks=4,
                                 remaining_s=300.0, stations=(
                                     c.StationPlan("s1", "Teacher table", "teacher-led", "Foxes",
@@ -42,7 +43,8 @@ def topic_for(leaf: str) -> str:
     leaf = leaf.split("-")[0]
     if leaf in c.STATION_TOPICS:
         return c.station_topic(ROOM, "s1", leaf)
-    return c.rotation_topic(ROOM) if leaf == "rotation" else c.hub_status_topic(ROOM)
+    return {"rotation": c.rotation_topic(ROOM), "notice": c.notice_topic(ROOM),
+            "hub/status": c.hub_status_topic(ROOM)}[leaf]
 
 
 @pytest.mark.parametrize("leaf", sorted(SAMPLES))
@@ -133,7 +135,7 @@ def test_contract_document_matches_the_code() -> None:
     assert f"`{c.NAMESPACE}/" in doc
     for leaf in [*c.STATION_TOPICS, *c.ROOM_TOPICS]:
         assert re.search(rf"/{re.escape(leaf)}`", doc), f"topic {leaf} missing from CONTRACT.md"
-    kinds = [c.CheckIn, c.Hello, c.Reply, c.StationStatus, c.HubStatus, c.RotationState,
+    kinds = [c.CheckIn, c.Hello, c.Reply, c.StationStatus, c.HubStatus, c.RotationState, c.Notice,
              c.StationPlan, c.Activity]
     for kind in kinds:
         section = doc.split(f"### {kind.__name__}", 1)

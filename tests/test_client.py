@@ -1,0 +1,59 @@
+"""The shared client against a real Mosquitto: reconnects on its own, says why it can't."""
+
+from __future__ import annotations
+
+import queue
+
+import pytest
+
+from broker.client import BrokerSettings, BusClient
+from broker.contract import MAX_PAYLOAD_BYTES
+from broker.mosquitto import free_port
+from tests.conftest import wait_until
+
+pytestmark = pytest.mark.broker
+
+
+def test_reconnects_and_keeps_its_session(mosquitto) -> None:
+    got: queue.Queue[tuple[str, bytes]] = queue.Queue()
+    sub = BusClient("sub-1", BrokerSettings(port=mosquitto.port), subscriptions=["t/#"],
+                    on_message=lambda t, p: got.put((t, p)))
+    pub = BusClient("pub-1", BrokerSettings(port=mosquitto.port))
+    sub.start()
+    pub.start()
+    try:
+        assert sub.wait_connected(10) and pub.wait_connected(10)
+        sub.stop()  # away; the broker keeps its persistent session
+        assert pub.publish("t/1", b"while away")
+        mosquitto.restart()  # and the broker restarts in between
+        assert wait_until(lambda: pub.connected, timeout=40)
+        sub = BusClient("sub-1", BrokerSettings(port=mosquitto.port),
+                        on_message=lambda t, p: got.put((t, p)))
+        sub.start()  # no subscriptions given: the session still has them
+        assert got.get(timeout=20) == ("t/1", b"while away")
+    finally:
+        sub.stop()
+        pub.stop()
+
+
+def test_refuses_oversized_payloads(mosquitto) -> None:
+    client = BusClient("big", BrokerSettings(port=mosquitto.port))
+    client.start()
+    try:
+        assert client.wait_connected(10)
+        assert not client.publish("t/x", b"x" * (MAX_PAYLOAD_BYTES + 1))
+        assert client.publish("t/x", b"x" * MAX_PAYLOAD_BYTES)
+    finally:
+        client.stop()
+
+
+def test_explains_why_it_cannot_connect() -> None:
+    port = free_port()
+    client = BusClient("lonely", BrokerSettings(port=port))
+    client.start()
+    try:
+        assert wait_until(lambda: client.last_error != "", timeout=10)
+        assert f"127.0.0.1:{port}" in client.last_error
+        assert not client.connected
+    finally:
+        client.stop()
