@@ -40,6 +40,33 @@ class Arrival:
 
 
 @dataclass
+class TokenBucket:
+    """Per-station rate limit: ``rate`` messages a second, bursts up to ``burst``."""
+
+    rate: float
+    burst: float
+    tokens: float = -1.0
+    at: float = 0.0
+
+    def take(self, now: float) -> bool:
+        if self.tokens < 0:
+            self.tokens, self.at = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+#: A class of 30 tapping at one station within a minute is 1 a second; a station sending far
+#: more is broken or forged, and must not crowd out the others. What it loses here it sends
+#: again from its outbox (no reply means resend), so nothing is lost.
+STATION_RATE = 10.0
+STATION_BURST = 40.0
+
+
+@dataclass
 class IngestStats:
     stored: int = 0
     duplicates: int = 0
@@ -58,6 +85,7 @@ class Ingest:
         #: Latest arrival per student, for the display.
         self.arrivals: dict[str, Arrival] = {}
         self.station_states: dict[str, str] = store.station_states()
+        self._buckets: dict[str, TokenBucket] = {}
 
     def handle_batch(self, messages: list[tuple[str, bytes]], now: float) -> list[Outgoing]:
         """Handle many messages in one transaction; return replies to publish after commit."""
@@ -77,6 +105,13 @@ class Ingest:
         station = route.station
         if station is None:
             # Room broadcasts (rotation, hub status) are ours; nothing to do with an echo.
+            return []
+        bucket = self._buckets.setdefault(station, TokenBucket(STATION_RATE, STATION_BURST))
+        if not bucket.take(now):
+            self.stats.rejected["rate_limited"] += 1
+            if self.stats.rejected["rate_limited"] % 100 == 1:  # one line per 100, not a flood
+                log.warning("station %s is over %.0f messages/s: dropping (it will resend)",
+                            station, STATION_RATE)
             return []
         if isinstance(message, CheckIn):
             return [self._checkin(station, message, now)]
