@@ -23,6 +23,8 @@ class KioskConfig:
     reader: Section
     fullscreen: bool
     activities: tuple[Activity, ...]
+    #: Drive the RGB LED, buzzer and buttons of the pin map through gpiozero.
+    gpio_feedback: bool
 
 
 def load_kiosk_config(path: Path | str) -> KioskConfig:
@@ -52,4 +54,5 @@ def load_kiosk_config(path: Path | str) -> KioskConfig:
         reader=reader,
         fullscreen=screen.get("fullscreen", bool, False),
         activities=tuple(activities),
+        gpio_feedback=root.table("feedback", required=False).get("gpio", bool, False),
     )

@@ -130,6 +130,29 @@ class Feedback:
     def on_button(self, callback: Callable[[str], None] | None) -> None:
         self._on_button = callback
 
+    # ---- the kiosk runtime's feedback interface -----------------------------------------------
+    def signal(self, kind: str) -> None:
+        """A state-machine signal by name: ``accepted``, ``unknown`` or ``error``."""
+        by_name = {s.value: s for s in Signal}
+        if kind in by_name:
+            self.show(by_name[kind])
+
+    def station_state(self, online: bool, reader_ok: bool) -> None:
+        """The base light follows the station: reader fault first, then offline, else idle."""
+        self.set_status(Status.FAULT if not reader_ok else
+                        Status.IDLE if online else Status.OFFLINE)
+
+    @classmethod
+    def from_pinmap(cls, board, *, pin_factory=None,  # type: ignore[no-untyped-def]
+                    **options) -> Feedback:
+        """Build from a :class:`kiosk.pinmap.Board`: signals ``led_*``, ``buzzer``, ``button_*``."""
+        sig = board.signals
+        buttons = {name: s.gpio for name, s in sig.items() if name.startswith("button_")}
+        return cls(red=sig["led_red"].gpio, green=sig["led_green"].gpio,
+                   blue=sig["led_blue"].gpio,
+                   buzzer=sig["buzzer"].gpio if "buzzer" in sig else None,
+                   buttons=buttons, pin_factory=pin_factory, **options)
+
     def close(self) -> None:
         with self._lock:
             if self._timer is not None:

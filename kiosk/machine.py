@@ -104,6 +104,8 @@ class KioskMachine:
         if reply.in_reply_to == visit.hello_id:
             visit.known = reply.status == "accepted"
             visit.display_name = reply.display_name
+            visit.avatar = reply.avatar
+            visit.language = reply.language
             if reply.status == "unknown_badge" and self.screen_id is not ScreenId.GO:
                 return self._go(ScreenId.UNKNOWN, now)
             return []

@@ -13,13 +13,22 @@ import json
 import logging
 import queue
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from broker import contract
 from broker.client import BusClient, Will
-from broker.contract import CheckIn, ContractError, Hello, HubStatus, Reply, RotationState
+from broker.contract import (
+    CheckIn,
+    ContractError,
+    Hello,
+    HubStatus,
+    Notice,
+    Reply,
+    RotationState,
+)
 from kiosk.autopilot import SimulatedStudents
 from kiosk.config import KioskConfig
 from kiosk.machine import Effect, KioskMachine, SendHello, Signal, SubmitCheckIn
@@ -35,9 +44,14 @@ STATUS_EVERY_S = 30.0
 
 
 class Feedback(Protocol):
-    """Lights and sound (``kiosk.feedback``); ``kind`` is ``tap``, ``accepted`` or ``unknown``."""
+    """Lights (``kiosk.feedback``) and sound (``kiosk.sound``).
+
+    ``kind`` is ``tap``, ``accepted``, ``unknown``, ``error`` or ``notice``.
+    """
 
     def signal(self, kind: str) -> None: ...
+
+    def station_state(self, online: bool, reader_ok: bool) -> None: ...
 
 
 @dataclass
@@ -51,12 +65,12 @@ class KioskStats:
 
 class KioskRuntime:
     def __init__(self, config: KioskConfig, reader: BadgeReader, *,
-                 feedback: Feedback | None = None,
+                 feedback: Sequence[Feedback] = (),
                  autopilot: SimulatedStudents | None = None,
                  clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
         self.config = config
         self.reader = reader
-        self.feedback = feedback
+        self.feedback = list(feedback)
         self.autopilot = autopilot
         self.clock = clock
         self.room, self.station = config.room, config.station
@@ -80,6 +94,7 @@ class KioskRuntime:
                                        will))
         self._last_status: tuple[int, bool] = (-1, True)
         self._last_status_at = 0.0
+        self._shown_state: tuple[bool, bool] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -169,6 +184,12 @@ class KioskRuntime:
         elif kind == "msg":
             topic, body = payload  # type: ignore[misc]
             self._message(topic, body, now)
+        elif kind == "button":
+            buttons = self.machine.current.buttons(self.ctx)
+            suffix = str(payload).rsplit("_", 1)[-1]
+            index = int(suffix) - 1 if suffix.isdigit() else -1
+            if 0 <= index < len(buttons):
+                self._apply(self.machine.dispatch(Press(*buttons[index].center), now), now)
 
     def _message(self, topic: str, payload: bytes, now: float) -> None:
         try:
@@ -187,6 +208,9 @@ class KioskRuntime:
             self._apply(self.machine.dispatch(HubReply(message), now), now)
         elif isinstance(message, RotationState):
             self.ctx.rotation, self.ctx.rotation_at = message, now
+        elif isinstance(message, Notice):
+            self.ctx.notice, self.ctx.notice_at = message, now
+            self._signal("notice")
         elif isinstance(message, HubStatus):
             self.ctx.hub_online = message.state == "online"
 
@@ -201,8 +225,19 @@ class KioskRuntime:
                                  contract.encode(hello))
             elif isinstance(effect, SubmitCheckIn):
                 self._submit(effect, now)
-            elif isinstance(effect, Signal) and self.feedback is not None:
-                self.feedback.signal(effect.kind)
+            elif isinstance(effect, Signal):
+                self._signal(effect.kind)
+
+    def _signal(self, kind: str) -> None:
+        for sink in self.feedback:
+            try:
+                sink.signal(kind)
+            except Exception:  # a broken LED must never stop a check-in
+                log.exception("feedback %s failed on %s", type(sink).__name__, kind)
+
+    def physical_button(self, name: str) -> None:
+        """A gpiozero button (``button_1``…): presses the screen's n-th button. Any thread."""
+        self.events.put(("button", name))
 
     def _submit(self, effect: SubmitCheckIn, now: float) -> None:
         visit = effect.visit
@@ -234,7 +269,12 @@ class KioskRuntime:
                 contract.encode(status), True)
 
     def _maybe_status(self, now: float) -> None:
-        self.ctx.reader_ok = self.reader.healthy
+        reader_ok = self.reader.healthy
+        if (self.ctx.online, reader_ok) != self._shown_state:
+            self._shown_state = (self.ctx.online, reader_ok)
+            for sink in self.feedback:
+                sink.station_state(self.ctx.online, reader_ok)
+        self.ctx.reader_ok = reader_ok
         if not self.bus.connected:
             return
         key = (self.outbox.pending_count(), self.ctx.reader_ok)

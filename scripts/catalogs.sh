@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pybabel extract -k _ -k N_ --no-location --sort-output --project classroom-stations \
     -o kiosk/locale/kiosk.pot kiosk/ stations/ui/
-for po in kiosk/locale/*/LC_MESSAGES/kiosk.po; do
-    pybabel update --no-fuzzy-matching -i kiosk/locale/kiosk.pot -o "$po"
-done
+pybabel update --no-fuzzy-matching --ignore-obsolete -i kiosk/locale/kiosk.pot -D kiosk \
+    -d kiosk/locale
 pybabel compile --statistics -D kiosk -d kiosk/locale

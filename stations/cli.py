@@ -61,7 +61,15 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         badges = [b for e in read_roster_file(args.simulate) for b in e.badges]
         autopilot = SimulatedStudents(badges, seed=args.seed, gap_s=args.gap)
     reader = _make_reader(config) if not args.simulate else SimulatedReader()
-    runtime = KioskRuntime(config, reader, autopilot=autopilot)
+    feedback = []
+    if config.gpio_feedback:
+        from kiosk.feedback import Feedback
+        from kiosk.pinmap import load_pinmap
+
+        feedback.append(Feedback.from_pinmap(load_pinmap().boards["kiosk"]))
+    runtime = KioskRuntime(config, reader, autopilot=autopilot, feedback=feedback)
+    for sink in feedback:
+        sink.on_button(runtime.physical_button)
     signal.signal(signal.SIGTERM, lambda *_: runtime.request_stop())
     with contextlib.suppress(KeyboardInterrupt):
         KioskWindow(runtime, screenshots=args.screenshots).run(seconds=args.seconds)
@@ -88,6 +96,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     return run_demo(seconds=args.seconds, headless=args.headless, out=args.out,
                     stations=args.stations, as_json=args.json, seed=args.seed)
+
+
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    from kiosk.app import headless_environment
+    from kiosk.screenshots import save_screenshots
+
+    headless_environment()
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError as err:
+        raise StationsError(f"--size {args.size!r}: write it as WIDTHxHEIGHT, "
+                            "e.g. 800x480") from err
+    written = save_screenshots(args.out, args.lang, (w, h))
+    print(f"{len(written)} screenshots in {args.out}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--stats", type=Path, default=None)
     kiosk.set_defaults(func=cmd_kiosk)
 
+    shots = sub.add_parser("screenshots", help="PNG of every kiosk screen, per language")
+    shots.add_argument("--out", type=Path, default=Path("docs/screens"))
+    shots.add_argument("--lang", nargs="+", default=["en", "es"])
+    shots.add_argument("--size", default="800x480", help="WIDTHxHEIGHT")
+    shots.set_defaults(func=cmd_screenshots)
+
     for register in _registrars():
         register(sub)
     return parser
@@ -135,8 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _registrars():  # type: ignore[no-untyped-def]
     """Subcommands that live beside the code they run, each module's ``register(sub)``."""
     from broker import cli as broker_cli
+    from hub.grouping import cli as grouping_cli
 
-    return [broker_cli.register]
+    return [broker_cli.register, grouping_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -210,3 +210,41 @@ def test_resent_check_in_is_stored_once(setup) -> None:
         assert stored(folder) == {checkin_id: "s2"}
     finally:
         rt.close()
+
+
+def test_lights_and_buttons_follow_the_station(setup, mosquitto) -> None:
+    """The gpiozero feedback (mock pins, real gpiozero code) tracks the runtime."""
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    from kiosk.feedback import Feedback
+    from kiosk.pinmap import load_pinmap
+
+    folder, _hub = setup
+    factory = MockFactory(pin_class=MockPWMPin)
+    feedback = Feedback.from_pinmap(load_pinmap().boards["kiosk"], pin_factory=factory,
+                                    idle="glow")
+    rt = KioskRuntime(load_kiosk_config(folder / "kiosk-s1.toml"), SimulatedReader(),
+                      feedback=[feedback])
+    feedback.on_button(rt.physical_button)
+    rt.start()
+    try:
+        assert wait_until(lambda: rt.ctx.online, step=rt.step)
+        assert feedback.led.color != (0, 0, 1)  # online: not the offline blue
+        rt.reader.tap(badges(folder)[0])
+        rt.step()
+        press(rt, "next")
+        # the three physical buttons answer with the screen's first three choices
+        factory.pin(5).drive_low()
+        assert wait_until(lambda: rt.machine.screen_id is ScreenId.CHOICE, step=rt.step)
+        assert rt.ctx.visit.answers == {"confidence": 1}
+        factory.pin(5).drive_high()
+        factory.pin(6).drive_low()
+        assert wait_until(lambda: rt.machine.screen_id is ScreenId.GO, step=rt.step)
+        assert wait_until(lambda: rt.ctx.visit.reply is not None, step=rt.step)
+        assert tuple(feedback.led.color) == (0, 1, 0)  # accepted: green
+        mosquitto.stop()
+        assert wait_until(lambda: tuple(feedback.led.color) == (0, 0, 1), timeout=15,
+                          step=rt.step)  # offline: blue, once the signal is over
+    finally:
+        rt.close()
+        feedback.close()

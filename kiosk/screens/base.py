@@ -1,8 +1,10 @@
-"""What every kiosk screen shares: screen ids, input events, buttons, the visit and effects.
+"""What every kiosk screen shares: screen ids, input events, layout, buttons, the visit.
 
 Screens are pure: ``handle`` and ``update`` change the :class:`Visit` and return the next
 :class:`ScreenId` (or None to stay); ``draw`` only paints through the painter it is given and
 never changes state. The machine (``kiosk/machine.py``) turns transitions into effects.
+Layout is computed from the display's size, so 800x480, 1280x720, 1920x1080 and portrait all
+get full-size targets.
 """
 
 from __future__ import annotations
@@ -11,18 +13,25 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
-from broker.contract import Activity, Reply, RotationState
+from broker.contract import Activity, Notice, Reply, RotationState, StationPlan
 
 if TYPE_CHECKING:
     from stations.ui.painter import Painter
+
 
 def N_(message: str) -> str:
     """Mark a msgid for the catalog where it is defined; it is translated where drawn."""
     return message
 
 
-#: The logical screen the layout is drawn on; the app scales it to the real display.
+#: The reference layout; other sizes scale from it.
 WIDTH, HEIGHT = 800, 480
+#: Smallest touch target, in pixels of the reference layout (children's fingers).
+MIN_TARGET = 64
+#: Nothing pressable this close to the bottom edge (bezel, elbows, accidental touches).
+BOTTOM_MARGIN = 40
+#: How long a notice from the hub stays on screen.
+NOTICE_S = 12.0
 
 
 class ScreenId(Enum):
@@ -43,7 +52,7 @@ class Tap:
 
 @dataclass(frozen=True, slots=True)
 class Press:
-    """A finger or mouse press at logical coordinates."""
+    """A finger or mouse press at display coordinates."""
 
     x: int
     y: int
@@ -57,7 +66,35 @@ class HubReply:
 Event = Tap | Press | HubReply
 
 
-# --- buttons ----------------------------------------------------------------------------------
+# --- layout and buttons -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    w: int = WIDTH
+    h: int = HEIGHT
+
+    @property
+    def scale(self) -> float:
+        """Reference pixels to display pixels: by the short side, so portrait stays large."""
+        return min(self.w, self.h) / HEIGHT if self.portrait else min(self.w / WIDTH,
+                                                                        self.h / HEIGHT)
+
+    @property
+    def portrait(self) -> bool:
+        return self.h > self.w
+
+    def px(self, n: float) -> int:
+        return max(1, round(n * self.scale))
+
+    @property
+    def bar_h(self) -> int:
+        return self.px(56)
+
+    @property
+    def bottom(self) -> int:
+        """The lowest y a control may reach."""
+        return self.h - self.px(BOTTOM_MARGIN)
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
@@ -68,6 +105,7 @@ class Button:
     h: int
     label: str
     icon: str
+    colour: str = ""
 
     def contains(self, px: int, py: int) -> bool:
         return self.x <= px < self.x + self.w and self.y <= py < self.y + self.h
@@ -77,14 +115,36 @@ class Button:
         return self.x + self.w // 2, self.y + self.h // 2
 
 
-def row_of_buttons(items: list[tuple[str, str, str]], top: int, height: int,
-                   gap: int = 24, max_w: int = 230) -> list[Button]:
-    """Lay (id, label, icon) items out as one centred row of equal, large buttons."""
-    n = max(1, len(items))
-    w = min(max_w, (WIDTH - gap * (n + 1)) // n)
-    left = (WIDTH - (n * w + (n - 1) * gap)) // 2
-    return [Button(i, left + k * (w + gap), top, w, height, label, icon)
-            for k, (i, label, icon) in enumerate(items)]
+def grid_of_buttons(layout: Layout, items: list[tuple[str, str, str]], top: int,
+                    bottom: int | None = None, max_side: int = 240) -> list[Button]:
+    """Lay (id, label, icon) items out as large equal buttons, centred, in as few rows as fit.
+
+    Landscape puts up to four in a row; portrait two. Buttons are never smaller than
+    MIN_TARGET reference pixels and never reach into the bottom margin.
+    """
+    if not items:
+        return []
+    bottom = layout.bottom if bottom is None else bottom
+    gap = layout.px(20)
+    per_row = min(len(items), 2 if layout.portrait else 4)
+    rows = -(-len(items) // per_row)
+    w = min(layout.px(max_side), (layout.w - gap * (per_row + 1)) // per_row)
+    h = min(layout.px(max_side + 30), (bottom - top - gap * (rows - 1)) // rows)
+    w, h = max(w, layout.px(MIN_TARGET)), max(h, layout.px(MIN_TARGET))
+    buttons = []
+    for k, (ident, label, icon) in enumerate(items):
+        row, col = divmod(k, per_row)
+        in_row = min(per_row, len(items) - row * per_row)
+        left = (layout.w - (in_row * w + (in_row - 1) * gap)) // 2
+        buttons.append(Button(ident, left + col * (w + gap), top + row * (h + gap), w, h,
+                              label, icon))
+    return buttons
+
+
+def single_button(layout: Layout, ident: str, label: str, icon: str) -> Button:
+    """One wide button just above the bottom margin (Next, Done, OK)."""
+    w, h = layout.px(240), layout.px(96)
+    return Button(ident, (layout.w - w) // 2, layout.bottom - h, w, h, label, icon)
 
 
 def hit(buttons: list[Button], press: Press) -> Button | None:
@@ -102,7 +162,10 @@ class Visit:
     hello_id: str = ""
     known: bool | None = None  # None until the hub answers
     display_name: str = ""
+    avatar: str = ""
+    language: str = ""
     answers: dict[str, int] = field(default_factory=dict)
+    question: int = 0  # index into the class's questions
     activity: str = ""
     checkin_id: str = ""
     reply: Reply | None = None
@@ -115,28 +178,40 @@ class Context:
     station: str
     station_name: str
     fallback_activities: tuple[Activity, ...]
+    layout: Layout = field(default_factory=Layout)
     online: bool = False
     hub_online: bool = False
     reader_ok: bool = True
     rotation: RotationState | None = None
     #: monotonic time the rotation state arrived, to count its ``remaining_s`` down locally
     rotation_at: float = 0.0
+    notice: Notice | None = None
+    notice_at: float = 0.0
     visit: Visit | None = None
     entered_at: float = 0.0
 
-    def activities(self) -> tuple[Activity, ...]:
+    def plan(self, station: str | None = None) -> StationPlan | None:
+        wanted = station or self.station
         if self.rotation is not None:
             for plan in self.rotation.stations:
-                if plan.id == self.station and plan.activities:
-                    return plan.activities
-        return self.fallback_activities
+                if plan.id == wanted:
+                    return plan
+        return None
+
+    def activities(self) -> tuple[Activity, ...]:
+        plan = self.plan()
+        return plan.activities if plan is not None and plan.activities else \
+            self.fallback_activities
+
+    def questions(self) -> tuple[str, ...]:
+        from kiosk.questions import known
+
+        ids = self.rotation.questions if self.rotation is not None else ("confidence",)
+        return known(ids) or ("confidence",)
 
     def name_of_station(self) -> str:
-        if self.rotation is not None:
-            for plan in self.rotation.stations:
-                if plan.id == self.station:
-                    return plan.name
-        return self.station_name
+        plan = self.plan()
+        return plan.name if plan is not None else self.station_name
 
     def remaining(self, now: float) -> float | None:
         if self.rotation is None or self.rotation.state not in ("running", "paused"):
@@ -144,6 +219,11 @@ class Context:
         if self.rotation.state == "paused":
             return self.rotation.remaining_s
         return max(0.0, self.rotation.remaining_s - (now - self.rotation_at))
+
+    def active_notice(self, now: float) -> Notice | None:
+        if self.notice is not None and now - self.notice_at < NOTICE_S:
+            return self.notice
+        return None
 
 
 class Screen(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.screens.base import WIDTH, Button, Context, Event, Press, ScreenId, hit
+from kiosk.screens.base import N_, Button, Context, Event, Press, ScreenId, hit, single_button
 from kiosk.screens.chrome import draw_chrome
 
 if TYPE_CHECKING:
@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 #: Back to idle this long after the hub's answer, or after MAX_S without one.
 AFTER_REPLY_S = 5.0
 MAX_S = 8.0
-DONE = Button("done", WIDTH // 2 - 110, 370, 220, 96, "Done", "check")
 
 
 class GoScreen:
@@ -23,7 +22,7 @@ class GoScreen:
         self._replied_at: float | None = None
 
     def buttons(self, ctx: Context) -> list[Button]:
-        return [DONE]
+        return [single_button(ctx.layout, "done", N_("Done"), "check")]
 
     def handle(self, ctx: Context, event: Event, now: float) -> ScreenId | None:
         if isinstance(event, Press) and hit(self.buttons(ctx), event):
@@ -39,29 +38,41 @@ class GoScreen:
         return ScreenId.IDLE if now - ctx.entered_at >= MAX_S else None
 
     def draw(self, ctx: Context, ui: Painter, now: float) -> None:
+        L = ctx.layout
         ui.fill("background")
         draw_chrome(ctx, ui, now)
         visit = ctx.visit
         reply = visit.reply if visit else None
-        ui.icon("check", 120, 150, 110, "good")
-        ui.text(ui._("Saved!"), 200, 150, 64, "text", anchor="midleft")
+        left, icon_x = L.px(190), L.px(110)
+        row1, row2 = L.bar_h + L.px(80), L.bar_h + L.px(215)
+        ui.icon("check", icon_x, row1, L.px(100), "good")
+        ui.text(ui._("Saved!"), left, row1, L.px(64), "text", anchor="midleft")
         if reply is not None and reply.status == "accepted":
             if reply.display_name:
-                ui.text(reply.display_name, 200, 215, 40, "muted", anchor="midleft")
+                ui.text(reply.display_name, left, row1 + L.px(60), L.px(40), "muted",
+                        anchor="midleft")
+            target = ctx.plan(reply.go_to) if reply.go_to else None
             if reply.go_to == ctx.station:
-                ui.icon("pin", 120, 295, 80, "accent")
-                ui.text(ui._("Stay here"), 200, 295, 56, "text", anchor="midleft")
+                ui.icon("pin", icon_x, row2, L.px(80), "accent")
+                ui.text(ui._("Stay here"), left, row2, L.px(56), "text", anchor="midleft")
             elif reply.go_to:
-                ui.icon("arrow_right", 120, 295, 80, "accent")
-                ui.text(ui._("Go to {station}").format(station=reply.go_to_name), 200, 295,
-                        52, "text", anchor="midleft")
+                if target is not None and target.colour:  # "go to the blue table"
+                    ui.disc(icon_x, row2, L.px(48), target.colour)
+                    ui.icon(target.icon, icon_x, row2, L.px(56), "on_colour")
+                else:
+                    ui.icon("arrow_right", icon_x, row2, L.px(80), "accent")
+                ui.text(ui._("Go to {station}").format(station=reply.go_to_name), left, row2,
+                        L.px(52), "text", anchor="midleft", max_w=L.w - left - L.px(10))
             else:
-                ui.icon("teacher", 120, 295, 80, "accent")
-                ui.text(ui._("Ask your teacher"), 200, 295, 52, "text", anchor="midleft")
+                ui.icon("teacher", icon_x, row2, L.px(80), "accent")
+                ui.text(ui._("Ask your teacher"), left, row2, L.px(52), "text",
+                        anchor="midleft")
         elif not ctx.online:
-            ui.icon("offline", 120, 295, 80, "warn")
-            ui.text(ui._("It will be sent soon"), 200, 295, 44, "text", anchor="midleft")
+            ui.icon("offline", icon_x, row2, L.px(80), "warn")
+            ui.text(ui._("It will be sent soon"), left, row2, L.px(44), "text",
+                    anchor="midleft")
         else:
-            ui.icon("hourglass", 120, 295, 80, "muted")
-            ui.text(ui._("Sending…"), 200, 295, 44, "muted", anchor="midleft")
-        ui.button(DONE, ui._("Done"))
+            ui.icon("hourglass", icon_x, row2, L.px(80), "muted")
+            ui.text(ui._("Sending…"), left, row2, L.px(44), "muted", anchor="midleft")
+        for button in self.buttons(ctx):
+            ui.button(button, ui._(button.label))

@@ -1,21 +1,26 @@
-"""Waiting for a badge: one big picture of a badge and where to tap it."""
+"""The attract screen: a badge that gently pulses, and where to tap it."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
-from kiosk.screens.base import HEIGHT, WIDTH, Button, Context, Event, ScreenId
+from kiosk.screens.base import Button, Context, Event, ScreenId
 from kiosk.screens.chrome import draw_chrome
 
 if TYPE_CHECKING:
     from stations.ui.painter import Painter
 
+#: One breath of the badge picture, in seconds: calm, and an honest "I'm alive" sign.
+PULSE_S = 2.0
+
 
 class IdleScreen:
     id = ScreenId.IDLE
+    animated = True
 
     def enter(self, ctx: Context, now: float) -> None:
-        ctx.visit = None
+        ctx.visit = None  # forget the student
 
     def buttons(self, ctx: Context) -> list[Button]:
         return []
@@ -27,8 +32,11 @@ class IdleScreen:
         return None
 
     def draw(self, ctx: Context, ui: Painter, now: float) -> None:
+        L = ctx.layout
         ui.fill("background")
         draw_chrome(ctx, ui, now)
-        ui.icon("badge", WIDTH // 2, 215, 190, "accent")
-        ui.text(ui._("Tap your badge"), WIDTH // 2, 360, 60, "text")
-        ui.icon("arrow_down", WIDTH // 2, HEIGHT - 50, 56, "accent")
+        pulse = 1.0 + 0.06 * math.sin(2 * math.pi * now / PULSE_S)
+        mid = L.bar_h + (L.h - L.bar_h) * 0.42
+        ui.icon("badge", L.w // 2, int(mid), int(L.px(190) * pulse), "accent")
+        ui.text(ui._("Tap your badge"), L.w // 2, int(L.h * 0.78), L.px(60), "text")
+        ui.icon("arrow_down", L.w // 2, L.h - L.px(30), L.px(44), "accent")

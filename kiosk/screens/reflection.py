@@ -1,56 +1,58 @@
-"""One reflection question, answered with one of three faces."""
+"""The class's reflection questions, one at a time, each answered with one of four pictures."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.screens.base import (
-    N_,
-    WIDTH,
-    Button,
-    Context,
-    Event,
-    Press,
-    ScreenId,
-    hit,
-    row_of_buttons,
-)
+from kiosk.questions import QUESTIONS
+from kiosk.screens.base import Button, Context, Event, Press, ScreenId, grid_of_buttons, hit
 from kiosk.screens.chrome import draw_chrome
 
 if TYPE_CHECKING:
     from stations.ui.painter import Painter
 
-QUESTION_ID = "confidence"
 #: Walk away in the middle and the station forgets the visit.
 IDLE_TIMEOUT_S = 30.0
-# (answer value, label, icon). Labels are msgids; the painter translates them.
-CHOICES = [("1", N_("Not yet"), "face_unsure"), ("2", N_("Getting there"), "face_ok"),
-           ("3", N_("I've got it!"), "face_happy")]
 
 
 class ReflectionScreen:
     id = ScreenId.REFLECTION
 
     def enter(self, ctx: Context, now: float) -> None:
-        pass
+        if ctx.visit is not None:
+            ctx.visit.question = 0
+
+    def _question(self, ctx: Context):  # type: ignore[no-untyped-def]
+        ids = ctx.questions()
+        index = ctx.visit.question if ctx.visit is not None else 0
+        return QUESTIONS[ids[min(index, len(ids) - 1)]]
 
     def buttons(self, ctx: Context) -> list[Button]:
-        return row_of_buttons(CHOICES, top=170, height=250)
+        q = self._question(ctx)
+        L = ctx.layout
+        return grid_of_buttons(L, [(str(v), label, icon) for v, label, icon in q.answers],
+                               top=L.bar_h + L.px(100), max_side=170)
 
     def handle(self, ctx: Context, event: Event, now: float) -> ScreenId | None:
         if isinstance(event, Press) and ctx.visit is not None:
             button = hit(self.buttons(ctx), event)
             if button is not None:
-                ctx.visit.answers[QUESTION_ID] = int(button.id)
-                return ScreenId.CHOICE
+                visit = ctx.visit
+                visit.answers[self._question(ctx).id] = int(button.id)
+                visit.question += 1
+                ctx.entered_at = now  # each question gets its own time
+                if visit.question >= len(ctx.questions()):
+                    return ScreenId.CHOICE
         return None
 
     def update(self, ctx: Context, now: float) -> ScreenId | None:
         return ScreenId.IDLE if now - ctx.entered_at >= IDLE_TIMEOUT_S else None
 
     def draw(self, ctx: Context, ui: Painter, now: float) -> None:
+        L = ctx.layout
         ui.fill("background")
         draw_chrome(ctx, ui, now)
-        ui.text(ui._("How do you feel about your work?"), WIDTH // 2, 112, 44, "text")
+        ui.text(ui._(self._question(ctx).prompt), L.w // 2, L.bar_h + L.px(52), L.px(46),
+                "text")
         for button in self.buttons(ctx):
             ui.button(button, ui._(button.label))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.screens.base import WIDTH, Button, Context, Event, Press, ScreenId, hit
+from kiosk.screens.base import N_, Button, Context, Event, Press, ScreenId, hit, single_button
 from kiosk.screens.chrome import draw_chrome
 
 if TYPE_CHECKING:
     from stations.ui.painter import Painter
 
 TIMEOUT_S = 8.0
-OK = Button("ok", WIDTH // 2 - 110, 360, 220, 100, "OK", "check")
 
 
 class UnknownScreen:
@@ -21,7 +20,7 @@ class UnknownScreen:
         pass
 
     def buttons(self, ctx: Context) -> list[Button]:
-        return [OK]
+        return [single_button(ctx.layout, "ok", N_("OK"), "check")]
 
     def handle(self, ctx: Context, event: Event, now: float) -> ScreenId | None:
         if isinstance(event, Press) and hit(self.buttons(ctx), event):
@@ -32,10 +31,15 @@ class UnknownScreen:
         return ScreenId.IDLE if now - ctx.entered_at >= TIMEOUT_S else None
 
     def draw(self, ctx: Context, ui: Painter, now: float) -> None:
+        L = ctx.layout
         ui.fill("background")
         draw_chrome(ctx, ui, now)
-        ui.icon("question", WIDTH // 2, 150, 120, "accent")
-        ui.text(ui._("We don't know this badge yet."), WIDTH // 2, 250, 44, "text")
-        ui.icon("teacher", WIDTH // 2 - 170, 310, 50, "accent")
-        ui.text(ui._("Please ask your teacher."), WIDTH // 2 + 25, 310, 40, "text")
-        ui.button(OK, ui._("OK"))
+        top = L.bar_h
+        ui.icon("question", L.w // 2, top + L.px(85), L.px(110), "accent")
+        ui.text(ui._("We don't know this badge yet."), L.w // 2, top + L.px(180), L.px(44),
+                "text")
+        ui.icon("teacher", L.w // 2 - L.px(190), top + L.px(240), L.px(50), "accent")
+        ui.text(ui._("Please ask your teacher."), L.w // 2 + L.px(25), top + L.px(240),
+                L.px(40), "text")
+        for button in self.buttons(ctx):
+            ui.button(button, ui._(button.label))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.screens.base import WIDTH, Button, Context, Event, Press, ScreenId, hit
+from kiosk.screens.base import N_, Button, Context, Event, Press, ScreenId, hit, single_button
 from kiosk.screens.chrome import draw_chrome
 
 if TYPE_CHECKING:
@@ -12,7 +12,6 @@ if TYPE_CHECKING:
 
 #: Move on by itself after this long, named or not: a tap must never wait on the network.
 AUTO_NEXT_S = 2.5
-NEXT = Button("next", WIDTH // 2 - 120, 330, 240, 110, "Next", "arrow_right")
 
 
 class WelcomeScreen:
@@ -22,7 +21,7 @@ class WelcomeScreen:
         pass
 
     def buttons(self, ctx: Context) -> list[Button]:
-        return [NEXT]
+        return [single_button(ctx.layout, "next", N_("Next"), "arrow_right")]
 
     def handle(self, ctx: Context, event: Event, now: float) -> ScreenId | None:
         if isinstance(event, Press) and hit(self.buttons(ctx), event):
@@ -33,11 +32,19 @@ class WelcomeScreen:
         return ScreenId.REFLECTION if now - ctx.entered_at >= AUTO_NEXT_S else None
 
     def draw(self, ctx: Context, ui: Painter, now: float) -> None:
+        L = ctx.layout
         ui.fill("background")
         draw_chrome(ctx, ui, now)
         visit = ctx.visit
         name = visit.display_name if visit else ""
-        ui.icon("wave", WIDTH // 2, 160, 130, "accent")
+        top = L.bar_h + L.px(20)
+        centre_y = top + L.px(80)
+        if name and visit is not None and visit.avatar:
+            ui.disc(L.w // 2, centre_y, L.px(70), visit.avatar)
+            ui.text(name[:1], L.w // 2, centre_y, L.px(90), "on_colour")
+        else:
+            ui.icon("wave", L.w // 2, centre_y, L.px(130), "accent")
         greeting = ui._("Hi, {name}!").format(name=name) if name else ui._("Hi!")
-        ui.text(greeting, WIDTH // 2, 275, 64, "text")
-        ui.button(NEXT, ui._("Next"))
+        ui.text(greeting, L.w // 2, centre_y + L.px(120), L.px(64), "text")
+        for button in self.buttons(ctx):
+            ui.button(button, ui._(button.label))

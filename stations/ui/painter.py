@@ -1,8 +1,8 @@
 """A small painter over a pygame surface: text, panels, big buttons and vector icons.
 
 Screens draw only through it, so screen modules stay free of pygame. Colours come by role
-from one high-contrast palette chosen to stay distinguishable with colour-blindness (blue
-and orange, never red against green alone); meaning is always carried by an icon and a word too.
+from the Okabe-Ito palette (distinguishable with every common colour-blindness) on a
+high-contrast ground; meaning is always carried by an icon and a word as well.
 """
 
 from __future__ import annotations
@@ -16,18 +16,34 @@ import pygame
 if TYPE_CHECKING:
     from kiosk.screens.base import Button
 
+#: Okabe & Ito (2008), "Color Universal Design": the names stations and avatars use.
+OKABE_ITO: dict[str, tuple[int, int, int]] = {
+    "orange": (230, 159, 0),
+    "sky": (86, 180, 233),
+    "green": (0, 158, 115),
+    "yellow": (240, 228, 66),
+    "blue": (0, 114, 178),
+    "vermillion": (213, 94, 0),
+    "purple": (204, 121, 167),
+    "black": (0, 0, 0),
+}
+
 PALETTE: dict[str, tuple[int, int, int]] = {
     "background": (250, 248, 242),
     "text": (25, 30, 45),
     "muted": (95, 100, 115),
-    "accent": (0, 92, 175),
-    "good": (0, 130, 110),
-    "warn": (200, 90, 0),
+    "accent": OKABE_ITO["blue"],
+    "good": OKABE_ITO["green"],
+    "warn": OKABE_ITO["vermillion"],
     "bar": (30, 45, 80),
     "bar_text": (245, 245, 250),
     "button": (225, 235, 250),
-    "button_edge": (0, 92, 175),
+    "button_edge": OKABE_ITO["blue"],
     "panel": (236, 238, 244),
+    "notice": OKABE_ITO["orange"],
+    "notice_text": (25, 30, 45),
+    "on_colour": (255, 255, 255),
+    **OKABE_ITO,
 }
 
 Gettext = Callable[[str], str]
@@ -51,6 +67,11 @@ class Painter:
     def panel(self, x: int, y: int, w: int, h: int, role: str = "panel",
               radius: int = 0) -> None:
         pygame.draw.rect(self.surface, PALETTE[role], (x, y, w, h), border_radius=radius)
+
+    def disc(self, cx: int, cy: int, r: int, role: str) -> None:
+        """A filled circle in a palette colour, with a dark rim so yellow shows on white."""
+        pygame.draw.circle(self.surface, PALETTE.get(role, PALETTE["accent"]), (cx, cy), r)
+        pygame.draw.circle(self.surface, PALETTE["text"], (cx, cy), r, max(1, r // 16))
 
     def text(self, text: str, x: int, y: int, size: int, role: str = "text",
              anchor: str = "center", max_w: int | None = None) -> pygame.Rect:
@@ -77,7 +98,7 @@ class Painter:
 
     def icon(self, name: str, cx: int, cy: int, size: int, role: str = "accent") -> None:
         draw = getattr(self, f"_icon_{name}", self._icon_star)
-        draw(cx, cy, size / 2, PALETTE[role])
+        draw(cx, cy, size / 2, PALETTE.get(role, PALETTE["accent"]))
 
     # --- icons: each draws centred on (cx, cy) within radius r ---------------------------------
 
@@ -116,6 +137,45 @@ class Painter:
 
     def _icon_face_ok(self, cx: int, cy: int, r: float, c: Any) -> None:
         self._face(cx, cy, r, c, 0)
+
+    def _icon_face_smile(self, cx: int, cy: int, r: float, c: Any) -> None:
+        self._face(cx, cy, r, c, 0.5)
+
+    def _icon_face_tired(self, cx: int, cy: int, r: float, c: Any) -> None:
+        w = self._line_w(r)
+        pygame.draw.circle(self.surface, c, (cx, cy), int(r * 0.9), w)
+        for dx in (-0.32, 0.32):  # closed eyes
+            x = cx + dx * r
+            pygame.draw.line(self.surface, c, (x - r * 0.12, cy - r * 0.25),
+                             (x + r * 0.12, cy - r * 0.25), w)
+        pygame.draw.circle(self.surface, c, (cx, int(cy + r * 0.4)), max(2, int(r * 0.12)), w)
+
+    def _progress(self, cx: int, cy: int, r: float, c: Any, quarters: int) -> None:
+        w = self._line_w(r)
+        pygame.draw.circle(self.surface, c, (cx, cy), int(r * 0.85), w)
+        if quarters >= 4:
+            pygame.draw.circle(self.surface, c, (cx, cy), int(r * 0.85))
+            return
+        if quarters > 0:
+            pts = [(cx, cy)] + [(cx + r * 0.85 * math.sin(a), cy - r * 0.85 * math.cos(a))
+                                for a in (k * math.pi / 24 for k in range(12 * quarters + 1))]
+            pygame.draw.polygon(self.surface, c, pts)
+
+    def _icon_progress_0(self, cx: int, cy: int, r: float, c: Any) -> None:
+        self._progress(cx, cy, r, c, 0)
+
+    def _icon_progress_1(self, cx: int, cy: int, r: float, c: Any) -> None:
+        self._progress(cx, cy, r, c, 1)
+
+    def _icon_progress_2(self, cx: int, cy: int, r: float, c: Any) -> None:
+        self._progress(cx, cy, r, c, 3)
+
+    def _icon_progress_3(self, cx: int, cy: int, r: float, c: Any) -> None:
+        self._progress(cx, cy, r, c, 4)
+
+    def _icon_pause(self, cx: int, cy: int, r: float, c: Any) -> None:
+        for dx in (-0.45, 0.15):
+            pygame.draw.rect(self.surface, c, (cx + dx * r, cy - r * 0.7, r * 0.3, r * 1.4))
 
     def _icon_face_happy(self, cx: int, cy: int, r: float, c: Any) -> None:
         self._face(cx, cy, r, c, 1)

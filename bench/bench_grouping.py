@@ -1,0 +1,177 @@
+"""Grouping engine: the heuristic against the proven optimum and two baselines.
+
+For seeded synthetic classes of 12, 24, 30 and 36 students (``hub.grouping.synthetic``:
+realistic score spread, a few missing scores, two keep-apart pairs, a keep-together pair, one
+student pinned to group 1 and one kept out of it) and each mode, it reports:
+
+* the heuristic's objective and time (median of 3 runs, seed 0);
+* the exact method's objective, whether optimality was proven (LP bound, columns kept
+  after reduced-cost pruning, time), or the best solution and bound where not;
+* the gap: skill, % above the optimum; mixed, the excess as % of the class's total spread
+  (which is n in the engine's normalised units); interest, preference steps beyond the optimum
+  as % of the class;
+* the same gap for two baselines that respect the hard constraints but ignore the objective:
+  random balanced assignment and sort-then-chunk (by mean score, or by first choice).
+
+    python bench/bench_grouping.py [--sizes 12,24,30,36] [--json]
+
+With ``--json`` the last line is one JSON object with mean_gap_percent, worst_gap_percent,
+max_time_ms_36, hard_violations, baselines{...} and every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hub.grouping.exact import solve_exact
+from hub.grouping.model import Mode, Options
+from hub.grouping.problem import Problem, build_problem
+from hub.grouping.solve import heuristic_assignment
+from hub.grouping.synthetic import synthetic_class, synthetic_constraints
+
+GROUPS = {12: 3, 24: 4, 30: 5, 36: 6}
+
+
+def gap(p: Problem, value: float, optimum: float) -> float:
+    if p.mode is Mode.SKILL:
+        return 100.0 * (value - optimum) / optimum
+    return 100.0 * (value - optimum) / p.n  # spread and class size are both n here
+
+
+def _place(p: Problem, order: list[int], pick_random: np.random.Generator | None) -> np.ndarray:
+    g = p.n_groups
+    assign = np.full(p.n_units, -1)
+    size = np.zeros(g)
+    remaining = float(p.weight.sum())
+    for u in order:
+        w = p.weight[u]
+        remaining -= w
+        deficit = np.maximum(p.min_size - size, 0)
+        ok = [k for k in range(g) if p.allowed[u, k] and size[k] + w <= p.max_size
+              and not any(p.apart[u, v] and assign[v] == k for v in range(p.n_units))
+              and (deficit.sum() - min(deficit[k], w)) <= remaining]
+        if not ok:
+            raise RuntimeError("baseline could not place a unit")
+        k = int(pick_random.choice(ok)) if pick_random is not None else ok[0]
+        assign[u] = k
+        size[k] += w
+    return assign
+
+
+def random_balanced(p: Problem, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    # Most constrained first so that the random fill never paints itself in.
+    order = sorted(rng.permutation(p.n_units).tolist(),
+                   key=lambda u: (p.allowed[u].sum(), -p.apart[u].sum(), -p.weight[u]))
+    return _place(p, order, rng)
+
+
+def sort_then_chunk(p: Problem) -> np.ndarray:
+    if p.mode is Mode.INTEREST:
+        key = [float(np.argmin(p.topic_cost[u])) for u in range(p.n_units)]
+    else:
+        key = [float((p.ysum[u] / p.weight[u]).mean()) for u in range(p.n_units)]
+    order = sorted(range(p.n_units), key=lambda u: key[u])
+    g = p.n_groups
+    # Chunk: fill group 1, then 2, ...; constrained units go where they may.
+    assign = np.full(p.n_units, -1)
+    size = np.zeros(g)
+    target = np.full(g, p.n // g) + (np.arange(g) < p.n % g)
+    for u in order:
+        ok = [k for k in range(g) if p.allowed[u, k] and size[k] + p.weight[u] <= target[k]
+              and not any(p.apart[u, v] and assign[v] == k for v in range(p.n_units))]
+        if not ok:
+            ok = [k for k in range(g) if p.allowed[u, k] and size[k] + p.weight[u] <= p.max_size
+                  and not any(p.apart[u, v] and assign[v] == k for v in range(p.n_units))]
+        if not ok:
+            return random_balanced(p, 0)
+        assign[u] = ok[0]
+        size[ok[0]] += p.weight[u]
+    if p.violations(assign):
+        return random_balanced(p, 0)
+    return assign
+
+
+def run(sizes: list[int], time_limit: float) -> dict:
+    rows = []
+    for n in sizes:
+        for mode in Mode:
+            cls = synthetic_class(n, seed=1)
+            c = synthetic_constraints(cls, GROUPS[n], seed=1, previous=False)
+            options = Options(mode=mode, seed=0)
+            p = build_problem(cls, c, options)
+            times = []
+            for _ in range(3):
+                t = time.perf_counter()
+                heur = heuristic_assignment(p, cls, c, options)
+                times.append(time.perf_counter() - t)
+            h = p.evaluate_units(heur)[0]
+            exact = solve_exact(p, heur, time_limit=time_limit)
+            rnd = statistics.mean(p.evaluate_units(random_balanced(p, s))[0] for s in range(5))
+            chunk = p.evaluate_units(sort_then_chunk(p))[0]
+            violations = len(p.violations(heur)) + len(p.violations(exact.assign))
+            rows.append(dict(
+                n=n, mode=mode.value, groups=p.n_groups, heuristic=h,
+                heuristic_ms=1000 * statistics.median(times), optimum=exact.objective,
+                proven=exact.proven, bound=exact.bound, lp_bound=exact.lp_bound,
+                columns=exact.columns_enumerated, exact_s=exact.seconds,
+                gap_percent=gap(p, h, exact.objective),
+                random_gap_percent=gap(p, rnd, exact.objective),
+                chunk_gap_percent=gap(p, chunk, exact.objective),
+                hard_violations=violations, note=exact.note))
+    gaps = [r["gap_percent"] for r in rows]
+    return dict(
+        mean_gap_percent=statistics.mean(gaps), worst_gap_percent=max(gaps),
+        max_time_ms_36=max((r["heuristic_ms"] for r in rows if r["n"] == 36), default=None),
+        hard_violations=sum(r["hard_violations"] for r in rows),
+        all_proven=all(r["proven"] for r in rows),
+        baselines={
+            "random_balanced": dict(
+                mean_gap_percent=statistics.mean(r["random_gap_percent"] for r in rows),
+                worst_gap_percent=max(r["random_gap_percent"] for r in rows)),
+            "sort_then_chunk": dict(
+                mean_gap_percent=statistics.mean(r["chunk_gap_percent"] for r in rows),
+                worst_gap_percent=max(r["chunk_gap_percent"] for r in rows))},
+        rows=rows)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="12,24,30,36")
+    ap.add_argument("--time-limit", type=float, default=300.0,
+                    help="exact method's limit per class, seconds")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    result = run([int(s) for s in args.sizes.split(",")], args.time_limit)
+    print(f"{'n':>3} {'mode':<9}{'heuristic':>10}{'optimum':>10} {'proof':<10}{'LP bound':>10}"
+          f"{'cols':>7}{'exact s':>8}{'heur ms':>8}{'gap %':>7}{'random %':>9}{'chunk %':>8}")
+    for r in result["rows"]:
+        proof = "proven" if r["proven"] else "BOUND ONLY"
+        print(f"{r['n']:>3} {r['mode']:<9}{r['heuristic']:>10.4f}{r['optimum']:>10.4f} "
+              f"{proof:<10}{r['lp_bound']:>10.4f}{r['columns']:>7}{r['exact_s']:>8.2f}"
+              f"{r['heuristic_ms']:>8.1f}{r['gap_percent']:>7.2f}{r['random_gap_percent']:>9.1f}"
+              f"{r['chunk_gap_percent']:>8.1f}")
+    b = result["baselines"]
+    print(f"heuristic gap: mean {result['mean_gap_percent']:.3f}%, worst "
+          f"{result['worst_gap_percent']:.3f}%; max time at 36: {result['max_time_ms_36']:.1f} ms;"
+          f" hard violations: {result['hard_violations']}; all proven: {result['all_proven']}")
+    print(f"random balanced: mean {b['random_balanced']['mean_gap_percent']:.1f}%, worst "
+          f"{b['random_balanced']['worst_gap_percent']:.1f}%; sort-then-chunk: mean "
+          f"{b['sort_then_chunk']['mean_gap_percent']:.1f}%, worst "
+          f"{b['sort_then_chunk']['worst_gap_percent']:.1f}%")
+    if args.json:
+        print(json.dumps(result, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

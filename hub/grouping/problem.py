@@ -1,0 +1,404 @@
+"""Compile a class, constraints and options into the numeric problem both solvers share.
+
+The objective, lower is better, is a sum over groups plus a per-student stability term:
+
+* skill: the within-group sum of squared distances between each student's scores (on the
+  chosen standards) and the group mean, i.e. how different the students in a group are;
+* mixed: the sum over groups of ``size * |group mean - class mean|^2``, i.e. how far each
+  group's mix is from the class's. Skill plus mixed cost is the class's total spread, so mixed
+  mode is exactly "as spread out as the class" and skill mode "as alike as possible";
+* interest: for each student, how far down their preference list the group's activity is
+  (0 first choice, 1 second, 2 third, 3 not listed);
+* stability: ``stability_weight`` per student who is not in the group they were in last time.
+
+Score costs are divided by the class's mean squared distance from the class mean (its spread
+per student), so a cost of 1 is "one average student's worth of spread" and the stability
+weight means the same thing in every mode and class.
+
+Keep-together sets are merged into *units* that both solvers move as one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hub.grouping.errors import ConstraintsError, InfeasibleGroupingError
+from hub.grouping.model import ClassData, Constraints, Mode, Options
+
+#: Preference cost of an activity the student did not list.
+UNLISTED_COST = 3.0
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    mode: Mode
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    n_groups: int
+    min_size: int
+    max_size: int
+    #: Student indices of each unit (keep-together sets merged, everyone else alone).
+    units: tuple[tuple[int, ...], ...]
+    weight: np.ndarray  # (U,) students per unit
+    ysum: np.ndarray  # (U, d) sum of the unit's centred features
+    qsum: np.ndarray  # (U,) sum of the unit's squared feature norms
+    topic_cost: np.ndarray  # (U, T) interest cost of each activity, summed over the unit
+    topics: tuple[str, ...]
+    lin: np.ndarray  # (U, G) stability cost of putting the unit in each group
+    allowed: np.ndarray  # (U, G) bool: pins and exclusions
+    apart: np.ndarray  # (U, U) bool: units that must not share a group
+    #: Groups that pins or previous groups make distinct; the others are interchangeable.
+    distinguished: frozenset[int]
+    scale: float
+    features: tuple[str, ...]
+    x: np.ndarray  # (n, d) uncentred student features, for explanations
+    student_y: np.ndarray  # (n, d) centred student features
+    student_c: np.ndarray  # (n, T) interest cost of each activity per student
+    prev_label: np.ndarray  # (n,) previous group (0-based) or -1
+    stability_weight: float
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.units)
+
+    def mode_cost(self, size: np.ndarray, ysum: np.ndarray, qsum: np.ndarray,
+                  csum: np.ndarray) -> np.ndarray:
+        """Mode cost of groups given their sums; works over any leading array shape."""
+        if self.mode is Mode.INTEREST:
+            if csum.shape[-1] == 0:
+                return np.zeros(np.shape(size))
+            return csum.min(axis=-1)
+        # An empty group has a zero sum, so dividing by max(size, 1) gives it cost 0.
+        between = (ysum * ysum).sum(axis=-1) / np.maximum(size, 1)
+        if self.mode is Mode.SKILL:
+            return (qsum - between) / self.scale
+        return between / self.scale
+
+    def unit_assignment(self, labels: Sequence[int]) -> np.ndarray:
+        """Per-unit labels from per-student labels (all members share one label)."""
+        return np.array([labels[u[0]] for u in self.units], dtype=np.int64)
+
+    def evaluate_units(self, assign: np.ndarray) -> tuple[float, float]:
+        """(total objective, mode part) of a unit assignment to groups 0..G-1."""
+        return self.evaluate_students(self.student_labels(assign))
+
+    def student_labels(self, assign: np.ndarray) -> np.ndarray:
+        labels = np.empty(self.n, dtype=np.int64)
+        for u, members in enumerate(self.units):
+            labels[list(members)] = assign[u]
+        return labels
+
+    def evaluate_students(self, labels: np.ndarray) -> tuple[float, float]:
+        """(total objective, mode part) of per-student groups 0..G-1 (any constraints)."""
+        g = int(max(self.n_groups, labels.max() + 1))
+        size = np.bincount(labels, minlength=g).astype(np.float64)
+        ys = np.zeros((g, self.student_y.shape[1]))
+        np.add.at(ys, labels, self.student_y)
+        qs = np.bincount(labels, weights=(self.student_y ** 2).sum(axis=1), minlength=g)
+        cs = np.zeros((g, self.student_c.shape[1]))
+        np.add.at(cs, labels, self.student_c)
+        mode = float(self.mode_cost(size, ys, qs, cs).sum())
+        return mode + self.stability_weight * self.moved(labels), mode
+
+    def moved(self, labels: np.ndarray) -> int:
+        """Students who were in a group last time and are not in that group now."""
+        had = self.prev_label >= 0
+        return int((had & (self.prev_label != labels)).sum())
+
+    def violations(self, assign: np.ndarray) -> list[str]:
+        """Every hard constraint the unit assignment breaks (empty when feasible)."""
+        out: list[str] = []
+        size = np.bincount(assign, weights=self.weight, minlength=self.n_groups)
+        for k, s in enumerate(size):
+            if not self.min_size <= s <= self.max_size:
+                out.append(f"group {k + 1} has {int(s)} students")
+        for u, k in enumerate(assign):
+            if not self.allowed[u, k]:
+                out.append(f"{self.unit_name(u)} may not be in group {k + 1}")
+        a, b = np.nonzero(np.triu(self.apart))
+        for u, v in zip(a, b, strict=True):
+            if assign[u] == assign[v]:
+                out.append(f"{self.unit_name(u)} and {self.unit_name(v)} share a group")
+        return out
+
+    def unit_name(self, u: int) -> str:
+        return " + ".join(self.names[i] for i in self.units[u])
+
+
+def _sizes(n: int, c: Constraints, source: str) -> tuple[int, int, int]:
+    for key in ("groups", "min_size", "max_size"):
+        value = getattr(c, key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < 1):
+            raise ConstraintsError(source, key, f"must be a whole number of at least 1, got "
+                                                f"{value!r}")
+    groups, lo, hi = c.groups, c.min_size, c.max_size
+    if lo is not None and hi is not None and lo > hi:
+        raise ConstraintsError(source, "min_size", f"{lo} is larger than max_size {hi}")
+    if groups is None:
+        if hi is None:
+            raise ConstraintsError(source, "groups", "give a group count or a maximum group size")
+        groups = math.ceil(n / hi)
+    if groups > n:
+        raise InfeasibleGroupingError(f"{n} students cannot make {groups} groups")
+    if lo is None:
+        lo = min(n // groups, hi) if hi is not None else n // groups
+    if hi is None:
+        hi = max(lo, math.ceil(n / groups))
+    lo = max(lo, 1)
+    if not groups * lo <= n <= groups * hi:
+        raise InfeasibleGroupingError(
+            f"{n} students cannot make {groups} groups of {lo} to {hi} students",
+            (f"{groups} groups", f"group size {lo} to {hi}"))
+    return groups, lo, hi
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _join(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def build_problem(cls: ClassData, constraints: Constraints, options: Options,
+                  source: str = "constraints") -> Problem:
+    """Validate everything and compile it; raises ConstraintsError or InfeasibleGroupingError.
+
+    ``source`` names where the constraints came from in error messages (a file name).
+    """
+    students = cls.students
+    n = len(students)
+    if n == 0:
+        raise ConstraintsError(source, None, "the class has no students")
+    ids = tuple(s.id for s in students)
+    names = tuple(s.label for s in students)
+    index = {sid: i for i, sid in enumerate(ids)}
+    g, lo, hi = _sizes(n, constraints, source)
+
+    def idx(key: str, sid: object) -> int:
+        if not isinstance(sid, str) or sid not in index:
+            raise ConstraintsError(source, key, f"unknown student {sid!r}")
+        return index[sid]
+
+    def label(key: str, k: object) -> int:
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= g:
+            raise ConstraintsError(source, key, f"group {k!r} does not exist: there are {g} "
+                                                f"groups, numbered 1 to {g}")
+        return k - 1
+
+    if constraints.stability_weight < 0 or not math.isfinite(constraints.stability_weight):
+        raise ConstraintsError(source, "stability_weight",
+                               f"must be 0 or more, got {constraints.stability_weight!r}")
+
+    # --- keep-together sets become units ---------------------------------------------------
+    uf = _UnionFind(n)
+    for j, group in enumerate(constraints.keep_together):
+        members = [idx(f"keep_together[{j}]", sid) for sid in group]
+        for m in members[1:]:
+            uf.union(members[0], m)
+    roots: dict[int, list[int]] = {}
+    for i in range(n):
+        roots.setdefault(uf.find(i), []).append(i)
+    units = tuple(tuple(m) for m in roots.values())
+    unit_of = np.empty(n, dtype=np.int64)
+    for u, members in enumerate(units):
+        unit_of[list(members)] = u
+        if len(members) > hi:
+            raise InfeasibleGroupingError(
+                f"{_join([names[i] for i in members])} must be together but groups hold at "
+                f"most {hi} students", (f"keep together {_join([names[i] for i in members])}",
+                                        f"group size at most {hi}"))
+
+    # --- pins --------------------------------------------------------------------------------
+    pin = np.full(n, -1, dtype=np.int64)
+    for sid, k in constraints.pinned.items():
+        pin[idx(f"pinned.{sid}", sid)] = label(f"pinned.{sid}", k)
+    banned = np.zeros((n, g), dtype=bool)
+    for sid, ks in constraints.not_in.items():
+        i = idx(f"not_in.{sid}", sid)
+        for k in ks:
+            banned[i, label(f"not_in.{sid}", k)] = True
+    for i in range(n):
+        if pin[i] >= 0 and banned[i, pin[i]]:
+            raise InfeasibleGroupingError(
+                f"{names[i]} is pinned to group {pin[i] + 1} and must not be in group "
+                f"{pin[i] + 1}", (f"{names[i]} pinned to group {pin[i] + 1}",
+                                  f"{names[i]} not in group {pin[i] + 1}"))
+    allowed = np.ones((len(units), g), dtype=bool)
+    for u, members in enumerate(units):
+        pinned = [i for i in members if pin[i] >= 0]
+        for a in pinned:
+            for b in pinned:
+                if a < b and pin[a] != pin[b]:
+                    raise InfeasibleGroupingError(
+                        f"{names[a]} and {names[b]} must be together but {names[b]} is pinned "
+                        f"to group {pin[b] + 1} and {names[a]} to group {pin[a] + 1}",
+                        (f"keep together {names[a]} and {names[b]}",
+                         f"{names[a]} pinned to group {pin[a] + 1}",
+                         f"{names[b]} pinned to group {pin[b] + 1}"))
+        if pinned:
+            k = pin[pinned[0]]
+            allowed[u] = False
+            allowed[u, k] = True
+            for i in members:
+                if banned[i, k]:
+                    a = pinned[0]
+                    raise InfeasibleGroupingError(
+                        f"{names[a]} and {names[i]} must be together but {names[a]} is pinned "
+                        f"to group {k + 1} and {names[i]} must not be in group {k + 1}",
+                        (f"keep together {names[a]} and {names[i]}",
+                         f"{names[a]} pinned to group {k + 1}",
+                         f"{names[i]} not in group {k + 1}"))
+        allowed[u] &= ~banned[list(members)].any(axis=0)
+        if not allowed[u].any():
+            who = _join([names[i] for i in members])
+            raise InfeasibleGroupingError(
+                f"{who} may not be in any of the {g} groups",
+                tuple(f"{names[i]} not in groups "
+                      f"{sorted(int(k) + 1 for k in np.nonzero(banned[i])[0])}"
+                      for i in members if banned[i].any()))
+    for k in range(g):
+        pinned_here = [i for i in range(n) if pin[i] == k]
+        if len(pinned_here) > hi:
+            raise InfeasibleGroupingError(
+                f"{len(pinned_here)} students are pinned to group {k + 1} but groups hold at "
+                f"most {hi}: {_join([names[i] for i in pinned_here])}",
+                (*(f"{names[i]} pinned to group {k + 1}" for i in pinned_here),
+                 f"group size at most {hi}"))
+
+    # --- keep-apart pairs --------------------------------------------------------------------
+    apart = np.zeros((len(units), len(units)), dtype=bool)
+    for j, pair in enumerate(constraints.keep_apart):
+        key = f"keep_apart[{j}]"
+        if len(pair) != 2:
+            raise ConstraintsError(source, key, f"must be a pair of student ids, got {pair!r}")
+        a, b = idx(key, pair[0]), idx(key, pair[1])
+        if a == b:
+            raise ConstraintsError(source, key, f"{ids[a]!r} cannot be kept apart from itself")
+        if unit_of[a] == unit_of[b]:
+            raise InfeasibleGroupingError(
+                f"{names[a]} and {names[b]} must be kept apart but must also be together",
+                (f"keep apart {names[a]} and {names[b]}",
+                 f"keep together {names[a]} and {names[b]}"))
+        if pin[a] >= 0 and pin[a] == pin[b]:
+            raise InfeasibleGroupingError(
+                f"{names[a]} and {names[b]} must be kept apart but both are pinned to group "
+                f"{pin[a] + 1}", (f"keep apart {names[a]} and {names[b]}",
+                                  f"{names[a]} pinned to group {pin[a] + 1}",
+                                  f"{names[b]} pinned to group {pin[b] + 1}"))
+        apart[unit_of[a], unit_of[b]] = apart[unit_of[b], unit_of[a]] = True
+
+    # --- previous groups and stability -------------------------------------------------------
+    prev = np.full(n, -1, dtype=np.int64)
+    for k, group in enumerate(constraints.previous_groups):
+        for sid in group:
+            if sid not in index:
+                continue  # a student who has left the class since
+            if prev[index[sid]] >= 0:
+                raise ConstraintsError(source, f"previous_groups[{k}]",
+                                       f"{sid!r} is in more than one previous group")
+            prev[index[sid]] = k
+    w = float(constraints.stability_weight)
+    lin = np.zeros((len(units), g))
+    if w > 0:
+        for u, members in enumerate(units):
+            for i in members:
+                if prev[i] >= 0:
+                    lin[u] += w
+                    if prev[i] < g:
+                        lin[u, prev[i]] -= w
+    distinguished = {int(k) for k in pin if k >= 0}
+    distinguished |= {int(k) for k in np.nonzero(banned.any(axis=0))[0]}
+    if w > 0:
+        distinguished |= {int(k) for k in prev if 0 <= k < g}
+
+    # --- features ----------------------------------------------------------------------------
+    x, features, topics, topic_cost = _features(cls, options, source, g)
+    weight = np.array([len(m) for m in units], dtype=np.float64)
+    centred = x - x.mean(axis=0) if x.shape[1] else x
+    total = float((centred * centred).sum())
+    scale = total / n if total > 1e-12 else 1.0
+    ysum = np.zeros((len(units), x.shape[1]))
+    np.add.at(ysum, unit_of, centred)
+    qsum = np.bincount(unit_of, weights=(centred * centred).sum(axis=1),
+                       minlength=len(units)).astype(np.float64)
+    csum = np.zeros((len(units), len(topics)))
+    np.add.at(csum, unit_of, topic_cost)
+    if options.mode is Mode.INTEREST:
+        scale = 1.0
+    return Problem(mode=options.mode, ids=ids, names=names, n_groups=g, min_size=lo,
+                   max_size=hi, units=units, weight=weight, ysum=ysum, qsum=qsum,
+                   topic_cost=csum, topics=topics, lin=lin, allowed=allowed, apart=apart,
+                   distinguished=frozenset(distinguished), scale=scale, features=features,
+                   x=x, student_y=centred, student_c=topic_cost, prev_label=prev,
+                   stability_weight=w)
+
+
+def _features(cls: ClassData, options: Options, source: str,
+              n_groups: int) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...], np.ndarray]:
+    students = cls.students
+    n = len(students)
+    if options.mode is Mode.INTEREST:
+        counts: dict[str, float] = {}
+        for s in students:
+            for r, t in enumerate(s.preferences):
+                counts[t] = counts.get(t, 0.0) + 1.0 / (r + 1)
+        if not counts:
+            raise ConstraintsError(source, "mode", "interest groups need stated activity "
+                                                   "preferences, and no student has any")
+        topics = tuple(sorted(counts, key=lambda t: (-counts[t], t)))
+        cost = np.zeros((n, len(topics)))
+        for i, s in enumerate(students):
+            if not s.preferences:
+                continue  # no stated preference: any activity is fine
+            rank = {t: r for r, t in enumerate(s.preferences)}
+            cost[i] = [min(float(rank.get(t, UNLISTED_COST)), UNLISTED_COST) for t in topics]
+        return np.zeros((n, 0)), (), topics, cost
+    chosen = options.standards if options.standards is not None else cls.standards
+    if not chosen:
+        raise ConstraintsError(source, "standards", "the class file has no standards to "
+                                                    "group on")
+    for std in chosen:
+        if std not in cls.standards:
+            raise ConstraintsError(source, "standards",
+                                   f"unknown standard {std!r}; the class file has "
+                                   f"{', '.join(cls.standards)}")
+    cols = []
+    for std in chosen:
+        values = [s.scores.get(std) for s in students]
+        known = [v for v in values if v is not None]
+        if not known:
+            raise ConstraintsError(source, "standards", f"no student has a score on {std!r}")
+        mean = sum(known) / len(known)
+        # A missing score counts as the class mean: it pulls the student nowhere.
+        cols.append([mean if v is None else float(v) for v in values])
+    features = tuple(chosen)
+    if options.mode is Mode.MIXED and options.confidence_weight > 0:
+        trends = [s.confidence_trend for s in students]
+        if any(t is not None for t in trends):
+            cols.append([50.0 * options.confidence_weight * (0.0 if t is None else t)
+                         for t in trends])
+            features += ("confidence trend",)
+    return np.array(cols, dtype=np.float64).T, features, (), np.zeros((n, 0))

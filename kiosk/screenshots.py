@@ -1,0 +1,91 @@
+"""Pictures of every kiosk screen, for the docs and for reviewing translations.
+
+``stations screenshots --out docs/screens`` draws each screen in a typical state, in every
+language asked for, at 800x480 (the official 7-inch display) unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+from broker import contract as c
+from kiosk.i18n import translator
+from kiosk.machine import KioskMachine
+from kiosk.screens.base import Context, Layout, ScreenId, Visit
+
+MENU = (c.Activity("read", "Read", "book"), c.Activity("write", "Write", "pencil"),
+        c.Activity("listen", "Listen", "headphones"), c.Activity("puzzle", "Puzzle", "puzzle"))
+ROTATION = c.RotationState(
+    v=1, id="0" * 32, sender="hub", ts=1.8e9, state="running", block=1, blocks=4,
+    remaining_s=487, questions=("confidence", "goal", "mood"),
+    stations=(c.StationPlan("s1", "Quiet corner", "independent", "Foxes", MENU, "green",
+                            "book"),
+              c.StationPlan("s2", "Blue table", "collaborative", "Owls", (), "blue",
+                            "people")))
+
+
+def _reply(go_to: str, name: str) -> c.Reply:
+    return c.Reply(v=1, id="1" * 32, sender="hub", ts=1.8e9, in_reply_to="2" * 32,
+                   request="checkin", status="accepted", display_name="Ana R.", go_to=go_to,
+                   go_to_name=name, avatar="orange")
+
+
+def scenes(layout: Layout) -> Iterator[tuple[str, KioskMachine]]:
+    """(name, machine showing it) for every screen and the states worth seeing."""
+    def machine(screen: ScreenId, *, online: bool = True, question: int = 0,
+                reply: c.Reply | None = None, named: bool = True,
+                notice: str = "") -> KioskMachine:
+        counter = itertools.count()
+        ctx = Context(station="s1", station_name="Quiet corner", fallback_activities=MENU,
+                      layout=layout, online=online, rotation=ROTATION)
+        m = KioskMachine(ctx, lambda: f"{next(counter):032x}", 0.0)
+        m.current = m.screens[screen]
+        if screen is not ScreenId.IDLE:
+            ctx.visit = Visit("04AB12CD", 0.0, display_name="Ana R." if named else "",
+                              avatar="orange" if named else "", question=question,
+                              reply=reply)
+        if notice:
+            ctx.notice = c.Notice(v=1, id="3" * 32, sender="hub", ts=1.8e9, event=notice,
+                                  block=1, remaining_s=120)
+        return m
+
+    yield "idle", machine(ScreenId.IDLE)
+    yield "idle-offline", machine(ScreenId.IDLE, online=False)
+    yield "idle-notice-warning", machine(ScreenId.IDLE, notice="warning")
+    yield "idle-notice-move", machine(ScreenId.IDLE, notice="move")
+    yield "welcome", machine(ScreenId.WELCOME)
+    yield "welcome-offline", machine(ScreenId.WELCOME, online=False, named=False)
+    for k, question in enumerate(ROTATION.questions):
+        yield f"reflection-{question}", machine(ScreenId.REFLECTION, question=k)
+    yield "choice", machine(ScreenId.CHOICE)
+    yield "go-elsewhere", machine(ScreenId.GO, reply=_reply("s2", "Blue table"))
+    yield "go-stay", machine(ScreenId.GO, reply=_reply("s1", "Quiet corner"))
+    yield "go-sending", machine(ScreenId.GO)
+    yield "go-offline", machine(ScreenId.GO, online=False)
+    yield "unknown", machine(ScreenId.UNKNOWN)
+
+
+def save_screenshots(out: Path, languages: list[str], size: tuple[int, int]) -> list[Path]:
+    import pygame
+
+    from stations.ui.painter import Painter
+
+    pygame.init()
+    written = []
+    try:
+        layout = Layout(*size)
+        surface = pygame.Surface(size)
+        for language in languages:
+            folder = out / language
+            folder.mkdir(parents=True, exist_ok=True)
+            painter = Painter(surface, translator(language))
+            for name, m in scenes(layout):
+                m.current.draw(m.ctx, painter, 0.5)
+                path = folder / f"{name}-{size[0]}x{size[1]}.png"
+                pygame.image.save(surface, str(path))
+                written.append(path)
+    finally:
+        pygame.quit()
+    return written

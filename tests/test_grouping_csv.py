@@ -1,0 +1,140 @@
+"""The class CSV reader, the constraints file and the ``stations group`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from hub.grouping.classcsv import parse_class_csv, read_class_csv
+from hub.grouping.cli import SAMPLE_DIR, register
+from hub.grouping.constraintsfile import read_constraints
+from hub.grouping.errors import ClassCsvError, ConstraintsError
+
+GOOD = """student_id,name,fractions,decimals (1-4),preferences,confidence_trend
+s1,Ana,42,2,lego;art,falling
+s2,Ben,,4,art,0.5
+s3,Cid,NA,1,,
+"""
+
+
+def test_reads_scores_scales_preferences_and_trends() -> None:
+    cls = parse_class_csv(GOOD)
+    assert cls.standards == ("fractions", "decimals")
+    assert cls.scales == {"fractions": "0-100", "decimals": "1-4"}
+    ana, ben, cid = cls.students
+    assert ana.scores == {"fractions": 42.0, "decimals": pytest.approx(100 / 3)}
+    assert ben.scores["fractions"] is None and ben.scores["decimals"] == 100.0
+    assert cid.scores["decimals"] == 0.0
+    assert ana.preferences == ("lego", "art") and cid.preferences == ()
+    assert ana.confidence_trend == -1.0 and ben.confidence_trend == 0.5
+    assert cid.confidence_trend is None
+    assert ana.label == "Ana"
+
+
+def test_semicolon_separated_with_bom_and_auto_rubric_scale() -> None:
+    cls = parse_class_csv("\ufeffid;ratios\nx;3\ny;4\n")
+    assert cls.scales["ratios"] == "1-4"
+    assert [s.scores["ratios"] for s in cls.students] == [pytest.approx(200 / 3), 100.0]
+
+
+@pytest.mark.parametrize(("text", "row", "column", "problem"), [
+    ("", None, None, "the file is empty"),
+    ("s1,40,50\ns2,60,70\n", 1, None, "missing header"),
+    ("student_id,fractions\ns1,40\ns1,50\n", 3, "student_id", "duplicate student 's1' (first "
+                                                               "on row 2)"),
+    ("student_id,fractions\ns1,forty\n", 2, "fractions", "score 'forty' is not a number"),
+    ("student_id,fractions\ns1,140\n", 2, "fractions", "score '140' is outside 0-100"),
+    ("student_id,fractions (1-4)\ns1,7\n", 2, "fractions (1-4)", "outside the 1-4 scale"),
+    ("student_id,fractions\ns1,40,50\n", 2, None, "has 3 fields but the header has 2"),
+    ("student_id,fractions\n,40\n", 2, "student_id", "missing student id"),
+    ("student_id,fractions,Fractions\ns1,1,2\n", 1, "Fractions", "duplicate column"),
+    ("student_id,confidence_trend\ns1,sad\n", 2, "confidence_trend", "must be -1 to 1"),
+    ("student_id,preferences\ns1,art;art\n", 2, "preferences", "listed twice"),
+    ("student_id,fractions\n", None, None, "no student rows"),
+])
+def test_rejects_bad_input_naming_row_and_column(text: str, row: int | None,
+                                                 column: str | None, problem: str) -> None:
+    with pytest.raises(ClassCsvError) as info:
+        parse_class_csv(text, "class.csv")
+    err = info.value
+    assert (err.row, err.column) == (row, column)
+    assert problem in str(err)
+    assert str(err).startswith("class.csv")
+    assert isinstance(err, ValueError)
+
+
+def test_blank_lines_keep_spreadsheet_row_numbers() -> None:
+    with pytest.raises(ClassCsvError, match=r"row 4, column 'm': score 'x'"):
+        parse_class_csv("student_id,m\ns1,1\n\ns2,x\n", "c.csv")
+
+
+def test_unreadable_files_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ClassCsvError, match="file not found"):
+        read_class_csv(tmp_path / "missing.csv")
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes("student_id,name\ns1,Jos\xe9\n".encode("latin-1"))
+    with pytest.raises(ClassCsvError, match="not UTF-8"):
+        read_class_csv(bad)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ("[1]", "must be a JSON object"),
+    ('{"groups": "five"}', "groups: must be a whole number"),
+    ('{"keep_apart": [["a"]]}', "keep_apart[0]: must be a pair of student ids"),
+    ('{"pinned": {"a": "one"}}', "pinned.a: must be a whole number"),
+    ('{"colour": 1}', "colour: unknown key"),
+    ('{"groups": 2,', "not valid JSON"),
+])
+def test_constraints_file_errors_name_the_key(tmp_path: Path, data: str, message: str) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(data)
+    with pytest.raises(ConstraintsError) as info:
+        read_constraints(path)
+    assert message in str(info.value) and str(path) in str(info.value)
+
+
+def run_cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="stations")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+@pytest.mark.parametrize("mode", ["skill", "mixed", "interest"])
+def test_cli_groups_the_shipped_sample(mode: str, capsys: pytest.CaptureFixture[str]) -> None:
+    sample = SAMPLE_DIR / "class-7b.csv"
+    constraints = SAMPLE_DIR / "class-7b-constraints.json"
+    assert run_cli("group", str(sample), "--mode", mode, "--groups", "5", "--constraints",
+                   str(constraints), "--json") == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    payload = json.loads(out[-1])
+    cls = read_class_csv(sample)
+    c = read_constraints(constraints)
+    groups = payload["groups"]
+    assert len(groups) == 5
+    assert sorted(s for g in groups for s in g) == sorted(s.id for s in cls.students)
+    where = {s: k for k, g in enumerate(groups) for s in g}
+    assert all(where[a] != where[b] for a, b in c.keep_apart)
+    assert all(where[s] == k - 1 for s, k in c.pinned.items())
+    assert set(payload["reasons"]) == set(where)
+    assert isinstance(payload["score"], float)
+    assert out[0].startswith("Group 1")
+
+
+def test_cli_exact_reports_a_proof(capsys: pytest.CaptureFixture[str]) -> None:
+    sample = SAMPLE_DIR / "class-7b.csv"
+    assert run_cli("group", str(sample), "--groups", "4", "--standards", "fractions",
+                   "--exact", "--json") == 0
+    payload = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert payload["proven_optimal"] is True and payload["method"] == "exact"
+
+
+def test_cli_bad_csv_raises_the_named_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("student_id,m\ns1,1\ns1,2\n")
+    with pytest.raises(ClassCsvError, match="row 3"):
+        run_cli("group", str(path), "--groups", "1")
