@@ -13,7 +13,7 @@ student pinned to group 1 and one kept out of it) and each mode, it reports:
 * the same gap for two baselines that respect the hard constraints but ignore the objective:
   random balanced assignment and sort-then-chunk (by mean score, or by first choice).
 
-    python bench/bench_grouping.py [--sizes 12,24,30,36] [--json]
+    python bench/grouping.py [--sizes 12,24,30,36] [--json]
 
 With ``--json`` the last line is one JSON object with mean_gap_percent, worst_gap_percent,
 max_time_ms_36, hard_violations, baselines{...} and every row.
