@@ -12,7 +12,7 @@ idle             slow breathing, dim white       —
 offline          steady blue                     —
 reader fault     red blink (0.5 s on, 0.5 s off)  —
 accepted         green                           one short beep (0.1 s)
-unknown badge    amber                           two beeps (0.1 s, 0.1 s apart)
+unknown badge    red                             two beeps (0.1 s, 0.1 s apart)
 error            red                             one long beep (0.4 s)
 ===============  ==============================  ==============================
 
@@ -30,7 +30,6 @@ from collections.abc import Callable, Mapping
 log = logging.getLogger(__name__)
 
 GREEN = (0.0, 1.0, 0.0)
-AMBER = (1.0, 0.5, 0.0)
 RED = (1.0, 0.0, 0.0)
 BLUE = (0.0, 0.0, 1.0)
 IDLE_GLOW = (0.25, 0.25, 0.25)
@@ -52,7 +51,8 @@ class Signal(enum.Enum):
 # (colour, beep on seconds, beep off seconds, beep count)
 _SIGNALS = {
     Signal.ACCEPTED: (GREEN, 0.1, 0.0, 1),
-    Signal.UNKNOWN: (AMBER, 0.1, 0.1, 2),
+    # Red with two short beeps; an error is red with one long beep: told apart by sound.
+    Signal.UNKNOWN: (RED, 0.1, 0.1, 2),
     Signal.ERROR: (RED, 0.4, 0.0, 1),
 }
 

@@ -44,11 +44,11 @@ def test_idle_glow_then_accepted_is_green_with_one_short_beep(factory, feedback)
     assert rgb(factory) == (0.25, 0.25, 0.25)  # back to the base status
 
 
-def test_unknown_is_amber_with_two_beeps(factory, feedback) -> None:
+def test_unknown_is_red_with_two_beeps(factory, feedback) -> None:
     buzzer = factory.pin(BUZZER)
     buzzer.clear_states()
     feedback.show(Signal.UNKNOWN)
-    assert rgb(factory) == (1.0, 0.5, 0.0)
+    assert rgb(factory) == (1.0, 0.0, 0.0)
     time.sleep(0.5)
     buzzer.assert_states_and_times([(0.0, 0.0), (0.0, 1.0), (0.1, 0.0), (0.1, 1.0),
                                     (0.1, 0.0)])
