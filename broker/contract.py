@@ -128,6 +128,8 @@ class RotationState(_Message, tag="rotation"):
     blocks: Annotated[int, msgspec.Meta(ge=0)]
     remaining_s: Annotated[float, msgspec.Meta(ge=0)]
     stations: Annotated[tuple[StationPlan, ...], msgspec.Meta(max_length=32)] = ()
+    #: Of ``remaining_s``, the seconds still left for moving between stations.
+    moving_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     #: The class's reflection questions, by id, in order (the kiosk knows how to ask each).
     questions: Annotated[tuple[Ident, ...], msgspec.Meta(max_length=4)] = ("confidence",)
 
@@ -256,6 +258,20 @@ def encode(message: Message) -> bytes:
     return _encoder.encode(message)
 
 
+def _why_not(payload: bytes, err: Exception, topic: str) -> ContractError:
+    """The reason a payload failed the typed parse: not JSON, wrong version, or invalid."""
+    try:
+        raw = _envelope_decoder.decode(payload)
+    # Bad UTF-8 inside a string and absurd nesting escape msgspec's own error types.
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as raw_err:
+        return ContractError("malformed", f"not a JSON object ({raw_err})", topic)
+    version = raw.get("v")
+    if version != SCHEMA_VERSION:
+        return ContractError("unknown_version", f"schema version {version!r}, "
+                             f"this build speaks {SCHEMA_VERSION}", topic)
+    return ContractError("invalid", str(err), topic)
+
+
 def decode(topic: str, payload: bytes, *, room: str | None = None) -> tuple[Route, Message]:
     """Validate one received message against the contract.
 
@@ -268,18 +284,14 @@ def decode(topic: str, payload: bytes, *, room: str | None = None) -> tuple[Rout
     if room is not None and route.room != room:
         raise ContractError("wrong_room", f"room {route.room!r} is not {room!r}", topic)
     try:
-        raw = _envelope_decoder.decode(payload)
-    # Bad UTF-8 inside a string and absurd nesting escape msgspec's own error types.
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as err:
-        raise ContractError("malformed", f"not a JSON object ({err})", topic) from err
-    version = raw.get("v")
-    if version != SCHEMA_VERSION:
-        raise ContractError("unknown_version", f"schema version {version!r}, "
-                            f"this build speaks {SCHEMA_VERSION}", topic)
-    try:
+        # One typed parse in the common case; the slower look at the raw JSON only runs to
+        # name the reason when that fails.
         message = _decoder.decode(payload)
-    except (msgspec.ValidationError, RecursionError) as err:
-        raise ContractError("invalid", str(err), topic) from err
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise _why_not(payload, err, topic) from err
+    if message.v != SCHEMA_VERSION:
+        raise ContractError("unknown_version", f"schema version {message.v!r}, "
+                            f"this build speaks {SCHEMA_VERSION}", topic)
     expected = STATION_TOPICS.get(route.leaf) or ROOM_TOPICS[route.leaf]
     if not isinstance(message, expected):
         raise ContractError("wrong_kind", f"a {type(message).__name__} on a {route.leaf} topic",

@@ -9,12 +9,11 @@ import time
 from pathlib import Path
 
 from hub.config import HubConfig
-from hub.display import HEIGHT, WIDTH, draw_hub
+from hub.controls import Controls
+from hub.display import draw_hub
 from hub.service import HubService
 
 log = logging.getLogger(__name__)
-
-KEYS = {"space": "toggle", "n": "skip", "+": "extend", "=": "extend", "s": "start", "e": "end"}
 
 
 def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None = None,
@@ -43,50 +42,57 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
                   seconds: float | None, screenshot: Path | None) -> None:
     import pygame
 
-    from stations.ui.painter import Painter
+    from hub.painter import HubPainter
 
     pygame.init()
     pygame.display.set_caption(f"Classroom hub · room {service.room}")
-    flags = pygame.FULLSCREEN if service.config.fullscreen else 0
-    display = pygame.display.set_mode((0, 0) if flags else (WIDTH, HEIGHT), flags)
-    canvas = pygame.Surface((WIDTH, HEIGHT))
-    painter = Painter(canvas)
+    flags = pygame.FULLSCREEN if service.config.fullscreen else pygame.RESIZABLE
+    display = pygame.display.set_mode((0, 0) if service.config.fullscreen
+                                      else service.config.window, flags)
+    controls = Controls()
     clock = pygame.time.Clock()
     saved: tuple[int, float] | None = None  # (check-ins shown, when)
     try:
         while not stop.is_set():
             if seconds is not None and time.monotonic() - started >= seconds:
                 break
+            w, h = display.get_size()
+            now = time.time()
             for event in pygame.event.get():
+                view = service.view
                 if event.type == pygame.QUIT:
                     stop.set()
+                elif event.type == pygame.VIDEORESIZE and not service.config.fullscreen:
+                    display = pygame.display.set_mode((max(1024, event.w), max(600, event.h)),
+                                                      flags)
                 elif event.type == pygame.KEYDOWN:
-                    _key(service, pygame.key.name(event.key))
-            draw_hub(service.view, painter)
-            if display.get_size() == canvas.get_size():
-                display.blit(canvas, (0, 0))
-            else:
-                pygame.transform.smoothscale(canvas, display.get_size(), display)
+                    name = "+" if event.unicode == "+" else pygame.key.name(event.key)
+                    _send(service, controls.key(name, view, w, h, now))
+                elif (event.type == pygame.MOUSEBUTTONDOWN and event.button == 1
+                      and not getattr(event, "touch", False)):
+                    # SDL also turns each touch into a mouse event marked ``touch``: the
+                    # FINGERDOWN below handles it, once
+                    _send(service, controls.press(*event.pos, view, w, h, now))
+                elif event.type == pygame.FINGERDOWN:
+                    # fingers come in 0..1 of the window
+                    _send(service, controls.press(int(event.x * w), int(event.y * h), view,
+                                                  w, h, now))
+            controls.update(now, service.config.teacher_timeout_s)
+            draw_hub(service.view, HubPainter(display), controls, now)
             pygame.display.flip()
             # Saved as check-ins arrive (at most once a second), so the picture shows the
             # room in use rather than the stations going offline at the end.
-            view, now = service.view, time.monotonic()
+            view, mono = service.view, time.monotonic()
             if screenshot is not None and (saved is None or (view.stored != saved[0]
-                                                             and now - saved[1] >= 1.0)):
+                                                             and mono - saved[1] >= 1.0)):
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
-                pygame.image.save(canvas, str(screenshot))
-                saved = (view.stored, now)
-            clock.tick(4)
+                pygame.image.save(display, str(screenshot))
+                saved = (view.stored, mono)
+            clock.tick(8)
     finally:
         pygame.quit()
 
 
-def _key(service: HubService, name: str) -> None:
-    action = KEYS.get(name)
-    if action == "toggle":
-        paused = service.view.rotation.phase.value == "paused"
-        service.teacher("resume" if paused else "pause")
-    elif action == "extend":
-        service.teacher("extend", minutes=5)
-    elif action is not None:
-        service.teacher(action)
+def _send(service: HubService, actions: list) -> None:  # type: ignore[type-arg]
+    for action in actions:
+        service.act(action)

@@ -1,4 +1,9 @@
-"""The hub's configuration file, read once at start into a frozen dataclass."""
+"""The hub's configuration file, read once at start into a frozen dataclass.
+
+Every problem is a ConfigError naming the file, the key and what is wrong; the rotation plan
+is checked against itself (playlists that name unknown stations, a teacher-table rule for a
+station that is not teacher-led, groups larger than a station holds, …) before the hub runs.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,39 @@ from pathlib import Path
 
 from broker.client import BrokerSettings, read_broker
 from broker.contract import ID_RE
-from hub.rotation import ActivityDef, GroupDef, RotationPlan, StationDef
+from hub.rotation import (
+    ActivityDef,
+    BlockDef,
+    GroupDef,
+    Model,
+    RotationPlan,
+    StationDef,
+    TeacherTableRule,
+)
 from stations.errors import ConfigError
 from stations.tomlconfig import Section, load_toml
 
 STATION_KINDS = ("teacher-led", "online", "collaborative", "independent")
+#: Okabe-Ito, in the order stations get them when the file names none.
+COLOURS = ("orange", "sky", "green", "yellow", "blue", "vermillion", "purple", "black")
+KIND_ICONS = {"teacher-led": "teacher", "online": "laptop", "collaborative": "people",
+              "independent": "pencil"}
+#: Reflection questions the kiosk knows how to ask.
+QUESTIONS = ("confidence", "goal", "mood")
+MAX_QUESTIONS = 4
+
+
+@dataclass(frozen=True)
+class ReflectionConfig:
+    questions: tuple[str, ...] = ("confidence",)
+    #: An answer at or below this is low (the kiosk's faces start at 1).
+    low_confidence: int = 1
+    low_mood: int = 1
+    low_goal: int = 1
+    #: Low confidence this many check-ins in a row raises the teacher's flag.
+    flag_after: int = 2
+    #: How far back the teacher view looks for flags.
+    lookback_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -25,10 +58,19 @@ class HubConfig:
     autostart: bool
     display: bool
     fullscreen: bool
+    #: The window on a laptop; fullscreen uses the screen's own size.
+    window: tuple[int, int] = (1280, 720)
+    reflection: ReflectionConfig = ReflectionConfig()
+    #: Check-ins and reflections older than this are deleted (0 keeps them forever).
+    retention_days: int = 365
+    #: The OneRoster class this room's lessons are for ("" when the roster has no classes).
+    class_id: str = ""
+    #: Seconds of no input before the teacher view falls back to the class view.
+    teacher_timeout_s: float = 120.0
 
 
-def _ident(section: Section, key: str) -> str:
-    value = section.get(key, str)
+def _ident(section: Section, key: str, default: str | None = None) -> str:
+    value = section.get(key, str, default)
     if not ID_RE.match(value):
         raise section.error(key, f"{value!r} must be 1-32 lower-case letters, digits or '-'")
     return value
@@ -39,30 +81,170 @@ def read_activities(sections: list[Section]) -> tuple[ActivityDef, ...]:
                  for a in sections)
 
 
+def _minutes(section: Section, key: str, default: float) -> float:
+    value = section.get(key, float, default)
+    if value < 0:
+        raise section.error(key, f"must be 0 or more minutes, got {value!r}")
+    return value * 60.0
+
+
+def _stations(root: Section) -> tuple[StationDef, ...]:
+    stations = []
+    for n, s in enumerate(root.tables("stations")):
+        kind = s.get("kind", str)
+        if kind not in STATION_KINDS:
+            raise s.error("kind", f"{kind!r} is not one of {', '.join(STATION_KINDS)}")
+        colour = s.get("colour", str, COLOURS[n % len(COLOURS)])
+        if colour not in COLOURS:
+            raise s.error("colour", f"{colour!r} is not one of {', '.join(COLOURS)} "
+                                    "(the Okabe-Ito colours, safe for colour-blind students)")
+        capacity = s.get("capacity", int, 0)
+        if capacity < 0:
+            raise s.error("capacity", f"must be 0 (no limit) or more, got {capacity}")
+        stations.append(StationDef(_ident(s, "id"), s.get("name", str), kind,
+                                   read_activities(s.tables("activities", required=False)),
+                                   capacity, colour, _ident(s, "icon", KIND_ICONS[kind])))
+    if len({s.id for s in stations}) != len(stations):
+        raise ConfigError(root.path, "stations", "two stations share an id")
+    return tuple(stations)
+
+
+def _groups(root: Section) -> tuple[GroupDef, ...]:
+    groups = []
+    seen: dict[str, str] = {}
+    for g in root.tables("groups", required=False):
+        gid = _ident(g, "id")
+        members = g.get("members", list, [])
+        for m in members:
+            if not isinstance(m, str):
+                raise g.error("members", f"must be student ids (strings), got {m!r}")
+            if m in seen:
+                raise g.error("members", f"student {m!r} is already in group {seen[m]!r}")
+            seen[m] = gid
+        groups.append(GroupDef(gid, g.get("name", str), tuple(members)))
+    if len({g.id for g in groups}) != len(groups):
+        raise ConfigError(root.path, "groups", "two groups share an id")
+    return tuple(groups)
+
+
+def _plan(root: Section, stations: tuple[StationDef, ...],
+          groups: tuple[GroupDef, ...]) -> RotationPlan:
+    path = root.path
+    rotation = root.table("rotation")
+    model_name = rotation.get("model", str, Model.STATION.value)
+    try:
+        model = Model(model_name)
+    except ValueError:
+        raise rotation.error("model", f"{model_name!r} is not one of "
+                             f"{', '.join(m.value for m in Model)}") from None
+    block_defs = []
+    for b in rotation.tables("plan", required=False):
+        length = b.positive("minutes", float) * 60.0
+        block_defs.append(BlockDef(length, _minutes(b, "transition_minutes", 0.0),
+                                   _minutes(b, "warning_minutes", 0.0)))
+    block_s = (rotation.positive("block_minutes", float) * 60.0 if not block_defs
+               else rotation.get("block_minutes", float, 0.0) * 60.0)
+    transition_s = _minutes(rotation, "transition_minutes", 0.0)
+    warning_s = _minutes(rotation, "warning_minutes", 0.0)
+    for n, b in enumerate(block_defs or [BlockDef(block_s, transition_s, warning_s)]):
+        if b.warning_s >= b.length_s:
+            key = f"rotation.plan[{n}].warning_minutes" if block_defs else \
+                "rotation.warning_minutes"
+            raise ConfigError(path, key, "the warning must come before the block ends "
+                              "(less than the block's minutes)")
+    blocks = rotation.get("blocks", int, 0)
+    if blocks < 0:
+        raise rotation.error("blocks", f"must be 0 (one per station) or more, got {blocks}")
+    if model is Model.STATION and len(groups) > len(stations):
+        raise ConfigError(path, "groups", f"{len(groups)} groups but only {len(stations)} "
+                          "stations: every group needs a station in every block")
+    by_id = {s.id: s for s in stations}
+    for g in groups:
+        for s in stations:
+            if model is Model.STATION and s.capacity and len(g.members) > s.capacity:
+                raise ConfigError(path, "groups", f"group {g.id!r} has {len(g.members)} "
+                                  f"students but station {s.id!r} holds {s.capacity}")
+    rule = None
+    if "teacher_table" in rotation.data:
+        tt = rotation.table("teacher_table")
+        station = _ident(tt, "station")
+        if station not in by_id:
+            raise tt.error("station", f"no station {station!r}")
+        if by_id[station].kind != "teacher-led":
+            raise tt.error("station", f"station {station!r} is {by_id[station].kind}, "
+                                      "not teacher-led")
+        every = tuple(tt.get("every_lesson", list, []))
+        for gid in every:
+            if gid not in {g.id for g in groups}:
+                raise tt.error("every_lesson", f"no group {gid!r}")
+        count = (block_defs and len(block_defs)) or blocks or len(stations)
+        if len(every) > min(count, len(stations)):
+            raise tt.error("every_lesson", f"{len(every)} groups cannot all reach the "
+                                           f"teacher table in {count} blocks")
+        rule = TeacherTableRule(station, every)
+    playlists: dict[str, tuple[str, ...]] = {}
+    if "playlists" in rotation.data:
+        pl = rotation.table("playlists")
+        for student in pl.data:
+            items = pl.get(student, list)
+            for sid in items:
+                if sid not in by_id:
+                    raise pl.error(student, f"no station {sid!r}")
+            playlists[student] = tuple(items)
+    plan = RotationPlan(stations, groups, block_s, blocks, model, tuple(block_defs),
+                        transition_s, warning_s, rule, playlists)
+    if model is Model.INDIVIDUAL:
+        for b in range(plan.block_count):
+            load: dict[str, int] = {}
+            for items in playlists.values():
+                if b < len(items):
+                    load[items[b]] = load.get(items[b], 0) + 1
+            for sid, count in load.items():
+                if by_id[sid].capacity and count > by_id[sid].capacity:
+                    raise ConfigError(path, "rotation.playlists",
+                                      f"block {b + 1} sends {count} students to {sid!r}, "
+                                      f"which holds {by_id[sid].capacity}")
+    return plan
+
+
+def _reflection(root: Section) -> ReflectionConfig:
+    r = root.table("reflection", required=False)
+    questions = tuple(r.get("questions", list, ["confidence"]))
+    if not 1 <= len(questions) <= MAX_QUESTIONS:
+        raise r.error("questions", f"give 1 to {MAX_QUESTIONS} questions")
+    for q in questions:
+        if q not in QUESTIONS:
+            raise r.error("questions", f"{q!r} is not one of {', '.join(QUESTIONS)}")
+    if len(set(questions)) != len(questions):
+        raise r.error("questions", "a question is listed twice")
+    flag_after = r.get("flag_after", int, 2)
+    if flag_after < 1:
+        raise r.error("flag_after", "must be 1 or more")
+    return ReflectionConfig(questions, r.get("low_confidence", int, 1), r.get("low_mood", int, 1),
+                            r.get("low_goal", int, 1), flag_after,
+                            r.positive("lookback_days", int, 14))
+
+
 def load_hub_config(path: Path | str) -> HubConfig:
     path = Path(path)
     root = Section(path, load_toml(path))
     base = path.parent
-    stations = []
-    for s in root.tables("stations"):
-        kind = s.get("kind", str)
-        if kind not in STATION_KINDS:
-            raise s.error("kind", f"{kind!r} is not one of {', '.join(STATION_KINDS)}")
-        stations.append(StationDef(_ident(s, "id"), s.get("name", str), kind,
-                                   read_activities(s.tables("activities", required=False))))
-    groups = [GroupDef(_ident(g, "id"), g.get("name", str), tuple(g.get("members", list, [])))
-              for g in root.tables("groups")]
-    if len({s.id for s in stations}) != len(stations):
-        raise ConfigError(path, "stations", "two stations share an id")
-    if len(groups) > len(stations):
-        raise ConfigError(path, "groups", f"{len(groups)} groups but only {len(stations)} "
-                          "stations: every group needs a station in every block")
+    stations = _stations(root)
+    groups = _groups(root)
+    plan = _plan(root, stations, groups)
     rotation = root.table("rotation")
-    plan = RotationPlan(tuple(stations), tuple(groups),
-                        rotation.positive("block_minutes", float) * 60.0,
-                        rotation.get("blocks", int, 0))
     store = root.table("store", required=False)
     display = root.table("display", required=False)
+    retention = root.table("retention", required=False)
+    days = retention.get("days", int, 365)
+    if days < 0:
+        raise retention.error("days", f"must be 0 (keep forever) or more, got {days}")
+    window = display.get("window", list, [1280, 720])
+    if (len(window) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
+                                    for v in window) or window[0] < 1024 or window[1] < 600):
+        raise display.error("window", f"must be [width, height], at least [1024, 600], "
+                                      f"got {window!r}")
+    klass = root.table("class", required=False)
     return HubConfig(
         path=path,
         room=_ident(root, "room"),
@@ -73,4 +255,9 @@ def load_hub_config(path: Path | str) -> HubConfig:
         autostart=rotation.get("autostart", bool, False),
         display=display.get("enabled", bool, True),
         fullscreen=display.get("fullscreen", bool, False),
+        window=(window[0], window[1]),
+        reflection=_reflection(root),
+        retention_days=days,
+        class_id=klass.get("id", str, ""),
+        teacher_timeout_s=display.positive("teacher_timeout_seconds", float, 120.0),
     )

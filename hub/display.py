@@ -1,72 +1,288 @@
-"""The hub display on the classroom screen: the block, the countdown, each station with its
-group, and who has checked in where.
+"""The hub display: the block and a big countdown, each station with its group and who is
+present, missing or at the wrong station, what comes next, stations offline, and the
+teacher's controls.
 
-It is seen by the whole class, so it shows names (first name, last initial) and places only:
-never a reflection answer, a confidence or a level. Drawing only; state comes in a HubView.
+Two views. The **class view** is safe for the projector: names (first name, last initial),
+places and times only, group names that label ability replaced by "Group N", never a
+reflection answer, flag, confidence, mood or level. The **teacher view** adds the reflection
+flags, in a panel and as a mark beside the name, under a dark bar that says it is the
+teacher's. Drawing only: state comes in a HubView and the Controls; ``draw`` changes nothing.
+Laid out on a 1920x1080 reference and scaled, so it is readable from the back of a classroom
+at 1080p and usable at 1280x720.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
+from hub.controls import Controls, Geometry, HubButton
+from hub.view import HubView, Person, counts, group_label, people_at
 from kiosk.screens.chrome import format_countdown
 
 if TYPE_CHECKING:
-    from hub.service import HubView
-    from stations.ui.painter import Painter
+    from hub.painter import HubPainter
 
-WIDTH, HEIGHT = 1024, 600
-KIND_ICONS = {"teacher-led": "teacher", "online": "laptop", "collaborative": "people",
-              "independent": "pencil"}
+#: The default window; fullscreen uses the screen's size.
+WIDTH, HEIGHT = 1280, 720
 PHASE_WORDS = {"idle": "Not started", "running": "", "paused": "Paused", "ended": "Lesson over"}
-MAX_NAMES = 8
+STATUS_ICON = {"present": ("check", "good"), "missing": ("question", "muted"),
+               "wrong": ("arrow_right", "warn"), "visitor": ("pin", "warn"),
+               "absent": ("offline", "muted")}
+MESSAGE_S = 8.0
 
 
-def draw_hub(view: HubView, ui: Painter) -> None:
-    rot = view.rotation
+def draw_hub(view: HubView, ui: HubPainter, controls: Controls | None = None,
+             now: float | None = None) -> None:
+    controls = controls or Controls()
+    w, h = ui.surface.get_size()
+    g = Geometry(w, h)
+    teacher = controls.teacher
     ui.fill("background")
-    ui.panel(0, 0, WIDTH, 84, "bar")
-    ui.text(f"Room {view.room}", 24, 42, 34, "bar_text", anchor="midleft")
+    _top_bar(view, ui, g, teacher)
+    side = g.side_w if teacher else 0
+    top = g.bar_h
+    bottom = h - g.controls_h - g.next_h
+    _stations(view, ui, g, teacher, 0, top, w - side, bottom - top)
+    if teacher:
+        _teacher_panel(view, ui, g, w - side, top, side, bottom - top)
+    _next_strip(view, ui, g, teacher, bottom)
+    buttons = controls.buttons(view, w, h)
+    if controls.dialog:
+        _buttons(ui, g, controls._bar_buttons(view, g), -1)
+        _dialog(view, ui, g, controls, buttons)
+    else:
+        _buttons(ui, g, buttons, controls.focus)
+    now = time.time() if now is None else now
+    if view.message and now - view.message_at < MESSAGE_S:
+        _toast(ui, g, view.message)
+
+
+def _top_bar(view: HubView, ui: HubPainter, g: Geometry, teacher: bool) -> None:
+    rot = view.rotation
+    px = g.px
+    bar = "text" if teacher else "bar"
+    ui.panel(0, 0, g.w, g.bar_h, bar)
+    mid = g.bar_h // 2
+    title = view.class_title or f"Room {view.room}"
+    ui.text(title, px(30), mid - px(30), px(46), "bar_text", anchor="midleft",
+            max_w=px(560))
+    if teacher:
+        ui.text("TEACHER VIEW · not for the projector", px(30), mid + px(34), px(36), "warn",
+                anchor="midleft", max_w=px(600))
+    elif rot.phase.value in ("running", "paused"):
+        ui.text(f"Block {rot.block + 1} of {rot.blocks}", px(30), mid + px(34), px(48),
+                "bar_text", anchor="midleft", max_w=px(560))
     if rot.phase.value in ("running", "paused"):
-        ui.text(f"Block {rot.block + 1} of {rot.blocks}", 300, 42, 34, "bar_text",
-                anchor="midleft")
-        ui.icon("clock", WIDTH // 2 + 120, 42, 44, "bar_text")
-        ui.text(format_countdown(rot.remaining_s), WIDTH // 2 + 150, 42, 60, "bar_text",
-                anchor="midleft")
+        warn = rot.warning or rot.phase.value == "paused"
+        ui.icon("clock", px(700), mid, px(90), "warn" if warn else "bar_text")
+        ui.text(format_countdown(rot.remaining_s), px(770), mid + px(6), px(190),
+                "warn" if warn else "bar_text", anchor="midleft", max_w=px(520))
     word = PHASE_WORDS[rot.phase.value]
-    if word:
-        ui.text(word, WIDTH - 24, 42, 34, "warn" if rot.phase.value == "paused" else "bar_text",
-                anchor="midright")
+    if rot.phase.value == "running" and rot.moving_s > 0:
+        word = f"Move now · {format_countdown(rot.moving_s)}"
+    elif rot.phase.value == "running" and rot.warning:
+        word = f"{max(1, round(rot.remaining_s / 60))} min left"
+    if teacher and rot.phase.value in ("running", "paused"):
+        word = f"Block {rot.block + 1} of {rot.blocks}" + (f" · {word}" if word else "")
+    right = g.w - px(30)
     if not view.connected:
-        ui.icon("offline", WIDTH - 250, 42, 36, "warn")
+        ui.icon("offline", right - px(30), mid, px(56), "warn")
+        right -= px(80)
+    if word:
+        ui.text(word, right, mid, px(54), "warn" if rot.phase.value == "paused"
+                or rot.warning else "bar_text", anchor="midright", max_w=px(560))
 
-    by_station: dict[str, list[str]] = {sid: [] for sid in view.station_names}
-    for arrival in reversed(view.arrivals):  # newest first
-        by_station.setdefault(arrival.station, []).append(arrival.display_name)
 
-    ids = list(view.station_names)
-    cols = min(4, max(1, len(ids)))
-    rows = (len(ids) + cols - 1) // cols or 1
-    gap = 16
-    card_w = (WIDTH - gap * (cols + 1)) // cols
-    card_h = (HEIGHT - 84 - 44 - gap * (rows + 1)) // rows
+def _stations(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, x0: int, y0: int,
+              w: int, h: int) -> None:
+    px = g.px
+    infos = list(view.stations) or []
+    ids = [s.id for s in infos] or list(view.station_names)
+    info = {s.id: s for s in infos}
+    n = max(1, len(ids))
+    cols = min(4, n) if n != 5 and n != 6 else 3
+    rows = -(-n // cols)
+    gap = px(20)
+    cw = (w - gap * (cols + 1)) // cols
+    ch = (h - gap * (rows + 1)) // rows
     for k, sid in enumerate(ids):
-        x = gap + (k % cols) * (card_w + gap)
-        y = 84 + gap + (k // cols) * (card_h + gap)
-        ui.panel(x, y, card_w, card_h, "panel", radius=16)
-        ui.text(view.station_names[sid], x + 16, y + 28, 32, "text", anchor="midleft",
-                max_w=card_w - 60)
+        x = x0 + gap + (k % cols) * (cw + gap)
+        y = y0 + gap + (k // cols) * (ch + gap)
+        s = info.get(sid)
         online = view.station_states.get(sid) == "online"
-        ui.icon("check" if online else "offline", x + card_w - 26, y + 28, 26,
-                "good" if online else "warn")
-        group = view.group_names.get(rot.assignments.get(sid, ""), "")
-        ui.text(group or "—", x + 16, y + 66, 30, "accent", anchor="midleft")
-        names = by_station.get(sid, [])
-        for n, name in enumerate(names[:MAX_NAMES]):
-            ui.text(name, x + 24, y + 104 + n * 28, 26, "text", anchor="midleft",
-                    max_w=card_w - 40)
-        if len(names) > MAX_NAMES:
-            ui.text(f"+{len(names) - MAX_NAMES}", x + 24, y + 104 + MAX_NAMES * 28, 26, "muted",
+        ui.panel(x, y, cw, ch, "panel", radius=px(22))
+        if not online:
+            ui.outline(x, y, cw, ch, "warn", max(2, px(5)), radius=px(22))
+        head = px(84)
+        ui.stripe(s.colour if s else "", x, y, px(16), ch, radius=px(8))
+        ui.swatch(s.colour if s else "", x + px(64), y + head // 2 + px(8), px(34),
+                  s.icon if s else "pin")
+        ui.text(view.station_names.get(sid, sid), x + px(112), y + head // 2 + px(8), px(50),
+                "text", anchor="midleft", max_w=cw - px(112) - (px(190) if not online
+                                                                else px(70)))
+        ui.icon("check" if online else "offline", x + cw - px(40), y + head // 2 + px(8),
+                px(40), "good" if online else "warn")
+        if not online:
+            ui.text("offline", x + cw - px(70), y + head // 2 + px(8), px(34), "warn",
+                    anchor="midright")
+        group = view.rotation.assignments.get(sid, "")
+        people = people_at(view, sid)
+        here = sum(p.status == "present" for p in people)
+        expected = sum(p.status != "visitor" for p in people)
+        label = group_label(view, group, teacher=teacher) if group else ""
+        if not label and view.rotation.model.value != "station-rotation" and people:
+            label = "Playlist" if view.rotation.model.value == "individual-rotation" else "Flex"
+        ui.text(label or "—", x + px(40), y + head + px(40), px(46), "accent",
+                anchor="midleft", max_w=cw - px(200))
+        if expected:
+            ui.text(f"{here}/{expected} here", x + cw - px(24), y + head + px(40), px(36),
+                    "muted", anchor="midright")
+        _people(view, ui, g, teacher, people, x + px(30), y + head + px(84), cw - px(50),
+                ch - head - px(96))
+
+
+def _people(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, people: list[Person],
+            x: int, y: int, w: int, h: int) -> None:
+    px = g.px
+    line = px(50)
+    fits = max(1, h // line)
+    cols = 2 if len(people) > fits and w > px(380) else 1
+    per_col = fits
+    col_w = w // cols
+    shown = people[:per_col * cols]
+    if len(people) > len(shown):
+        shown = shown[:-1]
+    for k, p in enumerate(shown):
+        cx = x + (k // per_col) * col_w
+        cy = y + (k % per_col) * line + line // 2
+        icon, role = STATUS_ICON[p.status]
+        ui.icon(icon, cx + px(16), cy, px(32), role)
+        text_role = "muted" if p.status in ("absent", "missing") else "text"
+        name = p.name
+        flagged = teacher and p.student_id in view.flags
+        right = px(44) if flagged else 0
+        if p.status == "wrong":
+            name += f": at {p.other}"
+        elif p.status == "visitor":
+            name += f": belongs at {p.other}"
+        elif p.status == "absent":
+            name += " (absent)"
+        ui.text(name, cx + px(44), cy, px(38), "warn" if p.status in ("wrong", "visitor")
+                else text_role, anchor="midleft", max_w=col_w - px(54) - right)
+        if flagged:
+            ui.icon("fault", cx + col_w - px(28), cy, px(34), "warn")
+    if len(people) > len(shown):
+        k = len(shown)
+        ui.text(f"+{len(people) - k} more", x + (k // per_col) * col_w + px(44),
+                y + (k % per_col) * line + line // 2, px(34), "muted", anchor="midleft")
+
+
+def _teacher_panel(view: HubView, ui: HubPainter, g: Geometry, x: int, y: int, w: int,
+                   h: int) -> None:
+    px = g.px
+    ui.panel(x, y + px(20), w - px(20), h - px(40), "panel", radius=px(22))
+    ui.outline(x, y + px(20), w - px(20), h - px(40), "warn", max(2, px(4)), radius=px(22))
+    ui.icon("fault", x + px(44), y + px(70), px(44), "warn")
+    ui.text("Reflection flags", x + px(80), y + px(70), px(42), "text", anchor="midleft",
+            max_w=w - px(120))
+    row = y + px(130)
+    names = view.student_names
+    flagged = sorted(view.flags.items(), key=lambda kv: names.get(kv[0], kv[0]))
+    if not flagged:
+        ui.text("No flags today", x + px(30), row, px(34), "muted", anchor="midleft")
+    limit = y + h - px(200)
+    for sid, texts in flagged:
+        if row > limit:
+            ui.text(f"+{len(flagged)} in all", x + px(30), row, px(30), "muted",
                     anchor="midleft")
-    ui.text(f"{view.stored} check-ins   ·   Space: pause/resume   N: next block   "
-            f"+: 5 more minutes   S: start", WIDTH // 2, HEIGHT - 22, 24, "muted")
+            break
+        ui.text(names.get(sid, sid), x + px(30), row, px(36), "text", anchor="midleft",
+                max_w=w - px(70))
+        for t in texts:
+            row += px(40)
+            ui.text(t, x + px(50), row, px(30), "warn", anchor="midleft", max_w=w - px(90))
+        row += px(56)
+    c = counts(view)
+    ui.text(f"{c['present']} here · {c['missing']} missing · {c['wrong'] + c['visitor']} "
+            f"misplaced · {c['absent']} absent", x + px(30), y + h - px(130), px(28), "muted",
+            anchor="midleft", max_w=w - px(70))
+    ui.text(f"{view.stored} check-ins stored", x + px(30), y + h - px(90), px(28), "muted",
+            anchor="midleft")
+
+
+def _next_strip(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, y: int) -> None:
+    px = g.px
+    ui.panel(0, y, g.w, g.next_h, "button")
+    mid = y + g.next_h // 2
+    ui.text("Next", px(30), mid, px(44), "accent", anchor="midleft")
+    ui.icon("arrow_right", px(160), mid, px(40), "accent")
+    rot = view.rotation
+    if rot.phase.value not in ("running", "paused"):
+        return
+    nxt = rot.next_assignments
+    if not nxt and rot.model.value == "station-rotation":
+        ui.text("The lesson ends after this block", px(200), mid, px(40), "text",
+                anchor="midleft")
+        return
+    items = [s for s in view.stations if nxt.get(s.id)] if nxt else []
+    if not items:
+        waiting = sum(len(v) for v in rot.expected_next.values())
+        text = (f"{waiting} students have a next station on their playlist"
+                if rot.model.value != "station-rotation" else "")
+        ui.text(text, px(200), mid, px(36), "text", anchor="midleft")
+        return
+    slot = (g.w - px(210)) // len(items)
+    for k, s in enumerate(items):
+        x = px(210) + k * slot
+        ui.swatch(s.colour, x + px(26), mid, px(24), s.icon)
+        ui.text(f"{s.name}: {group_label(view, nxt[s.id], teacher=teacher)}", x + px(60),
+                mid, px(36), "text", anchor="midleft", max_w=slot - px(70))
+
+
+def _buttons(ui: HubPainter, g: Geometry, buttons: list[HubButton], focus: int) -> None:
+    px = g.px
+    for k, b in enumerate(buttons):
+        fill = {"primary": "accent", "warn": "button", "off": "panel"}.get(b.style, "button")
+        edge = {"warn": "warn", "off": "muted"}.get(b.style, "button_edge")
+        fg = {"primary": "bar_text", "off": "muted", "warn": "warn"}.get(b.style, "text")
+        ui.panel(b.x, b.y, b.w, b.h, fill, radius=px(18))
+        ui.outline(b.x, b.y, b.w, b.h, "text" if k == focus else edge,
+                   max(2, px(8 if k == focus else 4)), radius=px(18))
+        size = min(b.h * 0.5, px(56))
+        ui.icon(b.icon, b.x + int(size * 0.9), b.y + b.h // 2, int(size),
+                fg if b.style != "normal" else "accent")
+        ui.text(b.label, b.x + int(size * 1.7), b.y + b.h // 2, max(18, min(px(44), b.h // 2)),
+                fg, anchor="midleft", max_w=b.w - int(size * 1.9))
+
+
+def _dialog(view: HubView, ui: HubPainter, g: Geometry, controls: Controls,
+            buttons: list[HubButton]) -> None:
+    px = g.px
+    ui.shade()
+    x, y, w, h = g.dialog()
+    ui.panel(x, y, w, h, "background", radius=px(26))
+    ui.outline(x, y, w, h, "accent", max(2, px(6)), radius=px(26))
+    ui.text(controls.title(view), x + w // 2, y + px(60), px(58), "text", max_w=w - px(60))
+    if controls.dialog == "enroll":
+        hint = ("Waiting for a badge…" if not view.enrollment.offers
+                else "Pick the badge, then the student")
+        ui.text(hint, x + w // 2, y + px(130), px(40), "muted")
+        if not view.enrollment.offers:
+            ui.icon("badge", x + w // 2, y + h // 2, px(200), "accent")
+    if controls.dialog == "groups" and view.suggested_groups:
+        row = y + px(150)
+        for name, members in view.suggested_groups:
+            names = ", ".join(view.student_names.get(m, m) for m in members)
+            ui.text(f"{name}: {names}", x + px(40), row, px(36), "text", anchor="midleft",
+                    max_w=w - px(80))
+            row += px(52)
+    _buttons(ui, g, buttons, controls.focus)
+
+
+def _toast(ui: HubPainter, g: Geometry, message: str) -> None:
+    px = g.px
+    w, h = min(g.w - px(100), px(1200)), px(90)
+    x, y = (g.w - w) // 2, g.h - g.controls_h - g.next_h - h - px(20)
+    ui.panel(x, y, w, h, "text", radius=px(20))
+    ui.text(message, x + w // 2, y + h // 2, px(40), "bar_text", max_w=w - px(40))

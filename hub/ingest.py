@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from broker import contract
 from broker.contract import CheckIn, ContractError, Hello, Reply, StationStatus
+from hub.badges import Enrollment
 from hub.roster import Roster, Student
-from hub.rotation import Rotation
+from hub.rotation import Model, Rotation
 from hub.store import HubStore
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,12 @@ class Arrival:
     display_name: str
     station: str
     at: float
+    #: Where the rotation wanted the student when they arrived ("" if anywhere will do).
+    expected: str = ""
+
+    @property
+    def wrong_station(self) -> bool:
+        return bool(self.expected) and self.expected != self.station
 
 
 @dataclass
@@ -72,15 +79,19 @@ class IngestStats:
     duplicates: int = 0
     unknown_badges: int = 0
     hellos: int = 0
+    wrong_station: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
 
 
 class Ingest:
-    def __init__(self, room: str, store: HubStore, roster: Roster, rotation: Rotation) -> None:
+    def __init__(self, room: str, store: HubStore, roster: Roster, rotation: Rotation,
+                 enrollment: Enrollment | None = None) -> None:
         self.room = room
         self.store = store
         self.roster = roster
         self.rotation = rotation
+        #: Badge enrollment mode: unknown badges are offered to the teacher while it is on.
+        self.enrollment = enrollment or Enrollment()
         self.stats = IngestStats()
         #: Latest arrival per student, for the display.
         self.arrivals: dict[str, Arrival] = {}
@@ -135,13 +146,24 @@ class Ingest:
         if student is None:
             self.store.add_unknown(message.id, station, message.badge, now)
             self.stats.unknown_badges += 1
+            self.enrollment.offer(message.badge, station, now)
             log.info("check-in %s at %s: unknown badge", message.id, station)
             return self._reply(station, message.id, "checkin", "unknown_badge", now)
         if self.store.add_checkin(message, station, student.id, now):
             self.stats.stored += 1
-            self.arrivals[student.id] = Arrival(student.id, student.display_name, station,
-                                                message.tapped_at)
-            log.info("check-in %s stored: %s at %s", message.id, student.id, station)
+            # In flex any station with room is right, so nobody is ever at the wrong one.
+            expected = ("" if self.rotation.plan.model is Model.FLEX
+                        else self.rotation.station_id_for(student.id) or "")
+            arrival = Arrival(student.id, student.display_name, station, message.tapped_at,
+                              expected)
+            self.arrivals[student.id] = arrival
+            self.rotation.record_arrival(student.id, station)
+            if arrival.wrong_station:
+                self.stats.wrong_station += 1
+                log.info("check-in %s stored: %s at %s but expected at %s", message.id,
+                         student.id, station, expected)
+            else:
+                log.info("check-in %s stored: %s at %s", message.id, student.id, station)
             duplicate = False
         else:
             self.stats.duplicates += 1
@@ -154,6 +176,9 @@ class Ingest:
         self.stats.hellos += 1
         student = self.roster.student_for_badge(message.badge)
         if student is None:
+            if self.enrollment.offer(message.badge, station, now):
+                log.info("unknown badge %s at %s offered for enrollment", message.badge,
+                         station)
             return self._reply(station, message.id, "hello", "unknown_badge", now)
         return self._reply(station, message.id, "hello", "accepted", now, student)
 
@@ -164,6 +189,7 @@ class Ingest:
                       request=request, status=status,  # type: ignore[arg-type]
                       display_name=student.display_name if student else "",
                       go_to=go_to.id if go_to else "", go_to_name=go_to.name if go_to else "",
-                      duplicate=duplicate)
+                      duplicate=duplicate, language=student.language if student else "",
+                      avatar=student.avatar if student else "")  # type: ignore[arg-type]
         return Outgoing(contract.station_topic(self.room, station, "reply"),
                         contract.encode(reply))

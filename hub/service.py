@@ -3,6 +3,11 @@
 One ingest thread owns the database and the rotation engine. paho's network thread only puts
 received messages on a queue; teacher actions from the display go on the same queue, so no
 state is shared between threads except the immutable :class:`HubView` the display reads.
+
+Across a restart: the rotation's whole state is saved in the database after every change
+(``hub_state``). At start it is restored at the real time, so a block that was running keeps
+its end time (the minutes the hub was down count), blocks that ended meanwhile are skipped,
+and stations get one ``move`` notice if the block changed and the retained RotationState.
 """
 
 from __future__ import annotations
@@ -12,16 +17,23 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from broker import contract
 from broker.client import BusClient, Will
-from broker.contract import HubStatus, RotationState, StationPlan
+from broker.contract import HubStatus, Notice, RotationState, StationPlan
+from hub import badges as badge_ops
+from hub.actions import TeacherAction
+from hub.badges import BadgeError, Enrollment
 from hub.config import HubConfig
+from hub.export import apply_retention
+from hub.flags import reflection_flags
 from hub.ingest import Arrival, Ingest, Outgoing
-from hub.roster import Roster, read_roster_file
-from hub.rotation import Phase, Rotation, RotationSnapshot
+from hub.roster import Roster, read_roster
+from hub.rotation import GroupDef, Phase, Rotation, RotationEvent, RotationSnapshot
 from hub.store import HubStore, open_db
+from hub.view import EnrollmentView, HubView, StationInfo
+
+__all__ = ["Arrival", "HubService", "HubView", "RotationSnapshot", "TeacherAction"]
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +41,10 @@ ROTATION_KEY = "rotation"
 #: Re-publish the retained rotation state this often even without a change, so a station
 #: that missed one corrects its countdown.
 ROTATION_REFRESH_S = 15.0
+#: Reflection flags are recomputed from the database at most this often (and on check-ins).
+FLAGS_REFRESH_S = 30.0
+RETENTION_EVERY_S = 6 * 3600.0
 BATCH = 500
-
-
-@dataclass(frozen=True)
-class HubView:
-    """Everything the display draws, made by the ingest thread, read by the display thread."""
-
-    room: str
-    rotation: RotationSnapshot
-    station_names: dict[str, str]
-    group_names: dict[str, str]
-    arrivals: tuple[Arrival, ...]
-    station_states: dict[str, str]
-    connected: bool
-    stored: int
-    at: float
 
 
 class HubService:
@@ -55,20 +55,35 @@ class HubService:
         db = open_db(config.database)
         self.store = HubStore(db)
         self.roster = Roster(db)
-        self.roster.load(read_roster_file(config.roster))
+        roster_file = read_roster(config.roster)
+        self.roster.load(roster_file.entries, roster_file.classes)
         self.rotation = Rotation(config.plan)
+        self._pending_events: list[RotationEvent] = []
         saved = self.store.load_state(ROTATION_KEY)
         if saved is not None:
-            self.rotation.restore(saved, clock())
-            log.info("rotation restored: %s, block %d of %d, %.0f s left",
-                     self.rotation.phase, self.rotation.block + 1, config.plan.block_count,
-                     self.rotation.remaining(clock()))
-        self.ingest = Ingest(self.room, self.store, self.roster, self.rotation)
-        self._inbox: queue.Queue[tuple[str, bytes] | Callable[[float], None]] = queue.Queue()
+            try:
+                self._pending_events = self.rotation.restore(saved, clock())
+                log.info("rotation restored: %s, block %d of %d, %.0f s left",
+                         self.rotation.phase, self.rotation.block + 1,
+                         config.plan.block_count, self.rotation.remaining(clock()))
+            except ValueError as err:
+                log.warning("saved rotation not resumed: %s; starting idle", err)
+                self.rotation = Rotation(config.plan)
+        self.enrollment = Enrollment()
+        self.ingest = Ingest(self.room, self.store, self.roster, self.rotation, self.enrollment)
+        self._inbox: queue.Queue[tuple[str, bytes] | TeacherAction | Callable[[float], None]] = \
+            queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_rotation_publish = 0.0
+        self._flags: dict[str, tuple[str, ...]] = {}
+        self._flags_at = -FLAGS_REFRESH_S
+        self._flags_stored = -1
+        self._retention_at = 0.0
+        self._suggested: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+        self._message, self._message_at = "", 0.0
         self._view_lock = threading.Lock()
+        self.notices_sent: list[Notice] = []
         offline = contract.encode(HubStatus(**contract.envelope("hub"), state="offline"))
         self.bus = BusClient("hub", config.broker,
                              subscriptions=contract.hub_subscriptions(self.room),
@@ -82,8 +97,9 @@ class HubService:
     def start(self) -> None:
         now = self.clock()
         if self.config.autostart and self.rotation.phase in (Phase.IDLE, Phase.ENDED):
-            self.rotation.start(now)
+            self._pending_events += self.rotation.start(now)
             self._persist_rotation()
+        self._run_retention(now)
         self.bus.start()
         self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self._thread.start()
@@ -96,21 +112,35 @@ class HubService:
         self.bus.stop(final=[(contract.hub_status_topic(self.room), offline, True)])
         self.store.db.close()
 
-    def teacher(self, action: str, minutes: float = 0.0) -> None:
-        """Queue a teacher action (start, pause, resume, extend, skip, end) for ingest."""
-        def apply(now: float) -> None:
-            if action == "extend":
-                self.rotation.extend(now, minutes * 60.0)
-            elif action in ("start", "pause", "resume", "skip", "end"):
-                getattr(self.rotation, action)(now)
-            else:
-                log.warning("unknown teacher action %r ignored", action)
-                return
-            log.info("teacher action %s: now %s, block %d", action, self.rotation.phase,
-                     self.rotation.block + 1)
-            self._persist_rotation()
-            self._publish_rotation(now)
-        self._inbox.put(apply)
+    def teacher(self, action: str, minutes: float = 0.0, *, student: str = "", group: str = "",
+                badge: str = "") -> None:
+        """Queue a teacher action for the ingest thread.
+
+        Lesson: ``start``, ``pause``, ``resume``, ``extend`` (``minutes``), ``skip``, ``end``.
+        Students: ``move`` (``student`` to ``group``), ``absent``, ``present``.
+        Badges: ``enroll_start``, ``enroll_stop``, ``enroll`` (``badge`` to ``student``),
+        ``reassign`` (the same, taking it from its owner), ``revoke`` (``badge``),
+        ``revoke_student`` (every badge of ``student``: a lost card).
+        Groups: ``approve_groups`` (the grouping engine's suggestion, see
+        :meth:`suggest_groups`), ``reject_groups``.
+        """
+        self.act(TeacherAction(action, minutes, student, group, badge))
+
+    def act(self, action: TeacherAction) -> None:
+        self._inbox.put(action)
+
+    def suggest_groups(self, groups: list[tuple[str, list[str]]]) -> None:
+        """The grouping engine's hook: offer new groups (name, member ids) for approval.
+
+        The display shows an "Approve groups" control; approving replaces the rotation's
+        groups from the next lesson on (``Rotation.set_groups``).
+        """
+        frozen = tuple((name, tuple(members)) for name, members in groups)
+
+        def offer(now: float) -> None:
+            self._suggested = frozen
+            self._say("New groups suggested: approve or keep the current ones", now)
+        self._inbox.put(offer)
 
     @property
     def view(self) -> HubView:
@@ -126,11 +156,14 @@ class HubService:
     def step(self, timeout: float) -> int:
         """Handle what has arrived (waiting up to ``timeout`` for the first); returns count."""
         batch: list[tuple[str, bytes]] = []
-        actions: list[Callable[[float], None]] = []
+        actions: list[TeacherAction | Callable[[float], None]] = []
         try:
             item = self._inbox.get(timeout=timeout)
             while True:
-                (actions.append if callable(item) else batch.append)(item)  # type: ignore[arg-type]
+                if isinstance(item, tuple):
+                    batch.append(item)
+                else:
+                    actions.append(item)
                 if len(batch) >= BATCH:
                     break
                 item = self._inbox.get_nowait()
@@ -140,19 +173,104 @@ class HubService:
         replies: list[Outgoing] = self.ingest.handle_batch(batch, now) if batch else []
         for reply in replies:
             self.bus.publish(reply.topic, reply.payload, retain=reply.retain)
+        changed = False
         for action in actions:
-            action(now)
-        if self.rotation.tick(now):
-            log.info("rotation moved on: %s, block %d", self.rotation.phase,
-                     self.rotation.block + 1)
+            if isinstance(action, TeacherAction):
+                changed |= self._apply(action, now)
+            else:
+                action(now)
+        events = self._pending_events + self.rotation.tick(now)
+        self._pending_events = []
+        if events or changed:
+            if events:
+                log.info("rotation: %s; now %s, block %d",
+                         ", ".join(e.event for e in events), self.rotation.phase,
+                         self.rotation.block + 1)
             self._persist_rotation()
             self._publish_rotation(now)
+            for event in events:
+                self._publish_notice(event, now)
         elif now - self._last_rotation_publish >= ROTATION_REFRESH_S:
             self._publish_rotation(now)
+        if now - self._retention_at >= RETENTION_EVERY_S:
+            self._run_retention(now)
         view = self._make_view(now)
         with self._view_lock:
             self._view = view
         return len(batch)
+
+    def _apply(self, a: TeacherAction, now: float) -> bool:
+        """Apply one teacher action; True if the rotation's state changed."""
+        rot = self.rotation
+        try:
+            if a.action in ("start", "pause", "resume", "skip", "end"):
+                self._pending_events += getattr(rot, a.action)(now)
+            elif a.action == "extend":
+                self._pending_events += rot.extend(now, a.minutes * 60.0)
+                self._say(f"{a.minutes:+g} minutes", now)
+            elif a.action == "move":
+                rot.move_student(a.student, a.group)
+                self._say(f"{self._name(a.student)} moved to "
+                          f"{self._group_name(a.group)}", now)
+            elif a.action in ("absent", "present"):
+                rot.mark_absent(a.student, a.action == "absent")
+                self._say(f"{self._name(a.student)} marked {a.action}", now)
+            elif a.action == "enroll_start":
+                self.enrollment.start()
+                self._say("Enrolling: tap the new badge at any station", now)
+                return False
+            elif a.action == "enroll_stop":
+                self.enrollment.stop()
+                return False
+            elif a.action in ("enroll", "reassign"):
+                badge_ops.enroll(self.roster, a.badge, a.student, now,
+                                 reassign=a.action == "reassign")
+                self.enrollment.take(a.badge)
+                self._say(f"Badge …{a.badge[-4:]} is now {self._name(a.student)}'s", now)
+                return False
+            elif a.action == "revoke":
+                badge_ops.revoke(self.roster, a.badge, now)
+                self._say(f"Badge …{a.badge[-4:]} revoked", now)
+                return False
+            elif a.action == "revoke_student":
+                held = self.roster.badges_of(a.student)
+                for record in held:
+                    badge_ops.revoke(self.roster, record.badge, now)
+                self._say(f"{len(held)} badge(s) of {self._name(a.student)} revoked: "
+                          "enroll a new one", now)
+                return False
+            elif a.action == "approve_groups" and self._suggested is not None:
+                groups = tuple(GroupDef(f"g{k + 1}", name, members)
+                               for k, (name, members) in enumerate(self._suggested))
+                rot.set_groups(groups)
+                self._suggested = None
+                self._say("New groups approved: they start with the next lesson", now)
+            elif a.action == "reject_groups":
+                self._suggested = None
+                return False
+            else:
+                log.warning("unknown teacher action %r ignored", a.action)
+                return False
+        except (BadgeError, ValueError) as err:
+            log.warning("teacher action %s refused: %s", a.action, err)
+            self._say(str(err), now)
+            return False
+        log.info("teacher action %s: now %s, block %d", a.action, rot.phase, rot.block + 1)
+        return True
+
+    def _say(self, message: str, now: float) -> None:
+        self._message, self._message_at = message, now
+
+    def _name(self, student_id: str) -> str:
+        s = self.roster.student(student_id)
+        return s.display_name if s else student_id
+
+    def _group_name(self, group_id: str) -> str:
+        return next((g.name for g in self.rotation.groups if g.id == group_id), group_id)
+
+    def _run_retention(self, now: float) -> None:
+        self._retention_at = now
+        apply_retention(self.store, self.config.retention_days, now)
 
     def _connection_changed(self, connected: bool) -> None:
         if connected:
@@ -167,32 +285,75 @@ class HubService:
         with self.store.db:
             self.store.save_state(ROTATION_KEY, self.rotation.to_dict())
 
-    def _publish_rotation(self, now: float) -> None:
+    def rotation_message(self, now: float) -> RotationState:
         snap = self.rotation.snapshot(now)
-        groups = {g.id: g.name for g in self.config.plan.groups}
+        groups = {g.id: g.name for g in self.rotation.groups}
         plans = tuple(
             StationPlan(id=s.id, name=s.name, kind=s.kind,  # type: ignore[arg-type]
                         group=groups.get(snap.assignments.get(s.id, ""), ""),
                         activities=tuple(contract.Activity(a.id, a.label, a.icon)
-                                         for a in s.activities))
+                                         for a in s.activities),
+                        colour=s.colour, icon=s.icon)  # type: ignore[arg-type]
             for s in self.config.plan.stations)
-        message = RotationState(**contract.envelope("hub", now), state=snap.phase.value,
-                                block=snap.block, blocks=snap.blocks,
-                                remaining_s=snap.remaining_s, stations=plans)
+        return RotationState(**contract.envelope("hub", now), state=snap.phase.value,
+                             block=snap.block, blocks=snap.blocks,
+                             remaining_s=snap.remaining_s, moving_s=snap.moving_s,
+                             stations=plans, questions=self.config.reflection.questions)
+
+    def _publish_rotation(self, now: float) -> None:
+        message = self.rotation_message(now)
         if self.bus.publish(contract.rotation_topic(self.room), contract.encode(message),
                             retain=True):
             self._last_rotation_publish = now
 
+    def _publish_notice(self, event: RotationEvent, now: float) -> None:
+        notice = Notice(**contract.envelope("hub", now), event=event.event,  # type: ignore[arg-type]
+                        block=event.block, remaining_s=max(0.0, event.remaining_s))
+        self.notices_sent.append(notice)
+        del self.notices_sent[:-50]
+        self.bus.publish(contract.notice_topic(self.room), contract.encode(notice))
+
+    def _refresh_flags(self, now: float) -> None:
+        stored = self.ingest.stats.stored
+        if stored == self._flags_stored and now - self._flags_at < FLAGS_REFRESH_S:
+            return
+        cfg = self.config.reflection
+        records = self.store.checkins_between(now - cfg.lookback_days * 86400.0, now + 60.0)
+        self._flags = {sid: tuple(f.text for f in flags)
+                       for sid, flags in reflection_flags(records, cfg).items()}
+        self._flags_at, self._flags_stored = now, stored
+
     def _make_view(self, now: float) -> HubView:
         plan = self.config.plan
+        self._refresh_flags(now)
+        self.enrollment.expire(now)
+        students = self.roster.students()
+        names = {s.id: s.display_name for s in students}
+        candidates: tuple[tuple[str, str, bool], ...] = ()
+        if self.enrollment.active:
+            without = {s.id for s in self.roster.students_without_badge()}
+            candidates = tuple(sorted(((s.id, s.display_name, s.id not in without)
+                                       for s in students), key=lambda c: (c[2], c[1])))
+        klass = self.roster.classes().get(self.config.class_id, "")
         return HubView(
             room=self.room,
             rotation=self.rotation.snapshot(now),
             station_names={s.id: s.name for s in plan.stations},
-            group_names={g.id: g.name for g in plan.groups},
+            group_names={g.id: g.name for g in self.rotation.groups},
             arrivals=tuple(sorted(self.ingest.arrivals.values(), key=lambda a: a.at)),
             station_states=dict(self.ingest.station_states),
             connected=self.bus.connected,
             stored=self.ingest.stats.stored,
             at=now,
+            stations=tuple(StationInfo(s.id, s.name, s.kind, s.colour, s.icon, s.capacity)
+                           for s in plan.stations),
+            student_names=names,
+            flags=dict(self._flags),
+            enrollment=EnrollmentView(self.enrollment.active, tuple(self.enrollment.offers),
+                                      candidates),
+            class_title=klass,
+            suggested_groups=self._suggested,
+            message=self._message,
+            message_at=self._message_at,
         )
+

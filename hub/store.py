@@ -54,6 +54,26 @@ class StoredCheckIn:
     tapped_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class CheckInRecord:
+    """A stored check-in with its reflection answers, for export and the teacher's flags."""
+
+    id: str
+    station: str
+    student_id: str
+    badge: str
+    answers: dict[str, int]
+    activity: str
+    tapped_at: float
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    checkins: int
+    unknown_badges: int
+
+
 def open_db(path: Path | str) -> sqlite3.Connection:
     """One connection for the hub's ingest thread; WAL so readers never block it."""
     try:
@@ -107,6 +127,36 @@ class HubStore:
         rows = self.db.execute("SELECT id, station, student_id, activity, tapped_at FROM checkins "
                                "WHERE received_at >= ? ORDER BY tapped_at", (since,)).fetchall()
         return [StoredCheckIn(*row) for row in rows]
+
+    def checkins_between(self, start: float, end: float,
+                         student_id: str | None = None) -> list[CheckInRecord]:
+        """Check-ins tapped in [start, end), oldest first (of one student if given)."""
+        sql = ("SELECT id, station, student_id, badge, answers, activity, tapped_at, "
+               "received_at FROM checkins WHERE tapped_at >= ? AND tapped_at < ?")
+        args: tuple[object, ...] = (start, end)
+        if student_id is not None:
+            sql += " AND student_id = ?"
+            args += (student_id,)
+        rows = self.db.execute(sql + " ORDER BY tapped_at, id", args).fetchall()
+        return [CheckInRecord(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7])
+                for r in rows]
+
+    def purge_before(self, cutoff: float) -> Purged:
+        """Delete check-ins (with their reflections) and unknown-badge sightings older than
+        ``cutoff``, in one transaction."""
+        with self.db:
+            checkins = self.db.execute("DELETE FROM checkins WHERE tapped_at < ? "
+                                       "AND received_at < ?", (cutoff, cutoff)).rowcount
+            unknown = self.db.execute("DELETE FROM unknown_badges WHERE seen_at < ?",
+                                      (cutoff,)).rowcount
+        return Purged(checkins, unknown)
+
+    def unknown_badge_sightings(self, badges: list[str]) -> list[tuple[str, str, float]]:
+        if not badges:
+            return []
+        marks = ",".join("?" * len(badges))
+        return self.db.execute(f"SELECT badge, station, seen_at FROM unknown_badges "
+                               f"WHERE badge IN ({marks}) ORDER BY seen_at", badges).fetchall()
 
     def save_state(self, key: str, value: dict[str, Any]) -> None:
         self.db.execute("INSERT INTO hub_state VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "

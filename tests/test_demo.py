@@ -34,6 +34,6 @@ def test_headless_demo_stores_every_tap(tmp_path: Path) -> None:
         for screen in ("idle", "welcome", "reflection", "choice", "go"):
             assert f"kiosk-{station}-{screen}.png" in shots
     hub = pygame.image.load(str(out / "screens" / "hub.png"))
-    assert hub.get_size() == (1024, 600)
-    colours = {hub.get_at((x, y))[:3] for x in range(0, 1024, 8) for y in range(0, 600, 8)}
+    assert hub.get_size() == (1280, 720)  # the demo room's window
+    colours = {hub.get_at((x, y))[:3] for x in range(0, 1280, 8) for y in range(0, 720, 8)}
     assert len(colours) > 8  # bar, cards, names, icons: not a blank window

@@ -1,24 +1,36 @@
-"""The hub display renders under SDL's dummy driver, checked by pixels."""
+"""The hub display, both views, under SDL's dummy driver, checked by pixels; its controls."""
 
 from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
 
 import pygame
 import pytest
 
-from hub.display import HEIGHT as HUB_H
-from hub.display import WIDTH as HUB_W
+from hub.controls import Controls, Geometry
 from hub.display import draw_hub
-from hub.ingest import Arrival
-from hub.rotation import Phase, RotationSnapshot
-from hub.service import HubView
-from stations.ui.painter import PALETTE, Painter
+from hub.painter import HubPainter
+from hub.screenshots import render_views, scene
+from hub.view import people_at, public_group_name
+from stations.ui.painter import PALETTE
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _pygame():
+@pytest.fixture(scope="module")
+def view(tmp_path_factory):
     pygame.init()
-    yield
-    pygame.quit()
+    hub = scene(tmp_path_factory.mktemp("scene"))
+    try:
+        yield dataclasses.replace(hub.view, connected=True, message="")
+    finally:
+        hub.store.db.close()
+        pygame.quit()
+
+
+def draw(view, w=1920, h=1080, **controls) -> pygame.Surface:
+    surface = pygame.Surface((w, h))
+    draw_hub(view, HubPainter(surface), Controls(**controls), view.at)
+    return surface
 
 
 def count(surface: pygame.Surface, role: str, rect: tuple[int, int, int, int]) -> int:
@@ -28,26 +40,100 @@ def count(surface: pygame.Surface, role: str, rect: tuple[int, int, int, int]) -
                if surface.get_at((x, y)) == colour)
 
 
-def hub_view(arrivals: tuple[Arrival, ...]) -> HubView:
-    return HubView(room="room-1",
-                   rotation=RotationSnapshot(Phase.RUNNING, 0, 4, 300.0,
-                                             {"s1": "g1", "s2": "g2", "s3": "", "s4": ""}),
-                   station_names={"s1": "Teacher", "s2": "Computers", "s3": "Team",
-                                  "s4": "Quiet"},
-                   group_names={"g1": "Foxes", "g2": "Owls"}, arrivals=arrivals,
-                   station_states={"s1": "online", "s2": "offline"}, connected=True,
-                   stored=len(arrivals), at=0.0)
+def test_the_scene_has_what_the_views_must_show(view) -> None:
+    assert view.flags  # someone reported low confidence twice
+    statuses = {p.status for s in view.station_names for p in people_at(view, s)}
+    assert {"present", "missing", "wrong", "visitor", "absent"} <= statuses
+    assert view.enrollment.offers and view.station_states
 
 
-def test_hub_display_shows_block_groups_and_arrivals() -> None:
-    empty, full = (pygame.Surface((HUB_W, HUB_H)) for _ in range(2))
-    draw_hub(hub_view(()), Painter(empty))
-    arrivals = tuple(Arrival(f"stu-{i}", f"Kid{i} X.", "s1", float(i)) for i in range(5))
-    draw_hub(hub_view(arrivals), Painter(full))
-    assert full.get_at((10, 10)) == pygame.Color(*PALETTE["bar"])
-    assert count(full, "bar_text", (0, 0, HUB_W, 84)) > 200  # room, block, countdown
-    card = (16, 100 + 80, 230, 200)  # the first station's list of names
-    assert count(full, "text", card) > count(empty, "text", card) + 100
-    assert count(full, "accent", (16, 130, 230, 40)) > 20  # its group's name
-    assert count(full, "good", (200, 100, 50, 40)) > 5  # s1 online mark
-    assert count(full, "warn", (460, 100, 50, 40)) > 5  # s2 offline mark
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
+def test_class_view_never_shows_the_teachers_flags(view, size) -> None:
+    w, h = size
+    g = Geometry(w, h)
+    cls, teacher = draw(view, w, h), draw(view, w, h, teacher=True)
+    panel = (w - g.side_w, g.bar_h, g.side_w, h - g.bar_h - g.controls_h - g.next_h)
+    # the teacher's panel (flags, framed in the warning colour) is there only in its view
+    assert count(teacher, "warn", panel) > count(cls, "warn", panel) + 200
+    # and the flag marks beside names: without the flags the teacher view loses warn pixels,
+    # the class view loses none (it never drew them)
+    unflagged = dataclasses.replace(view, flags={})
+    body = (0, g.bar_h, w - g.side_w, h - g.bar_h - g.controls_h)
+    assert count(draw(view, w, h, teacher=True), "warn", body) > \
+        count(draw(unflagged, w, h, teacher=True), "warn", body)
+    assert count(cls, "warn", (0, 0, w, h)) == count(draw(unflagged, w, h), "warn", (0, 0, w, h))
+    # the teacher view is marked: its bar is dark text colour, the class view's the bar
+    assert teacher.get_at((5, 5)) == pygame.Color(*PALETTE["text"])
+    assert cls.get_at((5, 5)) == pygame.Color(*PALETTE["bar"])
+
+
+def test_countdown_names_and_offline_station_are_drawn(view) -> None:
+    s = draw(view)
+    g = Geometry(1920, 1080)
+    assert count(s, "bar_text", (650, 0, 700, g.bar_h)) > 1500  # the big countdown
+    card_w = (1920 - 20 * 5) // 4
+    first = (30, g.bar_h + 150, card_w - 40, 300)
+    assert count(s, "text", first) > 300 and count(s, "good", first) > 30  # names, checks
+    offline = view.station_states.get("s4") != "online"
+    assert offline and count(s, "warn", (20 + 3 * (card_w + 20), g.bar_h + 20, card_w, 90)) > 50
+
+
+def test_buttons_are_big_enough_to_touch_at_1280x720(view) -> None:
+    for controls in (Controls(), Controls(dialog="students"), Controls(dialog="enroll")):
+        for b in controls.buttons(view, 1280, 720):
+            assert b.h >= 48 and b.w >= 48, b
+            assert b.x >= 0 and b.x + b.w <= 1280 and b.y + b.h <= 720
+
+
+def test_controls_turn_touches_and_keys_into_teacher_actions(view) -> None:
+    c = Controls()
+    w, h = 1280, 720
+    by_id = {b.id: b for b in c.buttons(view, w, h)}
+    assert [a.action for a in c.press(*_centre(by_id["pause"]), view, w, h, 0)] == ["pause"]
+    assert [(a.action, a.minutes) for a in c.key("+", view, w, h, 0)] == [("extend", 5.0)]
+    assert c.press(*_centre(by_id["end"]), view, w, h, 0) == []  # asks first
+    assert c.dialog == "confirm_end"
+    yes = next(b for b in c.buttons(view, w, h) if b.id == "end_yes")
+    assert [a.action for a in c.press(*_centre(yes), view, w, h, 0)] == ["end"]
+    # move a student: pick the student, then the group
+    c.key("m", view, w, h, 0)
+    student = next(b for b in c.buttons(view, w, h) if b.id.startswith("student:"))
+    c.press(*_centre(student), view, w, h, 0)
+    group = next(b for b in c.buttons(view, w, h)
+                 if b.id.startswith("group:") and b.style != "off")
+    (move,) = c.press(*_centre(group), view, w, h, 0)
+    assert (move.action, move.student, move.group) == ("move", student.id[8:], group.id[6:])
+    # enroll by keyboard only: b opens it, arrows and Enter pick the offer and the student
+    c = Controls()
+    assert c.key("b", view, w, h, 0) == []  # already enrolling in the scene
+    c.key("right", view, w, h, 0)
+    c.key("return", view, w, h, 0)
+    assert c.dialog == "enroll_pick"
+    c.key("right", view, w, h, 0)
+    (act,) = c.key("return", view, w, h, 0)
+    assert act.action == "enroll" and act.badge == view.enrollment.offers[0].badge
+    # the teacher view falls back to the class view when left alone
+    c = Controls(teacher=True, last_input=100)
+    c.update(150, 120)
+    assert c.teacher
+    c.update(221, 120)
+    assert not c.teacher
+
+
+def _centre(b) -> tuple[int, int]:
+    return b.x + b.w // 2, b.y + b.h // 2
+
+
+def test_ability_labelling_group_names_are_hidden_from_the_class() -> None:
+    assert public_group_name("Foxes", 0) == "Foxes"
+    assert public_group_name("Low readers", 2) == "Group 3"
+    assert public_group_name("Advanced", 0) == "Group 1"
+
+
+def test_screenshot_command_writes_every_view(tmp_path: Path) -> None:
+    files = render_views(tmp_path, sizes=((1280, 720),))
+    assert sorted(p.name for p in files) == sorted(
+        f"hub-{v}-1280x720.png" for v in ("class", "teacher", "move-student", "enroll-badge"))
+    pygame.init()
+    image = pygame.image.load(str(files[0]))
+    assert image.get_size() == (1280, 720)

@@ -1,0 +1,16 @@
+"""What the teacher asks the hub to do: one small value passed from the display to the service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherAction:
+    """One teacher action, queued for the ingest thread (see ``HubService.teacher``)."""
+
+    action: str
+    minutes: float = 0.0
+    student: str = ""
+    group: str = ""
+    badge: str = ""

@@ -1,0 +1,234 @@
+"""The hub's subcommands of ``stations``: roster, badges, export, retention, student, and
+hub-screenshots. ``register(subparsers)`` adds them; each works on the hub's database named
+by ``--config hub.toml`` (the hub may be running: SQLite WAL lets both write safely).
+
+Exit codes: 0 done, 2 bad input (a message names the file, row and column), 1 not found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path("hub.toml")
+
+
+def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from hub.config import load_hub_config
+    from hub.roster import Roster
+    from hub.store import HubStore, open_db
+
+    config = load_hub_config(args.config)
+    db = open_db(config.database)
+    return config, HubStore(db), Roster(db)
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                   help="the hub's config file (default: hub.toml)")
+
+
+# --- roster -----------------------------------------------------------------------------------
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    from hub.oneroster import import_oneroster
+
+    _config, store, roster = _open(args)
+    try:
+        summary = import_oneroster(args.path, roster)
+    finally:
+        store.db.close()
+    print(f"imported OneRoster {summary.version} from {args.path}: {summary.classes} classes, "
+          f"{summary.students} students, {summary.teachers} teachers, {summary.enrollments} "
+          "active enrollments")
+    for cls, n in sorted(summary.per_class.items()):
+        print(f"  {cls}: {n} students")
+    if args.json:
+        print(json.dumps(summary.to_dict(), sort_keys=True))
+    return 0
+
+
+# --- badges -----------------------------------------------------------------------------------
+
+def cmd_badges(args: argparse.Namespace) -> int:
+    from hub import badges
+
+    _config, store, roster = _open(args)
+    now = time.time()
+    try:
+        if args.badges_command == "import":
+            n = badges.import_badges(args.path, roster, now, reassign=args.reassign)
+            print(f"imported {n} badges from {args.path}")
+        elif args.badges_command == "assign":
+            badges.enroll(roster, args.badge, args.student, now, reassign=args.reassign)
+            print(f"badge {args.badge} is now {args.student}'s")
+        elif args.badges_command == "revoke":
+            badges.revoke(roster, args.badge, now)
+            print(f"badge {args.badge} revoked")
+        elif args.badges_command == "list":
+            rows = store.db.execute("SELECT b.badge, b.student_id, b.revoked FROM badges b "
+                                    "ORDER BY b.student_id, b.badge").fetchall()
+            for badge, student, revoked in rows:
+                print(f"{badge}\t{student}\t{'revoked' if revoked else 'active'}")
+    finally:
+        store.db.close()
+    return 0
+
+
+# --- export and retention ---------------------------------------------------------------------
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from hub.export import export_day
+
+    config, store, roster = _open(args)
+    day = args.date or dt.date.today()
+    try:
+        files = export_day(store, roster, day, args.out, class_id=args.class_id)
+    finally:
+        store.db.close()
+    for f in files:
+        print(f)
+    if not files:
+        print(f"no check-ins on {day.isoformat()}", file=sys.stderr)
+    del config
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    from hub.export import apply_retention
+
+    config, store, _roster = _open(args)
+    days = config.retention_days if args.days is None else args.days
+    try:
+        purged = apply_retention(store, days, time.time())
+    finally:
+        store.db.close()
+    print(f"deleted {purged.checkins} check-ins and {purged.unknown_badges} unknown-badge "
+          f"sightings older than {days} days" if days else "retention is off (days = 0)")
+    return 0
+
+
+def cmd_student(args: argparse.Namespace) -> int:
+    from hub.export import erase_student, export_student
+    from hub.service import ROTATION_KEY
+
+    config, store, roster = _open(args)
+    try:
+        if args.student_command == "export":
+            try:
+                data = export_student(store, roster, args.student,
+                                      store.load_state(ROTATION_KEY))
+            except KeyError:
+                print(f"stations: no student {args.student!r} on this hub", file=sys.stderr)
+                return 1
+            text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+            if args.out:
+                args.out.write_text(text + "\n", encoding="utf-8")
+                print(f"wrote everything held about {args.student} to {args.out}")
+            else:
+                print(text)
+            return 0
+        if not args.yes:
+            print(f"stations: erasing {args.student} deletes their check-ins, reflections and "
+                  "badges for good; add --yes to do it", file=sys.stderr)
+            return 2
+        try:
+            erased = erase_student(store, args.student, ROTATION_KEY)
+        except KeyError:
+            print(f"stations: no student {args.student!r} on this hub", file=sys.stderr)
+            return 1
+    finally:
+        store.db.close()
+    print(f"erased {args.student}: {erased.checkins} check-ins with their reflections, "
+          f"{erased.badges} badges, {erased.enrollments} enrollments")
+    listed = [g.id for g in config.plan.groups if args.student in g.members]
+    if listed:
+        print(f"note: {config.path} still lists {args.student} in group(s) "
+              f"{', '.join(listed)}; remove it there too", file=sys.stderr)
+    print("note: if the school's roster export still lists the student, the next import "
+          "brings their name back (with none of the erased data)", file=sys.stderr)
+    return 0
+
+
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    from hub.screenshots import render_views
+
+    for path in render_views(args.out, config_path=args.config):
+        print(path)
+    return 0
+
+
+# --- registration -----------------------------------------------------------------------------
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the hub's subcommands to ``stations``' subparsers."""
+    roster = sub.add_parser("roster", help="import the class roster")
+    rsub = roster.add_subparsers(dest="roster_command", required=True)
+    imp = rsub.add_parser("import", help="import a OneRoster 1.1 or 1.2 CSV export "
+                                         "(a zip or a folder)")
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--json", action="store_true", help="last line: the summary as JSON")
+    _config_arg(imp)
+    imp.set_defaults(func=cmd_roster_import)
+
+    badges = sub.add_parser("badges", help="assign, revoke and import badge ids")
+    bsub = badges.add_subparsers(dest="badges_command", required=True)
+    b_imp = bsub.add_parser("import", help="CSV with columns badge and student_id (or "
+                                           "sourcedId)")
+    b_imp.add_argument("path", type=Path)
+    b_imp.add_argument("--reassign", action="store_true",
+                       help="take badges that belong to another student")
+    b_as = bsub.add_parser("assign", help="give a badge to a student")
+    b_as.add_argument("badge")
+    b_as.add_argument("student")
+    b_as.add_argument("--reassign", action="store_true")
+    b_rv = bsub.add_parser("revoke", help="a lost badge: it stops working at once")
+    b_rv.add_argument("badge")
+    b_ls = bsub.add_parser("list", help="every badge and whose it is")
+    for p in (b_imp, b_as, b_rv, b_ls):
+        _config_arg(p)
+        p.set_defaults(func=cmd_badges)
+
+    export = sub.add_parser("export", help="a day's check-ins and reflections, a CSV per class")
+    export.add_argument("--date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+    export.add_argument("--class", dest="class_id", default=None, help="one class sourcedId")
+    export.add_argument("--out", type=Path, default=Path("."))
+    _config_arg(export)
+    export.set_defaults(func=cmd_export)
+
+    retention = sub.add_parser("retention", help="delete check-ins and reflections older "
+                                                 "than the retention period")
+    retention.add_argument("--days", type=int, default=None,
+                           help="override the config's retention.days")
+    _config_arg(retention)
+    retention.set_defaults(func=cmd_retention)
+
+    student = sub.add_parser("student", help="a family's request: export or erase one student")
+    ssub = student.add_subparsers(dest="student_command", required=True)
+    s_ex = ssub.add_parser("export", help="everything held about one student, as JSON")
+    s_ex.add_argument("student")
+    s_ex.add_argument("--out", type=Path, default=None)
+    s_er = ssub.add_parser("erase", help="delete one student and all their data")
+    s_er.add_argument("student")
+    s_er.add_argument("--yes", action="store_true", help="really erase")
+    for p in (s_ex, s_er):
+        _config_arg(p)
+        p.set_defaults(func=cmd_student)
+
+    shots = sub.add_parser("hub-screenshots", help="save a PNG of each hub view")
+    shots.add_argument("--out", type=Path, default=Path("docs/hub"))
+    shots.add_argument("--config", type=Path, default=None,
+                       help="a hub config to draw (default: the demo room)")
+    shots.set_defaults(func=cmd_screenshots)

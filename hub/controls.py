@@ -1,0 +1,299 @@
+"""The hub display's controls: a small pure state machine over the HubView.
+
+It lays out the buttons for the current screen size (:meth:`Controls.buttons`), turns a touch,
+a click or a key into :class:`~hub.actions.TeacherAction` s, and remembers which view
+(class or teacher) and which dialog is open. No pygame: the app feeds it coordinates and key
+names, the display draws what :meth:`buttons` returns.
+
+Every control can be reached by keyboard: the letters on the controls bar, arrows to move the
+focus and Enter to press it, Escape to close a dialog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hub.actions import TeacherAction
+from hub.view import HubView, group_label
+
+REF_W, REF_H = 1920, 1080
+EXTEND_MINUTES = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class HubButton:
+    id: str
+    x: int
+    y: int
+    w: int
+    h: int
+    label: str
+    icon: str
+    #: "normal", "primary", "warn" or "off" (drawn greyed, does nothing)
+    style: str = "normal"
+    key: str = ""
+
+    def contains(self, px: int, py: int) -> bool:
+        return self.x <= px < self.x + self.w and self.y <= py < self.y + self.h
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """Reference layout (1920x1080) scaled to the real screen."""
+
+    w: int
+    h: int
+
+    @property
+    def s(self) -> float:
+        return min(self.w / REF_W, self.h / REF_H)
+
+    def px(self, n: float) -> int:
+        return max(1, round(n * self.s))
+
+    @property
+    def bar_h(self) -> int:
+        return self.px(150)
+
+    @property
+    def controls_h(self) -> int:
+        # never below 56 px: a finger's width on any classroom screen
+        return max(56, self.px(124))
+
+    @property
+    def next_h(self) -> int:
+        return self.px(84)
+
+    @property
+    def side_w(self) -> int:
+        return self.px(440)
+
+    def dialog(self) -> tuple[int, int, int, int]:
+        m = self.px(90)
+        return m, self.bar_h // 2, self.w - 2 * m, self.h - self.bar_h // 2 - self.px(40)
+
+
+@dataclass
+class Controls:
+    teacher: bool = False
+    #: "", "students", "student", "enroll", "enroll_pick", "confirm_end", "groups"
+    dialog: str = ""
+    page: int = 0
+    student: str = ""
+    badge: str = ""
+    focus: int = -1
+    last_input: float = 0.0
+    _keys: dict[str, str] = field(default_factory=dict, repr=False)
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def buttons(self, view: HubView, w: int, h: int) -> list[HubButton]:
+        g = Geometry(w, h)
+        return self._dialog_buttons(view, g) if self.dialog else self._bar_buttons(view, g)
+
+    def _bar_buttons(self, view: HubView, g: Geometry) -> list[HubButton]:
+        phase = view.rotation.phase.value
+        items: list[tuple[str, str, str, str, str]] = []  # id, label, icon, style, key
+        if phase in ("idle", "ended"):
+            items.append(("start", "Start", "arrow_right", "primary", "s"))
+        elif phase == "paused":
+            items.append(("resume", "Resume", "arrow_right", "primary", "space"))
+        else:
+            items.append(("pause", "Pause", "hourglass", "normal", "space"))
+        running = phase in ("running", "paused")
+        items += [("extend", f"+{EXTEND_MINUTES:g} min", "clock", "normal" if running else "off",
+                   "+"),
+                  ("skip", "Next block", "arrow_down", "normal" if running else "off", "n"),
+                  ("end", "End", "fault", "warn" if running else "off", "e"),
+                  ("students", "Move student", "people", "normal", "m"),
+                  ("enroll", "Enroll badge", "badge",
+                   "primary" if view.enrollment.active else "normal", "b")]
+        if view.suggested_groups is not None:
+            items.append(("groups", "Approve groups", "check", "primary", "g"))
+        items.append(("view", "Class view" if self.teacher else "Teacher view",
+                      "question" if self.teacher else "teacher", "normal", "t"))
+        gap = g.px(14)
+        bw = (g.w - gap * (len(items) + 1)) // len(items)
+        bh = g.controls_h - 2 * gap
+        y = g.h - g.controls_h + gap
+        return [HubButton(i, gap + k * (bw + gap), y, bw, bh, label, icon, style, key)
+                for k, (i, label, icon, style, key) in enumerate(items)]
+
+    def _grid(self, g: Geometry, items: list[tuple[str, str, str, str]], title_h: int,
+              footer: list[tuple[str, str, str, str]]) -> list[HubButton]:
+        x0, y0, dw, dh = g.dialog()
+        gap = g.px(16)
+        row_h = max(56, g.px(100))
+        cols = 4 if dw >= g.px(1400) else 3
+        top = y0 + title_h
+        bottom = y0 + dh - row_h - 2 * gap
+        rows = max(1, (bottom - top) // (row_h + gap))
+        per_page = rows * cols
+        pages = max(1, -(-len(items) // per_page))
+        self.page = min(self.page, pages - 1)
+        shown = items[self.page * per_page:(self.page + 1) * per_page]
+        cw = (dw - gap * (cols + 1)) // cols
+        out = [HubButton(i, x0 + gap + (k % cols) * (cw + gap), top + (k // cols) * (row_h + gap),
+                         cw, row_h, label, icon, style)
+               for k, (i, label, icon, style) in enumerate(shown)]
+        foot = list(footer)
+        if pages > 1:
+            foot = [("page_prev", "Back", "arrow_down", "off" if self.page == 0 else "normal"),
+                    ("page_next", f"More ({self.page + 1}/{pages})", "arrow_right",
+                     "off" if self.page >= pages - 1 else "normal"), *foot]
+        fw = (dw - gap * (len(foot) + 1)) // max(1, len(foot))
+        fy = y0 + dh - row_h - gap
+        out += [HubButton(i, x0 + gap + k * (fw + gap), fy, fw, row_h, label, icon, style)
+                for k, (i, label, icon, style) in enumerate(foot)]
+        return out
+
+    def _dialog_buttons(self, view: HubView, g: Geometry) -> list[HubButton]:
+        title_h = g.px(120)
+        close = ("close", "Close", "arrow_down", "normal")
+        if self.dialog == "students":
+            names = sorted(view.student_names.items(), key=lambda kv: kv[1])
+            items = [(f"student:{sid}", name, "people",
+                      "off" if sid in view.rotation.absent else "normal") for sid, name in names]
+            return self._grid(g, items, title_h, [close])
+        if self.dialog == "student":
+            current = next((gid for gid, ms in view.rotation.members.items()
+                            if self.student in ms), "")
+            items = [(f"group:{gid}", f"To {group_label(view, gid, teacher=self.teacher)}",
+                      "arrow_right", "off" if gid == current else "normal")
+                     for gid in view.group_names]
+            absent = self.student in view.rotation.absent
+            items.append(("present" if absent else "absent",
+                          "Is here" if absent else "Absent today", "check" if absent
+                          else "offline", "normal"))
+            items.append(("revoke", "Lost badge", "fault", "warn"))
+            return self._grid(g, items, title_h, [("back", "Back", "arrow_down", "normal")])
+        if self.dialog == "enroll":
+            items = [(f"offer:{o.badge}", f"Badge …{o.badge[-4:]} at "
+                      f"{view.station_names.get(o.station, o.station)}", "badge", "primary")
+                     for o in view.enrollment.offers]
+            return self._grid(g, items, title_h + g.px(60),
+                              [("enroll_stop", "Done enrolling", "check", "normal")])
+        if self.dialog == "enroll_pick":
+            items = [(f"pick:{sid}", name + (" (has one)" if has else ""), "people",
+                      "normal" if not has else "off")
+                     for sid, name, has in view.enrollment.candidates]
+            # a student who has a badge can still get another: "off" only greys it
+            items = [(i, label, icon, "normal") if style == "off" else (i, label, icon, style)
+                     for i, label, icon, style in items]
+            return self._grid(g, items, title_h, [("back", "Back", "arrow_down", "normal")])
+        if self.dialog == "confirm_end":
+            return self._grid(g, [], title_h, [("end_yes", "End the lesson", "fault", "warn"),
+                                               ("close", "Keep going", "arrow_right",
+                                                "primary")])
+        if self.dialog == "groups":
+            return self._grid(g, [], title_h, [("groups_yes", "Approve", "check", "primary"),
+                                               ("groups_no", "Keep current", "arrow_down",
+                                                "normal")])
+        return []
+
+    def title(self, view: HubView) -> str:
+        if self.dialog == "students":
+            return "Who? Pick a student"
+        if self.dialog == "student":
+            return view.student_names.get(self.student, self.student)
+        if self.dialog == "enroll":
+            return "Enrolling: tap the new badge at any station"
+        if self.dialog == "enroll_pick":
+            return f"Whose is badge …{self.badge[-4:]}?"
+        if self.dialog == "confirm_end":
+            return "End the lesson now?"
+        if self.dialog == "groups":
+            return "Approve the suggested groups?"
+        return ""
+
+    # --- input ----------------------------------------------------------------------------------
+
+    def update(self, now: float, timeout_s: float) -> None:
+        """Fall back to the class view when the teacher walks away from it."""
+        if self.teacher and now - self.last_input >= timeout_s:
+            self.teacher, self.dialog = False, ""
+
+    def press(self, x: int, y: int, view: HubView, w: int, h: int,
+              now: float) -> list[TeacherAction]:
+        self.last_input = now
+        for b in self.buttons(view, w, h):
+            if b.contains(x, y):
+                return self._activate(b, view)
+        return []
+
+    def key(self, name: str, view: HubView, w: int, h: int, now: float) -> list[TeacherAction]:
+        self.last_input = now
+        buttons = self.buttons(view, w, h)
+        if name == "escape":
+            self.dialog, self.focus = "", -1
+            return []
+        if name in ("left", "up", "right", "down", "tab") and buttons:
+            step = -1 if name in ("left", "up") else 1
+            self.focus = (self.focus + step) % len(buttons)
+            return []
+        if name in ("return", "enter") and 0 <= self.focus < len(buttons):
+            return self._activate(buttons[self.focus], view)
+        if not self.dialog:
+            for b in buttons:
+                if b.key == name or (name == "=" and b.key == "+"):
+                    return self._activate(b, view)
+        return []
+
+    def _activate(self, b: HubButton, view: HubView) -> list[TeacherAction]:
+        if b.style == "off" and b.id not in ("page_prev", "page_next"):
+            return []
+        self.focus = -1
+        ident, _, arg = b.id.partition(":")
+        simple = {"start", "pause", "resume", "skip"}
+        if ident in simple:
+            return [TeacherAction(ident)]
+        if ident == "extend":
+            return [TeacherAction("extend", EXTEND_MINUTES)]
+        if ident == "end":
+            self.dialog = "confirm_end"
+        elif ident == "end_yes":
+            self.dialog = ""
+            return [TeacherAction("end")]
+        elif ident == "view":
+            self.teacher, self.dialog = not self.teacher, ""
+        elif ident == "students":
+            self.dialog, self.page = "students", 0
+        elif ident == "student":
+            self.dialog, self.student = "student", arg
+        elif ident == "group":
+            self.dialog = ""
+            return [TeacherAction("move", student=self.student, group=arg)]
+        elif ident in ("absent", "present"):
+            self.dialog = ""
+            return [TeacherAction(ident, student=self.student)]
+        elif ident == "revoke":
+            self.dialog = ""
+            return [TeacherAction("revoke_student", student=self.student)]
+        elif ident == "enroll":
+            self.dialog, self.page = "enroll", 0
+            return [] if view.enrollment.active else [TeacherAction("enroll_start")]
+        elif ident == "offer":
+            self.dialog, self.badge, self.page = "enroll_pick", arg, 0
+        elif ident == "pick":
+            self.dialog = "enroll"
+            return [TeacherAction("enroll", student=arg, badge=self.badge)]
+        elif ident == "enroll_stop":
+            self.dialog = ""
+            return [TeacherAction("enroll_stop")]
+        elif ident == "groups":
+            self.dialog = "groups"
+        elif ident == "groups_yes":
+            self.dialog = ""
+            return [TeacherAction("approve_groups")]
+        elif ident == "groups_no":
+            self.dialog = ""
+            return [TeacherAction("reject_groups")]
+        elif ident == "page_prev":
+            self.page = max(0, self.page - 1)
+        elif ident == "page_next":
+            self.page += 1
+        elif ident == "back":
+            self.dialog = {"student": "students", "enroll_pick": "enroll"}.get(self.dialog, "")
+        elif ident == "close":
+            self.dialog = ""
+        return []

@@ -1,0 +1,40 @@
+"""The hub display's painter: the shared painter plus the stations' Okabe-Ito colours.
+
+Station colours are drawn as swatches behind a white or black icon (whichever contrasts), so
+a colour is never the only cue: each station also has its icon and its name.
+"""
+
+from __future__ import annotations
+
+import pygame
+
+from stations.ui.painter import PALETTE, Painter
+
+OKABE_ITO: dict[str, tuple[int, int, int]] = {
+    "orange": (230, 159, 0), "sky": (86, 180, 233), "green": (0, 158, 115),
+    "yellow": (240, 228, 66), "blue": (0, 114, 178), "vermillion": (213, 94, 0),
+    "purple": (204, 121, 167), "black": (0, 0, 0), "": (95, 100, 115),
+}
+_LIGHT = {"orange", "sky", "yellow", "purple"}
+
+
+class HubPainter(Painter):
+    def swatch(self, colour: str, cx: int, cy: int, r: int, icon: str) -> None:
+        """A disc in the station's colour with its icon on top."""
+        pygame.draw.circle(self.surface, OKABE_ITO.get(colour, OKABE_ITO[""]), (cx, cy), r)
+        role = "text" if colour in _LIGHT else "bar_text"
+        self.icon(icon, cx, cy, int(r * 1.2), role)
+
+    def stripe(self, colour: str, x: int, y: int, w: int, h: int, radius: int = 0) -> None:
+        pygame.draw.rect(self.surface, OKABE_ITO.get(colour, OKABE_ITO[""]), (x, y, w, h),
+                         border_radius=radius)
+
+    def outline(self, x: int, y: int, w: int, h: int, role: str, width: int,
+                radius: int = 0) -> None:
+        pygame.draw.rect(self.surface, PALETTE[role], (x, y, w, h), width=width,
+                         border_radius=radius)
+
+    def shade(self, alpha: int = 150) -> None:
+        veil = pygame.Surface(self.surface.get_size(), pygame.SRCALPHA)
+        veil.fill((20, 25, 40, alpha))
+        self.surface.blit(veil, (0, 0))

@@ -1,0 +1,131 @@
+"""The immutable snapshot the hub display draws, and the pure questions it asks of it.
+
+Made by the ingest thread, read by the display thread (Home Assistant's coordinator
+pattern). Teacher-only facts (reflection flags) live in their own field, and the class view
+never reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hub.badges import Offer
+from hub.ingest import Arrival
+from hub.rotation import RotationSnapshot
+
+#: Words that make a group name label ability; the class view shows "Group N" instead.
+_ABILITY = re.compile(r"\b(low|high|top|bottom|advanced|struggl\w*|remedial|below|above|"
+                      r"gifted|support|intervention|level|tier|basic|extension|slow|fast|"
+                      r"strong|weak|ability)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class StationInfo:
+    id: str
+    name: str
+    kind: str
+    colour: str = ""
+    icon: str = "pin"
+    capacity: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentView:
+    active: bool = False
+    offers: tuple[Offer, ...] = ()
+    #: (student id, display name, has a badge), students without one first.
+    candidates: tuple[tuple[str, str, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class HubView:
+    """Everything the display draws, made by the ingest thread, read by the display thread."""
+
+    room: str
+    rotation: RotationSnapshot
+    station_names: dict[str, str]
+    group_names: dict[str, str]
+    arrivals: tuple[Arrival, ...]
+    station_states: dict[str, str]
+    connected: bool
+    stored: int
+    at: float
+    stations: tuple[StationInfo, ...] = ()
+    #: student id → first name and last initial
+    student_names: dict[str, str] = field(default_factory=dict)
+    #: TEACHER ONLY: student id → short reflection flags ("low confidence 2 times in a row").
+    flags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    enrollment: EnrollmentView = EnrollmentView()
+    class_title: str = ""
+    #: Groups suggested by the grouping engine, waiting for the teacher's approval
+    #: (group name → member ids); None when there is nothing to approve.
+    suggested_groups: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    #: The last thing the teacher did or the hub wants the teacher to know, and when.
+    message: str = ""
+    message_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    student_id: str
+    name: str
+    #: present, missing, wrong (expected here, checked in elsewhere), visitor (checked in
+    #: here, expected elsewhere), absent (marked by the teacher)
+    status: str
+    #: for wrong: the station they are at; for visitor: the station they should be at
+    other: str = ""
+
+
+def public_group_name(name: str, index: int) -> str:
+    """A group's name as the class may see it: ability-labelling names become "Group N"."""
+    return f"Group {index + 1}" if not name or _ABILITY.search(name) else name
+
+
+def group_label(view: HubView, group_id: str, *, teacher: bool) -> str:
+    name = view.group_names.get(group_id, "")
+    if teacher or not group_id:
+        return name
+    order = list(view.group_names)
+    return public_group_name(name, order.index(group_id) if group_id in order else 0)
+
+
+def _this_block(view: HubView) -> dict[str, Arrival]:
+    start = view.rotation.block_started_at
+    return {a.student_id: a for a in view.arrivals if a.at >= start}
+
+
+def people_at(view: HubView, station_id: str) -> list[Person]:
+    """Who belongs at the station this block and where they are, then who is there instead."""
+    arrived = _this_block(view)
+    names = view.student_names
+    out: list[Person] = []
+    expected = view.rotation.expected.get(station_id, ())
+    for sid in expected:
+        name = names.get(sid, sid)
+        a = arrived.get(sid)
+        if a is not None and a.station == station_id:
+            out.append(Person(sid, name, "present"))
+        elif a is not None:
+            out.append(Person(sid, name, "wrong", view.station_names.get(a.station, a.station)))
+        elif sid in view.rotation.absent:
+            out.append(Person(sid, name, "absent"))
+        else:
+            out.append(Person(sid, name, "missing"))
+    wanted = set(expected)
+    for sid, a in arrived.items():
+        if a.station == station_id and sid not in wanted:
+            should = next((st for st, people in view.rotation.expected.items() if sid in people),
+                          "")
+            out.append(Person(sid, a.display_name, "visitor" if should else "present",
+                              view.station_names.get(should, should)))
+    order = {"visitor": 0, "wrong": 1, "missing": 2, "present": 3, "absent": 4}
+    return sorted(out, key=lambda p: (order[p.status], p.name))
+
+
+def counts(view: HubView) -> dict[str, int]:
+    total: dict[str, int] = {"present": 0, "missing": 0, "wrong": 0, "absent": 0, "visitor": 0}
+    for s in view.station_names:
+        for p in people_at(view, s):
+            total[p.status] += 1
+    return total
