@@ -12,23 +12,29 @@ from hub.config import HubConfig
 from hub.controls import Controls
 from hub.display import draw_hub
 from hub.service import HubService
+from stations.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 
 
 def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None = None,
-            screenshot: Path | None = None, stats: Path | None = None) -> HubService:
+            screenshot: Path | None = None, stats: Path | None = None,
+            notifier: Notifier | None = None) -> HubService:
+    notifier = notifier or Notifier(None)
     service = HubService(config)
     service.start()
+    notifier.ready(f"hub for room {service.room} running")
     started = time.monotonic()
     try:
         if config.display:
-            _display_loop(service, stop, started, seconds, screenshot)
+            _display_loop(service, stop, started, seconds, screenshot, notifier)
         else:
             while not stop.wait(0.5):
+                _watchdog(service, notifier)
                 if seconds is not None and time.monotonic() - started >= seconds:
                     break
     finally:
+        notifier.stopping()
         service.stop()
         if stats is not None:
             s = service.ingest.stats
@@ -38,8 +44,15 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
     return service
 
 
+def _watchdog(service: HubService, notifier: Notifier) -> None:
+    """Ping systemd only while the ingest thread is really turning: a hung hub restarts."""
+    if service.alive:
+        notifier.ping()
+
+
 def _display_loop(service: HubService, stop: threading.Event, started: float,
-                  seconds: float | None, screenshot: Path | None) -> None:
+                  seconds: float | None, screenshot: Path | None,
+                  notifier: Notifier) -> None:
     import pygame
 
     from hub.painter import HubPainter
@@ -77,6 +90,7 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
                     # fingers come in 0..1 of the window
                     _send(service, controls.press(int(event.x * w), int(event.y * h), view,
                                                   w, h, now))
+            _watchdog(service, notifier)
             controls.update(now, service.config.teacher_timeout_s)
             draw_hub(service.view, HubPainter(display), controls, now)
             pygame.display.flip()

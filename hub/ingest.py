@@ -97,13 +97,21 @@ class Ingest:
         self.arrivals: dict[str, Arrival] = {}
         self.station_states: dict[str, str] = store.station_states()
         self._buckets: dict[str, TokenBucket] = {}
+        self._students: dict[str, Student | None] = {}
+        self._in_batch = False
 
     def handle_batch(self, messages: list[tuple[str, bytes]], now: float) -> list[Outgoing]:
         """Handle many messages in one transaction; return replies to publish after commit."""
         out: list[Outgoing] = []
-        with self.store.db:
-            for topic, payload in messages:
-                out.extend(self.handle(topic, payload, now))
+        # Roster changes come between batches (teacher actions), never inside one.
+        self._students.clear()
+        self._in_batch = True
+        try:
+            with self.store.db:
+                for topic, payload in messages:
+                    out.extend(self.handle(topic, payload, now))
+        finally:
+            self._in_batch = False
         return out
 
     def handle(self, topic: str, payload: bytes, now: float) -> list[Outgoing]:
@@ -141,8 +149,15 @@ class Ingest:
 
     # --- kinds ----------------------------------------------------------------------------------
 
+    def _student(self, badge: str) -> Student | None:
+        if not self._in_batch:
+            return self.roster.student_for_badge(badge)
+        if badge not in self._students:
+            self._students[badge] = self.roster.student_for_badge(badge)
+        return self._students[badge]
+
     def _checkin(self, station: str, message: CheckIn, now: float) -> Outgoing:
-        student = self.roster.student_for_badge(message.badge)
+        student = self._student(message.badge)
         if student is None:
             self.store.add_unknown(message.id, station, message.badge, now)
             self.stats.unknown_badges += 1
@@ -174,7 +189,7 @@ class Ingest:
 
     def _hello(self, station: str, message: Hello, now: float) -> Outgoing:
         self.stats.hellos += 1
-        student = self.roster.student_for_badge(message.badge)
+        student = self._student(message.badge)
         if student is None:
             if self.enrollment.offer(message.badge, station, now):
                 log.info("unknown badge %s at %s offered for enrollment", message.badge,

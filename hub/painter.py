@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import pygame
 
+from stations.ui.painter import OKABE_ITO as _NAMED
 from stations.ui.painter import PALETTE, Painter
 
-OKABE_ITO: dict[str, tuple[int, int, int]] = {
-    "orange": (230, 159, 0), "sky": (86, 180, 233), "green": (0, 158, 115),
-    "yellow": (240, 228, 66), "blue": (0, 114, 178), "vermillion": (213, 94, 0),
-    "purple": (204, 121, 167), "black": (0, 0, 0), "": (95, 100, 115),
-}
+#: The shared Okabe-Ito names, and grey for a station without a colour.
+OKABE_ITO: dict[str, tuple[int, int, int]] = {**_NAMED, "": PALETTE["muted"]}
 _LIGHT = {"orange", "sky", "yellow", "purple"}
 
 

@@ -43,6 +43,11 @@ ROTATION_KEY = "rotation"
 ROTATION_REFRESH_S = 15.0
 #: Reflection flags are recomputed from the database at most this often (and on check-ins).
 FLAGS_REFRESH_S = 30.0
+FLAGS_MIN_S = 5.0
+#: An ingest loop that has not turned for this long is stuck (the watchdog stops pinging).
+ALIVE_S = 10.0
+#: How stale the display's view may get while check-ins pour in.
+VIEW_EVERY_S = 0.2
 RETENTION_EVERY_S = 6 * 3600.0
 BATCH = 500
 
@@ -91,6 +96,8 @@ class HubService:
                              on_connection=self._connection_changed,
                              will=Will(contract.hub_status_topic(self.room), offline))
         self._view = self._make_view(clock())
+        self._view_at = clock()
+        self._turned_at = time.monotonic()
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -152,6 +159,13 @@ class HubService:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.step(timeout=0.2)
+            self._turned_at = time.monotonic()
+
+    @property
+    def alive(self) -> bool:
+        """The ingest thread is running and went round its loop recently."""
+        return (self._thread is not None and self._thread.is_alive()
+                and time.monotonic() - self._turned_at < ALIVE_S)
 
     def step(self, timeout: float) -> int:
         """Handle what has arrived (waiting up to ``timeout`` for the first); returns count."""
@@ -194,9 +208,13 @@ class HubService:
             self._publish_rotation(now)
         if now - self._retention_at >= RETENTION_EVERY_S:
             self._run_retention(now)
-        view = self._make_view(now)
-        with self._view_lock:
-            self._view = view
+        # The display reads a few times a second: under a flood of check-ins (big batches),
+        # rebuilding the view after every batch would cost more than storing them.
+        if (actions or events or changed or len(batch) < BATCH // 10
+                or now - self._view_at >= VIEW_EVERY_S):
+            view = self._make_view(now)
+            with self._view_lock:
+                self._view, self._view_at = view, now
         return len(batch)
 
     def _apply(self, a: TeacherAction, now: float) -> bool:
@@ -315,8 +333,11 @@ class HubService:
 
     def _refresh_flags(self, now: float) -> None:
         stored = self.ingest.stats.stored
-        if stored == self._flags_stored and now - self._flags_at < FLAGS_REFRESH_S:
-            return
+        # A scan of the lookback period: after new check-ins, but not more than every few
+        # seconds (a flood would otherwise rescan after every batch).
+        if stored == self._flags_stored or now - self._flags_at < FLAGS_MIN_S:
+            if now - self._flags_at < FLAGS_REFRESH_S:
+                return
         cfg = self.config.reflection
         records = self.store.checkins_between(now - cfg.lookback_days * 86400.0, now + 60.0)
         self._flags = {sid: tuple(f.text for f in flags)

@@ -17,6 +17,7 @@ from kiosk.i18n import translator
 from kiosk.readers.simulated import SimulatedReader
 from kiosk.runtime import KioskRuntime
 from kiosk.screens.base import HEIGHT, WIDTH, Layout
+from stations.sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,11 @@ def headless_environment() -> None:
 class KioskWindow:
     def __init__(self, runtime: KioskRuntime, *, screenshots: Path | None = None,
                  size: tuple[int, int] | None = None,
-                 on_frame: Callable[[float], None] | None = None) -> None:
+                 on_frame: Callable[[float], None] | None = None,
+                 notifier: Notifier | None = None) -> None:
         self.runtime = runtime
+        #: systemd's watchdog: READY after the first frame, a ping every loop turn.
+        self.notifier = notifier or Notifier(None)
         self.screenshots = screenshots
         self.size = size
         #: Called with the monotonic time after every frame is on screen (benchmarks).
@@ -67,6 +71,7 @@ class KioskWindow:
         rt.start()
         started = rt.clock()
         shown: tuple[object, ...] = ()
+        ready = False
         try:
             while True:
                 if seconds is not None and rt.clock() - started >= seconds:
@@ -86,10 +91,14 @@ class KioskWindow:
                     pygame.display.flip()
                     if self.on_frame is not None:
                         self.on_frame(rt.clock())
+                    if not ready:
+                        ready = self.notifier.ready(f"station {rt.station} showing")
                     self._save_screenshot(pygame, display)
+                self.notifier.ping()
                 busy = rt.busy or rt.autopilot is not None
                 rt.wait(1.0 / (ACTIVE_FPS if busy else IDLE_FPS))
         finally:
+            self.notifier.stopping()
             rt.close()
             pygame.quit()
 

@@ -36,6 +36,20 @@ if ! have_mosquitto; then
     } || fail "could not install Mosquitto: run 'sudo apt-get update && sudo apt-get install mosquitto' and look at its error."
 fi
 
+# Tools some provisioning tests run (cloud-init's own schema check, netplan's parser). They
+# install boot services, so only CI gets them unasked; elsewhere those tests are skipped.
+if [ "${CI:-}" = "true" ] || [ "${STATIONS_SYSTEM_TOOLS:-}" = "1" ]; then
+    if ! command -v cloud-init >/dev/null 2>&1 || ! command -v netplan >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            say "installing cloud-init and netplan.io for the provisioning tests"
+            env DEBIAN_FRONTEND=noninteractive apt-get install -y -q cloud-init netplan.io >/dev/null 2>&1 || {
+                apt-get update -q >/dev/null
+                env DEBIAN_FRONTEND=noninteractive apt-get install -y -q cloud-init netplan.io >/dev/null
+            } || say "could not install cloud-init/netplan.io: their tests will be skipped"
+        fi
+    fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
     say "creating .venv with $python"
     "$python" -m venv .venv 2>/dev/null || fail "could not create a virtual environment: sudo apt-get install python3-venv"

@@ -40,8 +40,10 @@ def cmd_hub(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
+        from stations.sdnotify import Notifier
+
         run_hub(config, stop=stop, seconds=args.seconds, screenshot=args.screenshot,
-                stats=args.stats)
+                stats=args.stats, notifier=Notifier.from_environment())
     return 0
 
 
@@ -166,8 +168,10 @@ def _registrars():  # type: ignore[no-untyped-def]
     from broker import cli as broker_cli
     from hub import cli as hub_cli
     from hub.grouping import cli as grouping_cli
+    from provisioning import cli as provisioning_cli
 
-    return [broker_cli.register, hub_cli.register, grouping_cli.register]
+    return [broker_cli.register, hub_cli.register, grouping_cli.register,
+            provisioning_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

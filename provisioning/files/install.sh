@@ -1,0 +1,81 @@
+#!/bin/bash
+# Install Classroom Stations on a Raspberry Pi OS (Trixie) root file system: the service user
+# and its groups, the systemd units and drop-ins, the first-boot and release tools, and the
+# first release (a versioned virtual environment) from a wheelhouse. Run as root, on the
+# device or in a chroot (the pi-gen stage runs it there). Enables nothing: stations-firstboot
+# does that once cloud-init has told the device its role.
+#
+#   install.sh --wheelhouse DIR [--version V] [--no-apt] [--requirement SPEC]
+#
+# DIR holds the project's wheel and every dependency's wheel for this machine (pip download /
+# pip wheel, see provisioning/README.md), so no network is needed here.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+wheelhouse="" version="" apt=1 requirement="classroom-stations[device]"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --wheelhouse) wheelhouse="$2"; shift 2 ;;
+        --version) version="$2"; shift 2 ;;
+        --requirement) requirement="$2"; shift 2 ;;
+        --no-apt) apt=0; shift ;;
+        *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+[ "$(id -u)" = 0 ] || { echo "install.sh: run me as root" >&2; exit 1; }
+[ -n "$wheelhouse" ] || { echo "install.sh: --wheelhouse DIR is required" >&2; exit 2; }
+
+SERVICE_USER=stations
+HOME_DIR=/var/lib/stations
+GROUPS_WANTED="video render input gpio spi i2c dialout audio"
+# What the devices need from Debian / Raspberry Pi OS. overlayroot: the stations' read-only
+# root; cloud-guest-utils: growpart for the hub; fdisk/e2fsprogs: the stations' data partition.
+PACKAGES="python3 python3-venv mosquitto overlayroot cloud-guest-utils fdisk e2fsprogs
+          systemd-timesyncd util-linux"
+
+if [ "$apt" = 1 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $PACKAGES
+fi
+
+for group in $GROUPS_WANTED; do
+    getent group "$group" >/dev/null || groupadd --system "$group"
+done
+getent group "$SERVICE_USER" >/dev/null || groupadd --system "$SERVICE_USER"
+if ! getent passwd "$SERVICE_USER" >/dev/null; then
+    useradd --system --gid "$SERVICE_USER" --home-dir "$HOME_DIR" --no-create-home \
+        --shell /usr/sbin/nologin --comment "Classroom stations services" "$SERVICE_USER"
+fi
+usermod --append --groups "$(echo $GROUPS_WANTED | tr ' ' ',')" "$SERVICE_USER"
+
+install -d -m 0755 -o root -g root "$HOME_DIR" "$HOME_DIR/releases"
+install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$HOME_DIR/data"
+install -d -m 0750 -o root -g "$SERVICE_USER" /etc/stations
+install -d -m 0755 /etc/mosquitto/stations
+
+install -m 0755 "$here/sbin/stations-firstboot" /usr/local/sbin/stations-firstboot
+install -m 0755 "$here/sbin/stations-release" /usr/local/sbin/stations-release
+
+install -m 0644 "$here/systemd/stations-kiosk.service" /etc/systemd/system/
+install -m 0644 "$here/systemd/stations-hub.service" /etc/systemd/system/
+install -D -m 0644 "$here/systemd/mosquitto-stations.conf" \
+    /etc/systemd/system/mosquitto.service.d/stations.conf
+install -D -m 0644 "$here/systemd/journald-stations.conf" \
+    /etc/systemd/journald.conf.d/stations.conf
+install -D -m 0644 "$here/systemd/watchdog.conf" \
+    /etc/systemd/system.conf.d/stations-watchdog.conf
+# Kept for stations-firstboot, which turns it on for stations only.
+install -D -m 0644 "$here/systemd/journald-volatile.conf" \
+    /usr/local/share/stations/journald-volatile.conf
+
+# Mosquitto runs only on the hub, and only with the room's configuration.
+if command -v systemctl >/dev/null; then
+    systemctl disable mosquitto.service >/dev/null 2>&1 || true
+fi
+
+args=(install --wheelhouse "$wheelhouse" --requirement "$requirement" --activate)
+[ -n "$version" ] && args+=(--version "$version")
+/usr/local/sbin/stations-release "${args[@]}"
+echo "install.sh: installed $(readlink "$HOME_DIR/current")"
