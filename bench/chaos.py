@@ -45,7 +45,6 @@ ROOM = "chaos-room"
 def run_stations(folder: Path, stations: list[str], port: int, seed: int) -> None:
     """Run several station runtimes until SIGTERM, then drain their outboxes and exit."""
     import logging
-
     from dataclasses import replace
 
     from broker.client import BrokerSettings

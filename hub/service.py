@@ -335,9 +335,9 @@ class HubService:
         stored = self.ingest.stats.stored
         # A scan of the lookback period: after new check-ins, but not more than every few
         # seconds (a flood would otherwise rescan after every batch).
-        if stored == self._flags_stored or now - self._flags_at < FLAGS_MIN_S:
-            if now - self._flags_at < FLAGS_REFRESH_S:
-                return
+        since = now - self._flags_at
+        if (stored == self._flags_stored or since < FLAGS_MIN_S) and since < FLAGS_REFRESH_S:
+            return
         cfg = self.config.reflection
         records = self.store.checkins_between(now - cfg.lookback_days * 86400.0, now + 60.0)
         self._flags = {sid: tuple(f.text for f in flags)

@@ -43,7 +43,7 @@ def test_a_flooding_station_is_limited_and_the_others_are_not(tmp_path: Path) ->
     hub = ingest(tmp_path)
     now = time.time()
     flood = [checkin("s1", now) for _ in range(200)]  # 200 in the same instant
-    hub.handle_batch(flood + [checkin("s2", now)], now)
+    hub.handle_batch([*flood, checkin("s2", now)], now)
     assert hub.store.checkin_count() == STATION_BURST + 1
     assert hub.stats.rejected["rate_limited"] == 200 - STATION_BURST
     # a second later the flooder gets its share again
