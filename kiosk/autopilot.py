@@ -23,6 +23,10 @@ class SimulatedStudents:
     #: Seconds a simulated student looks at a screen before pressing.
     think_s: float = 0.4
     active: bool = True
+    #: Badges by group name: students mostly go where the rotation sends their group.
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    #: How often a simulated student wanders to the wrong station anyway.
+    wander: float = 0.1
     _rng: random.Random = field(init=False)
     _next_at: float = field(default=0.0, init=False)
     _seen_screen: tuple[ScreenId, float] | None = field(default=None, init=False)
@@ -39,7 +43,7 @@ class SimulatedStudents:
             return None
         if screen is ScreenId.IDLE:
             if self.active and now >= self._next_at and self.badges:
-                reader.tap(self._rng.choice(self.badges))
+                reader.tap(self._rng.choice(self._candidates(machine)))
                 self._next_at = now + self._rng.expovariate(1.0 / self.gap_s)
             return None
         if screen in (ScreenId.WELCOME, ScreenId.REFLECTION, ScreenId.CHOICE, ScreenId.UNKNOWN):
@@ -53,6 +57,13 @@ class SimulatedStudents:
                 x, y = machine.current.buttons(machine.ctx)[0].center
                 return Press(x, y)
         return None
+
+    def _candidates(self, machine: KioskMachine) -> list[str]:
+        plan = machine.ctx.plan()
+        here = self.groups.get(plan.group, []) if plan is not None else []
+        if here and self._rng.random() >= self.wander:
+            return here
+        return self.badges
 
     @property
     def idle_since(self) -> float | None:

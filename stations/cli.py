@@ -60,8 +60,16 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     autopilot = None
     if args.simulate:
         from hub.roster import read_roster_file
-        badges = [b for e in read_roster_file(args.simulate) for b in e.badges]
-        autopilot = SimulatedStudents(badges, seed=args.seed, gap_s=args.gap)
+        entries = read_roster_file(args.simulate)
+        badges = [b for e in entries for b in e.badges]
+        groups: dict[str, list[str]] = {}
+        if args.groups is not None:  # students go where the hub's rotation sends their group
+            from hub.config import load_hub_config
+
+            badges_of = {e.student.id: list(e.badges) for e in entries}
+            groups = {g.name: [b for m in g.members for b in badges_of.get(m, [])]
+                      for g in load_hub_config(args.groups).plan.groups}
+        autopilot = SimulatedStudents(badges, seed=args.seed, gap_s=args.gap, groups=groups)
     reader = _make_reader(config) if not args.simulate else SimulatedReader()
     feedback = []
     if config.gpio_feedback:
@@ -146,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--seconds", type=float, default=None)
     kiosk.add_argument("--simulate", type=Path, default=None, metavar="ROSTER",
                        help="simulated students tap badges from this roster file")
+    kiosk.add_argument("--groups", type=Path, default=None, metavar="HUB_TOML",
+                       help="with --simulate: students follow this hub's groups")
     kiosk.add_argument("--seed", type=int, default=0)
     kiosk.add_argument("--gap", type=float, default=1.0, help="mean seconds between students")
     kiosk.add_argument("--screenshots", type=Path, default=None)

@@ -94,7 +94,8 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
         for k, cfg in enumerate(kiosk_cfgs):
             sid = cfg.stem.removeprefix("kiosk-")
             kiosks.append(_spawn(["kiosk", "--config", str(cfg), *head,
-                                  "--simulate", str(out / "roster.toml"), "--seed",
+                                  "--simulate", str(out / "roster.toml"),
+                                  "--groups", str(hub_cfg), "--seed",
                                   str(seed * 100 + k), "--screenshots", str(screens),
                                   "--stats", str(out / f"kiosk-{sid}-stats.json")],
                                  out / f"kiosk-{sid}.log", env))
