@@ -126,6 +126,22 @@ def test_exact_method_matches_brute_force(mode: Mode) -> None:
     assert result.lp_bound <= result.objective + 1e-6
 
 
+@pytest.mark.parametrize("seed", [2, 9])
+def test_exact_interest_shortcuts_match_brute_force(seed: int) -> None:
+    # Interest costs are whole numbers, so the exact method prunes to groupings at least 1
+    # better than its start, and stops at once when the start meets the activity-plan bound.
+    cls = tiny_class(9, seed)
+    c = Constraints(groups=3, keep_apart=((cls.students[0].id, cls.students[1].id),))
+    p = build_problem(cls, c, Options(mode=Mode.INTEREST))
+    optimum = brute_force_optimum(p)
+    poor = np.arange(p.n_units) % 3  # round robin: feasible (0 and 1 apart), rarely good
+    for start in (poor, heuristic_assignment(p, cls, c, Options(mode=Mode.INTEREST))):
+        result = solve_exact(p, start)
+        assert result.proven and not p.violations(result.assign)
+        assert result.objective == pytest.approx(optimum, abs=1e-9)
+        assert result.lp_bound <= optimum + 1e-6
+
+
 def test_exact_improves_on_a_poor_incumbent() -> None:
     cls = tiny_class(12, 3)
     c = Constraints(groups=3)
