@@ -260,6 +260,20 @@ class Roster:
             "WHERE b.badge=? AND b.revoked=0 AND s.active=1", (badge,)).fetchone()
         return Student(*row) if row else None
 
+    def students_for_badges(self, badges: set[str]) -> dict[str, Student]:
+        """Badge → student for the known, active ones among ``badges``, in one query."""
+        found: dict[str, Student] = {}
+        listed = sorted(badges)
+        for i in range(0, len(listed), 500):
+            chunk = listed[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for badge, *student in self._db.execute(
+                    f"SELECT b.badge, {_STUDENT_COLS} FROM badges b JOIN students s "
+                    f"ON s.id = b.student_id WHERE b.badge IN ({marks}) AND b.revoked=0 "
+                    "AND s.active=1", chunk):
+                found[badge] = Student(*student)
+        return found
+
     def students(self, class_id: str | None = None) -> list[Student]:
         """Active students, by family name (of one class if ``class_id`` is given)."""
         if class_id:

@@ -49,6 +49,17 @@ CREATE TABLE IF NOT EXISTS hub_state (
 """
 
 
+_INSERT_CHECKIN = ("INSERT OR IGNORE INTO checkins (id, station, student_id, badge, answers, "
+                   "activity, tapped_at, sent_at, received_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def checkin_row(message: CheckIn, station: str, student_id: str,
+                received_at: float) -> tuple[object, ...]:
+    return (message.id, station, student_id, message.badge, _json.encode(message.answers),
+            message.activity, message.tapped_at, message.ts, received_at)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredCheckIn:
     id: str
@@ -102,13 +113,24 @@ class HubStore:
     def add_checkin(self, message: CheckIn, station: str, student_id: str,
                     received_at: float) -> bool:
         """Store once; False if this message id was already stored (a resend)."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO checkins (id, station, student_id, badge, answers, activity, "
-            "tapped_at, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (message.id, station, student_id, message.badge,
-             _json.encode(message.answers), message.activity,
-             message.tapped_at, message.ts, received_at))
+        cur = self.db.execute(_INSERT_CHECKIN,
+                              checkin_row(message, station, student_id, received_at))
         return cur.rowcount > 0
+
+    def add_checkin_rows(self, rows: list[tuple[object, ...]]) -> None:
+        """Many new check-ins (rows from :func:`checkin_row`) in one call."""
+        if rows:
+            self.db.executemany(_INSERT_CHECKIN, rows)
+
+    def stored_ids(self, ids: list[str]) -> set[str]:
+        """Which of these message ids are stored already."""
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):  # SQLite's bound-parameter limit, with room
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(row[0] for row in self.db.execute(
+                f"SELECT id FROM checkins WHERE id IN ({marks})", chunk))
+        return found
 
     def add_unknown(self, message_id: str, station: str, badge: str, seen_at: float) -> None:
         self.db.execute("INSERT OR IGNORE INTO unknown_badges (id, station, badge, seen_at) "

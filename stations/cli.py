@@ -37,6 +37,9 @@ def cmd_hub(args: argparse.Namespace) -> int:
     if args.no_display:
         from dataclasses import replace
         config = replace(config, display=False)
+    # Two busy threads share the GIL (paho's network thread and ingest): handing it over
+    # every 5 ms (the default) costs more than it gives under a flood of check-ins.
+    sys.setswitchinterval(0.02)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
