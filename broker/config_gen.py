@@ -32,9 +32,7 @@ mosquitto`` (SIGHUP) applies new passwords and ACLs; a new server certificate ne
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from broker.contract import MAX_PAYLOAD_BYTES
 from broker.credentials import FILENAME, DeviceCredentials, load_credentials, render_credentials
 from broker.devices import RoomDevices
 from stations.errors import ConfigError
+from stations.files import write_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -67,26 +66,8 @@ class Result:
 
 def _write(path: Path, data: bytes | str, mode: int, result: Result) -> None:
     """Write atomically with ``mode`` from the first byte, and only if the content changed."""
-    content = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if path.read_bytes() == content:
-            if (path.stat().st_mode & 0o777) != mode:
-                path.chmod(mode)
-            return
-    except FileNotFoundError:
-        pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if not write_if_changed(path, data, mode):
+        return
     result.written.append(path)
     log.info("wrote %s (mode %o)", path, mode)
 

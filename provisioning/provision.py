@@ -18,9 +18,7 @@ MQTT passwords revoked, as ``stations broker-config`` does).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -40,6 +38,7 @@ from provisioning.inventory import (
     load_inventory,
 )
 from stations.errors import ConfigError
+from stations.files import write_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -79,26 +78,8 @@ def project_version() -> str:
 
 def write_file(path: Path, data: str | bytes, mode: int, result: Result) -> None:
     """Atomic, mode set before the first byte, and only when the content changed."""
-    content = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if path.read_bytes() == content:
-            if path.stat().st_mode & 0o777 != mode:
-                path.chmod(mode)
-            return
-    except FileNotFoundError:
-        pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if not write_if_changed(path, data, mode):
+        return
     result.written.append(path)
 
 
