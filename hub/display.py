@@ -119,12 +119,11 @@ def _stations(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, x0: int
         ui.swatch(s.colour if s else "", x + px(64), y + head // 2 + px(8), px(34),
                   s.icon if s else "pin")
         ui.text(view.station_names.get(sid, sid), x + px(112), y + head // 2 + px(8), px(50),
-                "text", anchor="midleft", max_w=cw - px(112) - (px(190) if not online
-                                                                else px(70)))
+                "text", anchor="midleft", max_w=cw - px(112) - px(70))
         ui.icon("check" if online else "offline", x + cw - px(40), y + head // 2 + px(8),
                 px(40), "good" if online else "warn")
-        if not online:
-            ui.text("offline", x + cw - px(70), y + head // 2 + px(8), px(34), "warn",
+        if not online:  # the word at the card's foot, so the station's name keeps its size
+            ui.text("offline", x + cw - px(28), y + ch - px(30), px(34), "warn",
                     anchor="midright")
         group = view.rotation.assignments.get(sid, "")
         people = people_at(view, sid)
