@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker.contract import ID_RE
 from stations.tomlconfig import Section, load_toml
 
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -70,14 +69,6 @@ class RoomDevices:
     stations: tuple[str, ...]
     broker: BrokerSettings
     bridge: Bridge | None = None
-
-
-def _ident(section: Section, name: str, default: str | None = None) -> str:
-    value = section.get(name, str, default)
-    if not ID_RE.match(value):
-        raise section.error(name, f"{value!r} must be 1-32 lower-case letters, digits or '-', "
-                                  "starting with a letter or digit")
-    return value
 
 
 def _hostname(section: Section, name: str) -> str:
@@ -216,7 +207,7 @@ def load_devices(path: Path | str) -> RoomDevices:
     path = Path(path)
     root = Section(path, load_toml(path))
     room_section = root.table("room")
-    room = _ident(room_section, "id")
+    room = room_section.ident("id")
     hub_section = root.table("hub")
     hub = Hub(hostname=_hostname(hub_section, "hostname"), ip=_ip(hub_section, "ip"),
               username=hub_section.get("username", str, "hub"))
@@ -224,7 +215,7 @@ def load_devices(path: Path | str) -> RoomDevices:
         raise hub_section.error("username", "must be non-empty, without ':' or spaces")
     stations: list[str] = []
     for entry in root.tables("stations"):
-        station = _ident(entry, "id")
+        station = entry.ident("id")
         if station in stations:
             raise entry.error("id", f"station {station!r} is listed twice")
         if station == hub.username:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broker.client import BrokerSettings, read_broker
-from broker.contract import ID_RE
 from hub.rotation import (
     ActivityDef,
     BlockDef,
@@ -69,15 +68,8 @@ class HubConfig:
     teacher_timeout_s: float = 120.0
 
 
-def _ident(section: Section, key: str, default: str | None = None) -> str:
-    value = section.get(key, str, default)
-    if not ID_RE.match(value):
-        raise section.error(key, f"{value!r} must be 1-32 lower-case letters, digits or '-'")
-    return value
-
-
 def read_activities(sections: list[Section]) -> tuple[ActivityDef, ...]:
-    return tuple(ActivityDef(_ident(a, "id"), a.get("label", str), a.get("icon", str, "star"))
+    return tuple(ActivityDef(a.ident("id"), a.get("label", str), a.get("icon", str, "star"))
                  for a in sections)
 
 
@@ -101,9 +93,9 @@ def _stations(root: Section) -> tuple[StationDef, ...]:
         capacity = s.get("capacity", int, 0)
         if capacity < 0:
             raise s.error("capacity", f"must be 0 (no limit) or more, got {capacity}")
-        stations.append(StationDef(_ident(s, "id"), s.get("name", str), kind,
+        stations.append(StationDef(s.ident("id"), s.get("name", str), kind,
                                    read_activities(s.tables("activities", required=False)),
-                                   capacity, colour, _ident(s, "icon", KIND_ICONS[kind])))
+                                   capacity, colour, s.ident("icon", KIND_ICONS[kind])))
     if len({s.id for s in stations}) != len(stations):
         raise ConfigError(root.path, "stations", "two stations share an id")
     return tuple(stations)
@@ -113,7 +105,7 @@ def _groups(root: Section) -> tuple[GroupDef, ...]:
     groups = []
     seen: dict[str, str] = {}
     for g in root.tables("groups", required=False):
-        gid = _ident(g, "id")
+        gid = g.ident("id")
         members = g.get("members", list, [])
         for m in members:
             if not isinstance(m, str):
@@ -167,7 +159,7 @@ def _plan(root: Section, stations: tuple[StationDef, ...],
     rule = None
     if "teacher_table" in rotation.data:
         tt = rotation.table("teacher_table")
-        station = _ident(tt, "station")
+        station = tt.ident("station")
         if station not in by_id:
             raise tt.error("station", f"no station {station!r}")
         if by_id[station].kind != "teacher-led":
@@ -247,7 +239,7 @@ def load_hub_config(path: Path | str) -> HubConfig:
     klass = root.table("class", required=False)
     return HubConfig(
         path=path,
-        room=_ident(root, "room"),
+        room=root.ident("room"),
         broker=read_broker(root.table("broker", required=False)),
         database=base / store.get("database", str, "hub.db"),
         roster=base / root.get("roster", str),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broker.client import BrokerSettings, read_broker
-from broker.contract import ID_RE, Activity
+from broker.contract import Activity
 from stations.tomlconfig import Section, load_toml
 
 
@@ -31,17 +31,12 @@ def load_kiosk_config(path: Path | str) -> KioskConfig:
     path = Path(path)
     root = Section(path, load_toml(path))
     for key in ("room", "station"):
-        value = root.get(key, str)
-        if not ID_RE.match(value):
-            raise root.error(key, f"{value!r} must be 1-32 lower-case letters, digits or '-'")
+        root.ident(key)
     reader = root.table("reader", required=False)
     screen = root.table("screen", required=False)
     activities = []
     for a in root.tables("activities", required=False):
-        activity_id = a.get("id", str)
-        if not ID_RE.match(activity_id):
-            raise a.error("id", f"{activity_id!r} must be 1-32 lower-case letters, digits or '-'")
-        activities.append(Activity(activity_id, a.get("label", str), a.get("icon", str, "star")))
+        activities.append(Activity(a.ident("id"), a.get("label", str), a.get("icon", str, "star")))
     return KioskConfig(
         path=path,
         room=root.get("room", str),

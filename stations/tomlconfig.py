@@ -56,6 +56,16 @@ class Section:
                                    f"{value!r}")
         return value
 
+    def ident(self, name: str, default: str | None = None) -> str:
+        """A room, station or activity id as the message contract allows them."""
+        from broker.contract import ID_RE  # the contract owns the id format
+
+        value = self.get(name, str, default)
+        if not ID_RE.match(value):
+            raise self.error(name, f"{value!r} must be 1-32 lower-case letters, digits or '-', "
+                                   "starting with a letter or digit")
+        return value
+
     def positive(self, name: str, kind: type[T], default: T | None = None) -> T:
         value = self.get(name, kind, default)
         if value <= 0:  # type: ignore[operator]
