@@ -7,14 +7,17 @@ The kiosk loop never blocks on a reader.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 # The badge id format is part of the wire contract; readers re-export its normaliser.
 from broker.contract import normalise_badge
+from stations.errors import ReaderError
 
-__all__ = ["BadgeReader", "BadgeTap", "TapCallback", "TapFilter", "normalise_badge"]
+__all__ = ["BadgeReader", "BadgeTap", "ReaderThread", "TapCallback", "TapFilter",
+           "normalise_badge"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +71,35 @@ class TapFilter:
             cutoff = now - self.repeat_s
             self._last_seen = {b: t for b, t in self._last_seen.items() if t >= cutoff}
         return last is None or now - last > self.repeat_s
+
+
+class ReaderThread:
+    """The one background thread a hardware reader runs: started once, ended by :meth:`end`.
+
+    The reader's loop runs ``while not thread.stop.is_set()`` and sleeps with
+    ``thread.stop.wait(...)`` so that closing it never waits out a poll interval.
+    """
+
+    def __init__(self, name: str, join_s: float = 2.0) -> None:
+        self.name = name
+        self.join_s = join_s
+        self.stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def ensure_idle(self) -> None:
+        """Raise before touching hardware if the reader was started already."""
+        if self._thread is not None:
+            raise ReaderError(self.name, "already started")
+
+    def start(self, target: Callable[[], None]) -> None:
+        self.ensure_idle()
+        self.stop.clear()
+        self._thread = threading.Thread(target=target, name=self.name, daemon=True)
+        self._thread.start()
+
+    def end(self) -> None:
+        """Ask the loop to stop and wait for it (at most ``join_s``). Safe to call twice."""
+        self.stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=self.join_s)

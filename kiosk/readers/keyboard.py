@@ -16,11 +16,10 @@ import errno
 import logging
 import os
 import select
-import threading
 import time
 from collections.abc import Callable
 
-from kiosk.readers.base import BadgeTap, TapCallback, TapFilter, normalise_badge
+from kiosk.readers.base import BadgeTap, ReaderThread, TapCallback, TapFilter, normalise_badge
 from stations.errors import ReaderError
 
 log = logging.getLogger(__name__)
@@ -95,9 +94,8 @@ class KeyboardReader:
         self._filter = TapFilter(repeat_s)
         self._dev = None
         self._decoder: KeyDecoder | None = None
-        self._stop = threading.Event()
         self._wake_r, self._wake_w = -1, -1
-        self._thread: threading.Thread | None = None
+        self._worker = ReaderThread("keyboard", join_s=2)
         self._healthy = False
 
     @classmethod
@@ -145,24 +143,18 @@ class KeyboardReader:
         log.info("keyboard: reading %s (%s), grabbed", dev.path, dev.name)
 
     def start(self, on_tap: TapCallback) -> None:
-        if self._thread is not None:
-            raise RuntimeError("reader already started")
+        self._worker.ensure_idle()
         keys, enter = _keymap()
         self._decoder = KeyDecoder(keys, enter, max_gap_s=self.max_gap_s)
         self._connect()
-        self._stop.clear()
         self._wake_r, self._wake_w = os.pipe()
-        self._thread = threading.Thread(target=self._run, args=(on_tap,), name="keyboard",
-                                        daemon=True)
-        self._thread.start()
+        self._worker.start(lambda: self._run(on_tap))
 
     def close(self) -> None:
-        self._stop.set()
+        self._worker.stop.set()
         if self._wake_w >= 0:
             os.write(self._wake_w, b"x")
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
+        self._worker.end()
         self._drop_device()
         for fd in (self._wake_r, self._wake_w):
             if fd >= 0:
@@ -178,12 +170,12 @@ class KeyboardReader:
         self._healthy = False
 
     def _run(self, on_tap: TapCallback) -> None:
-        while not self._stop.is_set():
+        while not self._worker.stop.is_set():
             if self._dev is None:
                 try:
                     self._connect()
                 except ReaderError:
-                    self._stop.wait(2.0)
+                    self._worker.stop.wait(2.0)
                     continue
             ready, _, _ = select.select([self._dev.fd, self._wake_r], [], [], 1.0)
             if self._wake_r in ready or not ready:

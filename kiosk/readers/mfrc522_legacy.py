@@ -25,11 +25,10 @@ keep them. Its limits, all verified in the package source and against the emulat
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
-from kiosk.readers.base import BadgeTap, TapCallback, TapFilter, normalise_badge
+from kiosk.readers.base import BadgeTap, ReaderThread, TapCallback, TapFilter, normalise_badge
 from stations.errors import ReaderError
 
 log = logging.getLogger(__name__)
@@ -62,8 +61,7 @@ class LegacyMFRC522Reader:
         self.id_format = id_format
         self.clock = clock
         self._filter = TapFilter(repeat_s)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = ReaderThread("mfrc522-legacy", join_s=5)
         self.device = None
         self._gpio = None
         self._reset_pin = reset_pin_bcm
@@ -126,20 +124,13 @@ class LegacyMFRC522Reader:
         return self.device
 
     def start(self, on_tap: TapCallback) -> None:
-        if self._thread is not None:
-            raise RuntimeError("reader already started")
+        self._worker.ensure_idle()
         if self.device is None:
             self.open()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(on_tap,),
-                                        name="mfrc522-legacy", daemon=True)
-        self._thread.start()
+        self._worker.start(lambda: self._run(on_tap))
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._worker.end()
         if self.device is not None:
             # Close_MFRC522 calls GPIO.cleanup(), which would release every other pin too.
             self.device.spi.close()
@@ -149,14 +140,14 @@ class LegacyMFRC522Reader:
 
     def _run(self, on_tap: TapCallback) -> None:
         next_probe = 0.0
-        while not self._stop.is_set():
+        while not self._worker.stop.is_set():
             now = self.clock()
             if now >= next_probe:
                 next_probe = now + self.health_interval_s
                 self._probe()
             if self._healthy:
                 self.poll_once(on_tap)
-            self._stop.wait(self.poll_interval_s if self._healthy else 1.0)
+            self._worker.stop.wait(self.poll_interval_s if self._healthy else 1.0)
 
     def _probe(self) -> None:
         dev = self.device

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kiosk.readers.base import BadgeTap, TapCallback, TapFilter, normalise_badge
+from kiosk.readers.base import BadgeTap, ReaderThread, TapCallback, TapFilter, normalise_badge
 from stations.errors import ReaderError
 
 log = logging.getLogger(__name__)
@@ -384,8 +384,7 @@ class MFRC522Reader:
         self.max_cards = max_cards
         self.clock = clock
         self._filter = TapFilter(repeat_s)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = ReaderThread("mfrc522-reader", join_s=2)
         self._devices: list = []
         self.chip: MFRC522 | None = None
         self.version: int | None = None
@@ -453,20 +452,13 @@ class MFRC522Reader:
         return self.chip
 
     def start(self, on_tap: TapCallback) -> None:
-        if self._thread is not None:
-            raise RuntimeError("reader already started")
+        self._worker.ensure_idle()
         if self.chip is None:
             self.open()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(on_tap,),
-                                        name="mfrc522-reader", daemon=True)
-        self._thread.start()
+        self._worker.start(lambda: self._run(on_tap))
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
+        self._worker.end()
         if self.chip is not None and self._healthy:
             try:
                 self.chip.antenna_off()
@@ -485,13 +477,13 @@ class MFRC522Reader:
     def _run(self, on_tap: TapCallback) -> None:
         backoff = 0.5
         next_probe = 0.0
-        while not self._stop.is_set():
+        while not self._worker.stop.is_set():
             if not self._healthy:
                 if self._recover():
                     backoff = 0.5
                     next_probe = self.clock() + self.health_interval_s
                 else:
-                    self._stop.wait(backoff)
+                    self._worker.stop.wait(backoff)
                     backoff = min(backoff * 2, 30.0)
                     continue
             now = self.clock()
@@ -500,7 +492,7 @@ class MFRC522Reader:
                 if not self._probe():
                     continue
             self.poll_once(on_tap)
-            self._stop.wait(self.poll_interval_s)
+            self._worker.stop.wait(self.poll_interval_s)
 
     def poll_once(self, on_tap: TapCallback) -> list[BadgeTap]:
         """One scan of the field; returns the taps it passed on (tests call it directly)."""

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.readers import puck_protocol as proto
-from kiosk.readers.base import BadgeTap, TapCallback, TapFilter, normalise_badge
+from kiosk.readers.base import BadgeTap, ReaderThread, TapCallback, TapFilter, normalise_badge
 from stations.errors import ReaderError
 
 #: USB vendor id of Raspberry Pi (MicroPython on a Pico enumerates with it).
@@ -64,8 +64,7 @@ class PuckReader:
         self._log = logger or logging.getLogger(__name__)
         self._filter = TapFilter(repeat_s)
         self._on_tap: TapCallback | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = ReaderThread("puck-reader", join_s=5)
         self._write_lock = threading.Lock()
         self._serial = None
         self._seq = 0
@@ -79,18 +78,12 @@ class PuckReader:
 
     # -- BadgeReader -----------------------------------------------------------------------
     def start(self, on_tap: TapCallback) -> None:
-        if self._thread is not None:
-            raise ReaderError(self.name, "already started")
+        self._worker.ensure_idle()
         self._on_tap = on_tap
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="puck-reader", daemon=True)
-        self._thread.start()
+        self._worker.start(self._run)
 
     def close(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=5)
+        self._worker.end()
         self._close_port()
         self._on_tap = None
 
@@ -134,7 +127,7 @@ class PuckReader:
         import serial
 
         outage_logged = False
-        while not self._stop.is_set():
+        while not self._worker.stop.is_set():
             try:
                 port = serial.Serial(self.port, self.baudrate, timeout=0.1, write_timeout=1,
                                      exclusive=True)
@@ -143,7 +136,7 @@ class PuckReader:
                     self._log.warning("puck %s: cannot open (%s); retrying every %.1f s",
                                       self.port, err, self.reopen_s)
                     outage_logged = True
-                self._stop.wait(self.reopen_s)
+                self._worker.stop.wait(self.reopen_s)
                 continue
             outage_logged = False
             with self._write_lock:
@@ -162,7 +155,7 @@ class PuckReader:
     def _read_loop(self, port) -> None:
         buf = bytearray()
         overflow = False
-        while not self._stop.is_set():
+        while not self._worker.stop.is_set():
             data = port.read(max(1, port.in_waiting))
             for byte in data:
                 if byte == 0x0A:

@@ -12,11 +12,10 @@ The reader sends, at 9600 baud 8N1, for as long as a card is in the field::
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
-from kiosk.readers.base import BadgeTap, TapCallback, TapFilter, normalise_badge
+from kiosk.readers.base import BadgeTap, ReaderThread, TapCallback, TapFilter, normalise_badge
 from stations.errors import ReaderError
 
 log = logging.getLogger(__name__)
@@ -102,8 +101,7 @@ class RDM6300Reader:
         self.parser = FrameParser()
         self._filter = TapFilter(repeat_s)
         self._serial = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = ReaderThread("rdm6300", join_s=2)
         self._healthy = False
 
     @classmethod
@@ -131,20 +129,13 @@ class RDM6300Reader:
             raise ReaderError(self.name, f"cannot open {self.port}: {err}") from err
 
     def start(self, on_tap: TapCallback) -> None:
-        if self._thread is not None:
-            raise RuntimeError("reader already started")
+        self._worker.ensure_idle()
         self._serial = self._open()
         self._healthy = True
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(on_tap,), name="rdm6300",
-                                        daemon=True)
-        self._thread.start()
+        self._worker.start(lambda: self._run(on_tap))
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
+        self._worker.end()
         if self._serial is not None:
             self._serial.close()
             self._serial = None
@@ -153,19 +144,19 @@ class RDM6300Reader:
     def _run(self, on_tap: TapCallback) -> None:
         import serial
 
-        while not self._stop.is_set():
+        while not self._worker.stop.is_set():
             if self._serial is None:
                 try:
                     self._serial = self._open()
                     self._healthy = True
                     log.info("rdm6300: %s open again", self.port)
                 except ReaderError:
-                    self._stop.wait(2.0)
+                    self._worker.stop.wait(2.0)
                     continue
             try:
                 data = self._serial.read(max(1, self._serial.in_waiting or 1))
             except (serial.SerialException, OSError) as err:
-                if self._stop.is_set():
+                if self._worker.stop.is_set():
                     return
                 log.error("rdm6300: reader fault on %s: %s; reopening", self.port, err)
                 self._healthy = False
