@@ -120,10 +120,11 @@ def raw_rate(port: int, n: int, stations: int, publishers: int, roster: list[str
 
 
 def hub_rate(port: int, n: int, stations: int, publishers: int, roster: list[str],
-             folder: Path) -> tuple[float, int]:
+             folder: Path, mqtt_process: bool) -> tuple[float, int]:
     text = (ROOT / "stations" / "room" / "hub.toml").read_text()
     text = (text.replace('room = "demo-room"', f'room = "{ROOM}"')
-                .replace("port = 1883", f"port = {port}"))
+                .replace("port = 1883", f"port = {port}")
+                .replace("process = true", f"process = {str(mqtt_process).lower()}"))
     (folder / "hub.toml").write_text(text)
     (folder / "roster.toml").write_text((ROOT / "stations" / "room" / "roster.toml").read_text())
     env = dict(os.environ, PYGAME_HIDE_SUPPORT_PROMPT="1")
@@ -163,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stations", type=int, default=2000,
                         help="distinct stations (each stays under the hub's per-station limit)")
     parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument("--mqtt-process", action=argparse.BooleanOptionalAction, default=True,
+                        help="the hub's MQTT client in its own process ([broker] process)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                                                          extra_config=extra) as broker:
         raw = raw_rate(broker.port, args.messages, args.stations, args.publishers, roster)
         hub, stored = hub_rate(broker.port, args.messages, args.stations, args.publishers,
-                               roster, Path(tmp))
+                               roster, Path(tmp), args.mqtt_process)
     figures = {"messages": args.messages, "stations": args.stations,
                "raw_rate_per_s": round(raw, 1), "hub_rate_per_s": round(hub, 1),
                "ratio": round(hub / raw, 3), "hub_stored": stored}

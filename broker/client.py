@@ -146,6 +146,10 @@ class BusClient:
             return False
         return True
 
+    def publish_many(self, messages: Sequence[tuple[str, bytes, bool]]) -> bool:
+        """Several publishes; False if any could not be queued."""
+        return all([self.publish(t, p, retain=r) for t, p, r in messages])
+
     # --- paho callbacks (network thread) -------------------------------------------------------
 
     def _handle_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,

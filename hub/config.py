@@ -51,6 +51,8 @@ class HubConfig:
     path: Path
     room: str
     broker: BrokerSettings
+    #: Run the MQTT client in a process of its own (another core for parsing and framing).
+    mqtt_process: bool
     database: Path
     roster: Path
     plan: RotationPlan
@@ -241,6 +243,7 @@ def load_hub_config(path: Path | str) -> HubConfig:
         path=path,
         room=root.ident("room"),
         broker=read_broker(root.table("broker", required=False)),
+        mqtt_process=root.table("broker", required=False).get("process", bool, True),
         database=base / store.get("database", str, "hub.db"),
         roster=base / root.get("roster", str),
         plan=plan,

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from broker import contract
 from broker.client import BusClient, Will
 from broker.contract import HubStatus, Notice, RotationState, StationPlan
+from broker.process_bus import ProcessBus
 from hub import badges as badge_ops
 from hub.actions import TeacherAction
 from hub.badges import BadgeError, Enrollment
@@ -90,7 +91,8 @@ class HubService:
         self._view_lock = threading.Lock()
         self.notices_sent: list[Notice] = []
         offline = contract.encode(HubStatus(**contract.envelope("hub"), state="offline"))
-        self.bus = BusClient("hub", config.broker,
+        bus_class = ProcessBus if config.mqtt_process else BusClient
+        self.bus = bus_class("hub", config.broker,
                              subscriptions=contract.hub_subscriptions(self.room),
                              on_message=lambda topic, payload: self._inbox.put((topic, payload)),
                              on_connection=self._connection_changed,
@@ -185,8 +187,8 @@ class HubService:
             pass
         now = self.clock()
         replies: list[Outgoing] = self.ingest.handle_batch(batch, now) if batch else []
-        for reply in replies:
-            self.bus.publish(reply.topic, reply.payload, retain=reply.retain)
+        if replies:
+            self.bus.publish_many([(r.topic, r.payload, r.retain) for r in replies])
         changed = False
         for action in actions:
             if isinstance(action, TeacherAction):

@@ -2,4 +2,5 @@ import sys
 
 from stations.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # child processes (multiprocessing spawn) import this too
+    sys.exit(main())
