@@ -61,15 +61,6 @@ def checkin_row(message: CheckIn, station: str, student_id: str,
 
 
 @dataclass(frozen=True, slots=True)
-class StoredCheckIn:
-    id: str
-    station: str
-    student_id: str
-    activity: str
-    tapped_at: float
-
-
-@dataclass(frozen=True, slots=True)
 class CheckInRecord:
     """A stored check-in with its reflection answers, for export and the teacher's flags."""
 
@@ -148,11 +139,6 @@ class HubStore:
 
     def checkin_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
-
-    def checkins_since(self, since: float) -> list[StoredCheckIn]:
-        rows = self.db.execute("SELECT id, station, student_id, activity, tapped_at FROM checkins "
-                               "WHERE received_at >= ? ORDER BY tapped_at", (since,)).fetchall()
-        return [StoredCheckIn(*row) for row in rows]
 
     def checkins_between(self, start: float, end: float,
                          student_id: str | None = None) -> list[CheckInRecord]:

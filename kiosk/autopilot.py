@@ -64,7 +64,3 @@ class SimulatedStudents:
         if here and self._rng.random() >= self.wander:
             return here
         return self.badges
-
-    @property
-    def idle_since(self) -> float | None:
-        return self._seen_screen[1] if self._seen_screen else None

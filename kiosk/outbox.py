@@ -49,13 +49,16 @@ class Outbox:
             # FULL: a check-in the student saw accepted must survive the plug being pulled.
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            # Kept in step with every add and acknowledge (this process is the only writer),
+            # so the kiosk loop can ask every frame without a query.
+            self._pending = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
         except sqlite3.Error as err:
             raise StoreError(f"outbox {self.path}: {err}") from err
 
     def add(self, message_id: str, topic: str, payload: bytes, now: float | None = None) -> None:
-        self._db.execute("INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) "
-                         "VALUES (?, ?, ?, ?)",
-                         (message_id, topic, payload, time.time() if now is None else now))
+        self._pending += self._db.execute(
+            "INSERT OR IGNORE INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)",
+            (message_id, topic, payload, time.time() if now is None else now)).rowcount
 
     def due(self, now: float | None = None, limit: int = 50) -> list[Pending]:
         """Messages never sent, or sent more than ``retry_s`` ago without an answer."""
@@ -76,10 +79,12 @@ class Outbox:
 
     def acknowledge(self, message_id: str) -> bool:
         """The hub answered: forget the message. False if it was not (or no longer) here."""
-        return self._db.execute("DELETE FROM outbox WHERE id = ?", (message_id,)).rowcount > 0
+        removed = self._db.execute("DELETE FROM outbox WHERE id = ?", (message_id,)).rowcount
+        self._pending -= removed
+        return removed > 0
 
     def pending_count(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        return self._pending
 
     def all(self) -> list[Pending]:
         rows = self._db.execute("SELECT id, topic, payload, created_at, attempts FROM outbox "

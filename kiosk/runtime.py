@@ -24,7 +24,6 @@ from broker.contract import (
     CheckIn,
     ContractError,
     Hello,
-    HubStatus,
     Notice,
     Reply,
     RotationState,
@@ -211,8 +210,6 @@ class KioskRuntime:
         elif isinstance(message, Notice):
             self.ctx.notice, self.ctx.notice_at = message, now
             self._signal("notice")
-        elif isinstance(message, HubStatus):
-            self.ctx.hub_online = message.state == "online"
 
     # --- effects --------------------------------------------------------------------------------
 
@@ -254,7 +251,7 @@ class KioskRuntime:
         self.flush_outbox()
 
     def flush_outbox(self) -> None:
-        if not self.bus.connected:
+        if not self.bus.connected or self.outbox.pending_count() == 0:
             return
         for pending in self.outbox.due():
             if not self.bus.publish(pending.topic, pending.payload):

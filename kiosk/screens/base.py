@@ -105,7 +105,6 @@ class Button:
     h: int
     label: str
     icon: str
-    colour: str = ""
 
     def contains(self, px: int, py: int) -> bool:
         return self.x <= px < self.x + self.w and self.y <= py < self.y + self.h
@@ -180,7 +179,6 @@ class Context:
     fallback_activities: tuple[Activity, ...]
     layout: Layout = field(default_factory=Layout)
     online: bool = False
-    hub_online: bool = False
     reader_ok: bool = True
     rotation: RotationState | None = None
     #: monotonic time the rotation state arrived, to count its ``remaining_s`` down locally
