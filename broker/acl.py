@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from broker.contract import hub_status_topic, hub_subscriptions, rotation_topic, station_topic
+from broker.contract import (
+    hub_status_topic,
+    hub_subscriptions,
+    notice_topic,
+    rotation_topic,
+    station_topic,
+)
 
 
 def station_rules(room: str, station: str) -> list[tuple[str, str]]:
@@ -21,6 +27,8 @@ def station_rules(room: str, station: str) -> list[tuple[str, str]]:
         ("write", station_topic(room, station, "status")),
         ("read", station_topic(room, station, "reply")),
         ("read", rotation_topic(room)),
+        # Time nearly up, move now, paused, ended: every station shows and sounds them.
+        ("read", notice_topic(room)),
         ("read", hub_status_topic(room)),
     ]
 
@@ -33,6 +41,7 @@ def hub_rules(room: str) -> list[tuple[str, str]]:
         # readwrite: the hub reads back its own retained rotation state after a restart.
         ("readwrite", rotation_topic(room)),
         ("readwrite", hub_status_topic(room)),
+        ("write", notice_topic(room)),
         # Broker health and the bridge's uplink state ($SYS/broker/connection/...).
         ("read", "$SYS/#"),
     ]

@@ -25,6 +25,8 @@ from stations.tomlconfig import Section
 
 MessageHandler = Callable[[str, bytes], None]
 ConnectionHandler = Callable[[bool], None]
+#: ``(topic, reason)`` of a publish the broker refused (PUBACK reason code 0x80 or above).
+RefusalHandler = Callable[[str, str], None]
 
 #: How long the broker keeps our session (subscriptions and queued QoS 1 messages) while we
 #: are away: a station unplugged over a weekend still gets what was queued for it.
@@ -42,6 +44,8 @@ class BrokerSettings:
     #: CA file to verify the broker's certificate; None means plain TCP (loopback only).
     ca_file: str | None = None
     keepalive_s: int = 15
+    #: The client id the device's credentials name; None means the device id.
+    client_id: str | None = None
 
 
 def read_broker(section: Section) -> BrokerSettings:
@@ -52,7 +56,8 @@ def read_broker(section: Section) -> BrokerSettings:
     return BrokerSettings(host=section.get("host", str, "127.0.0.1"), port=port,
                           username=section.get("username", str, "") or None,
                           password=section.get("password", str, "") or None,
-                          ca_file=section.get("ca_file", str, "") or None)
+                          ca_file=section.get("ca_file", str, "") or None,
+                          client_id=section.get("client_id", str, "") or None)
 
 
 @dataclass(frozen=True)
@@ -63,22 +68,38 @@ class Will:
 
 
 class BusClient:
-    """A long-lived MQTT session for one device (``client_id`` = the device id)."""
+    """A long-lived MQTT session for one device.
+
+    The client id is the one the device's credentials name (``settings.client_id``), else
+    ``client_id`` (the device id). A publish the broker refuses (an ACL, a limit) is logged
+    once with its topic and reason, counted in :attr:`refused` and passed to ``on_refused``.
+    """
 
     def __init__(self, client_id: str, settings: BrokerSettings, *,
                  subscriptions: Sequence[str] = (),
                  on_message: MessageHandler | None = None,
                  on_connection: ConnectionHandler | None = None,
+                 on_refused: RefusalHandler | None = None,
                  will: Will | None = None,
                  logger: logging.Logger | None = None) -> None:
+        client_id = settings.client_id or client_id
         self.client_id = client_id
         self.settings = settings
         self.subscriptions = list(subscriptions)
         self._on_message = on_message
         self._on_connection = on_connection
+        self._on_refused = on_refused
         self.log = logger or logging.getLogger(f"{__name__}.{client_id}")
         self._connected = threading.Event()
         self.last_error: str = ""
+        #: Publishes the broker refused since start.
+        self.refused = 0
+        # Topic of each QoS 1 publish awaiting its PUBACK, to name it if it is refused, and
+        # PUBACKs that came back before publish() had noted the topic. Never held while
+        # calling paho: paho calls on_publish holding its own lock.
+        self._in_flight: dict[int, str] = {}
+        self._early: dict[int, mqtt.ReasonCode] = {}
+        self._in_flight_lock = threading.Lock()
 
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                              protocol=mqtt.MQTTv5)
@@ -97,6 +118,7 @@ class BusClient:
         client.on_connect_fail = self._handle_connect_fail
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
+        client.on_publish = self._handle_publish
         self._client = client
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -117,6 +139,7 @@ class BusClient:
                 info = self._client.publish(topic, payload, qos=QOS, retain=retain)
                 with contextlib.suppress(ValueError, RuntimeError):
                     info.wait_for_publish(timeout=2)
+                self._early.pop(info.mid, None)
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
@@ -144,6 +167,12 @@ class BusClient:
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             self.log.warning("publish to %s failed: %s", topic, mqtt.error_string(info.rc))
             return False
+        with self._in_flight_lock:
+            early = self._early.pop(info.mid, None)
+            if early is None:
+                self._in_flight[info.mid] = topic
+        if early is not None and early.is_failure:
+            self._refused(topic, early)
         return True
 
     def publish_many(self, messages: Sequence[tuple[str, bytes, bool]]) -> bool:
@@ -202,6 +231,26 @@ class BusClient:
             self.log.warning("disconnected from broker: %s", reason_code)
             if self._on_connection is not None:
                 self._on_connection(False)
+
+    def _handle_publish(self, client: mqtt.Client, userdata: object, mid: int,
+                        reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
+        with self._in_flight_lock:
+            topic = self._in_flight.pop(mid, None)
+            if topic is None:
+                self._early[mid] = reason_code
+                return
+        if reason_code.is_failure:
+            self._refused(topic, reason_code)
+
+    def _refused(self, topic: str, reason_code: mqtt.ReasonCode) -> None:
+        self.refused += 1
+        reason = f"{reason_code} (0x{reason_code.value:02X})"
+        self.log.error("the broker refused the publish to %s: %s", topic, reason)
+        if self._on_refused is not None:
+            try:
+                self._on_refused(topic, reason)
+            except Exception:  # a handler bug must not kill paho's network thread
+                self.log.exception("refusal handler failed on %s", topic)
 
     def _handle_message(self, client: mqtt.Client, userdata: object,
                         message: mqtt.MQTTMessage) -> None:

@@ -5,6 +5,7 @@ Output folder layout (``--out DIR``)::
     DIR/broker/            everything the hub's Mosquitto needs (install it as one folder)
         mosquitto.conf     listeners, limits, persistence
         passwd             $7$ hashes, one line per device (0600)
+        passwd.local       the hub's line alone, for the loopback listener (0600)
         acl                per-device topic rules
         ca.crt             the room CA certificate
         server.crt         the hub's certificate (host name and IP in subjectAltName)
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 SECRET = 0o600
 PUBLIC = 0o644
 PRIVATE_DIR = 0o700
+#: The loopback listener's password file: the hub's entry alone.
+LOCAL_PASSWD = "passwd.local"
 
 
 @dataclass
@@ -133,10 +136,15 @@ def render_mosquitto_conf(devices: RoomDevices, install_dir: Path) -> str:
     if b.local_port:
         lines += [
             "",
-            "# Loopback only, for the hub service on this machine: still needs the hub's password.",
+            "# Loopback only, for the hub service on this machine: only the hub's password is",
+            "# accepted here, and the client id is its username, so no station secret can log in",
+            "# as the hub and take over its queued session.",
             f"listener {b.local_port} 127.0.0.1",
             "protocol mqtt",
-            *auth,
+            "allow_anonymous false",
+            f"password_file {install_dir / LOCAL_PASSWD}",
+            f"acl_file {install_dir / 'acl'}",
+            "use_username_as_clientid true",
         ]
     if devices.bridge is not None:
         lines += ["", "# The uplink to the district broker.",
@@ -200,8 +208,10 @@ def _credentials(devices: RoomDevices, device: str, role: str, password: str,
     if role == "hub" and b.local_port:
         return DeviceCredentials(room=devices.room, device=device, role=role, host="127.0.0.1",
                                  port=b.local_port, tls=False, username=username,
-                                 password=password, client_id=f"{username}-{devices.room}",
-                                 ca_file=Path("ca.crt"))
+                                 password=password,
+                                 # The loopback listener, too, replaces the client id with
+                                 # the username (use_username_as_clientid).
+                                 client_id=username, ca_file=Path("ca.crt"))
     return DeviceCredentials(room=devices.room, device=device, role=role,
                              host=devices.hub.hostname, port=b.tls_port, tls=True,
                              username=username, password=password,
@@ -284,6 +294,12 @@ def generate(devices: RoomDevices, out: Path | str, *, rotate: Iterable[str] = (
                 result.revoked.append(stale.name)
 
     _write(passwd_path, passwords.format_password_file(entries), SECRET, result)
+    local_path = broker_dir / LOCAL_PASSWD
+    if devices.broker.local_port:
+        _write(local_path, passwords.format_password_file({hub_user: entries[hub_user]}),
+               SECRET, result)
+    elif local_path.exists():
+        local_path.unlink()
     _write(broker_dir / "acl", acl.render_acl(devices.room, hub_user, devices.stations),
            PUBLIC, result)
     _write(broker_dir / "mosquitto.conf", render_mosquitto_conf(devices, target), PUBLIC, result)

@@ -13,6 +13,7 @@ import json
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from stations.errors import ConfigError
 from stations.tomlconfig import Section, load_toml
@@ -41,6 +42,20 @@ class DeviceCredentials:
                                              cafile=str(self.ca_file) if self.ca_file else None)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         return context
+
+
+def service_broker_table(creds: DeviceCredentials, ca_file: Path | str | None = None
+                         ) -> dict[str, Any]:
+    """The ``[broker]`` table of a hub or kiosk config that connects with ``creds``.
+
+    ``ca_file`` is where the room CA will be on the device (default: next to the credentials).
+    """
+    table: dict[str, Any] = {"host": creds.host, "port": creds.port,
+                             "username": creds.username, "password": creds.password,
+                             "client_id": creds.client_id}
+    if creds.tls:
+        table["ca_file"] = str(ca_file if ca_file is not None else creds.ca_file)
+    return table
 
 
 def _quote(value: str) -> str:

@@ -21,7 +21,14 @@ import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
-from broker.client import BrokerSettings, BusClient, ConnectionHandler, MessageHandler, Will
+from broker.client import (
+    BrokerSettings,
+    BusClient,
+    ConnectionHandler,
+    MessageHandler,
+    RefusalHandler,
+    Will,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,28 +44,31 @@ def _child(conn: Connection, client_id: str, settings: BrokerSettings,
     inbox: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
     bus = BusClient(client_id, settings, subscriptions=subscriptions,
                     on_message=lambda t, p: inbox.put(("msg", (t, p))),
-                    on_connection=lambda up: inbox.put(("conn", up)), will=will)
+                    on_connection=lambda up: inbox.put(("conn", up)),
+                    on_refused=lambda t, r: inbox.put(("refused", (t, r))), will=will)
     send_lock = threading.Lock()
 
-    def relay() -> None:  # child → parent, in batches
+    def relay() -> None:  # child → parent, received messages in batches, in order
         while True:
+            batch: list[object] = []
+            other: tuple[str, object] | None = None
             kind, item = inbox.get()
-            if kind == "conn":
-                with send_lock:
-                    conn.send(("conn", item))
-                continue
-            batch = [item]
-            while len(batch) < BATCH:
+            while True:
+                if kind != "msg":
+                    other = (kind, item)
+                    break
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    break
                 try:
-                    kind, more = inbox.get_nowait()
+                    kind, item = inbox.get_nowait()
                 except queue.Empty:
                     break
-                if kind == "conn":
-                    inbox.put((kind, more))
-                    break
-                batch.append(more)
             with send_lock:
-                conn.send(("msgs", batch))
+                if batch:
+                    conn.send(("msgs", batch))
+                if other is not None:
+                    conn.send(other)
 
     bus.start()
     threading.Thread(target=relay, name="bus-relay", daemon=True).start()
@@ -84,12 +94,17 @@ class ProcessBus:
                  subscriptions: Sequence[str] = (),
                  on_message: MessageHandler | None = None,
                  on_connection: ConnectionHandler | None = None,
+                 on_refused: RefusalHandler | None = None,
                  will: Will | None = None) -> None:
+        client_id = settings.client_id or client_id
         self.client_id = client_id
         self.settings = settings
         self._args = (client_id, settings, list(subscriptions), will)
         self._on_message = on_message
         self._on_connection = on_connection
+        self._on_refused = on_refused
+        #: Publishes the broker refused since start (counted in the child, reported here).
+        self.refused = 0
         self._connected = threading.Event()
         self._stopping = False
         self._stopped = threading.Event()
@@ -123,6 +138,10 @@ class ProcessBus:
                 (self._connected.set if item else self._connected.clear)()
                 if self._on_connection is not None:
                     self._on_connection(bool(item))
+            elif kind == "refused":
+                self.refused += 1
+                if self._on_refused is not None:
+                    self._on_refused(*item)
             elif kind == "stopped":
                 self._stopped.set()
                 return

@@ -40,7 +40,9 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
             s = service.ingest.stats
             stats.write_text(json.dumps({"stored": s.stored, "duplicates": s.duplicates,
                                          "unknown_badges": s.unknown_badges, "hellos": s.hellos,
-                                         "rejected": dict(s.rejected)}))
+                                         "rejected": dict(s.rejected),
+                                         "notices_sent": service.notices_published,
+                                         "broker_refused": service.bus.refused}))
     return service
 
 

@@ -190,7 +190,8 @@ def _teacher_panel(view: HubView, ui: HubPainter, g: Geometry, x: int, y: int, w
     flagged = sorted(view.flags.items(), key=lambda kv: names.get(kv[0], kv[0]))
     if not flagged:
         ui.text("No flags today", x + px(30), row, px(34), "muted", anchor="midleft")
-    limit = y + h - px(200)
+    warnings = view.warnings[-2:]
+    limit = y + h - px(200 + 40 * len(warnings))
     for sid, texts in flagged:
         if row > limit:
             ui.text(f"+{len(flagged)} in all", x + px(30), row, px(30), "muted",
@@ -202,6 +203,9 @@ def _teacher_panel(view: HubView, ui: HubPainter, g: Geometry, x: int, y: int, w
             row += px(40)
             ui.text(t, x + px(50), row, px(30), "warn", anchor="midleft", max_w=w - px(90))
         row += px(56)
+    for k, warning in enumerate(warnings):
+        ui.text(warning, x + px(30), y + h - px(170 + 40 * (len(warnings) - k)), px(28), "warn",
+                anchor="midleft", max_w=w - px(70))
     c = counts(view)
     ui.text(f"{c['present']} here · {c['missing']} missing · {c['wrong'] + c['visitor']} "
             f"misplaced · {c['absent']} absent", x + px(30), y + h - px(130), px(28), "muted",

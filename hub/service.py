@@ -51,6 +51,9 @@ ALIVE_S = 10.0
 VIEW_EVERY_S = 0.2
 RETENTION_EVERY_S = 6 * 3600.0
 BATCH = 500
+#: What the display says when a notice goes out to the stations.
+NOTICE_TEXT = {"warning": "time nearly up", "move": "time to move", "paused": "paused",
+               "resumed": "back to work", "ended": "lesson over"}
 
 
 class HubService:
@@ -90,12 +93,18 @@ class HubService:
         self._message, self._message_at = "", 0.0
         self._view_lock = threading.Lock()
         self.notices_sent: list[Notice] = []
+        #: Notices handed to the broker since start.
+        self.notices_published = 0
+        #: Publishes the broker refused (an ACL that does not match the contract, a limit),
+        #: newest last, for the teacher view's warning: (when, topic, reason).
+        self.refusals: list[tuple[float, str, str]] = []
         offline = contract.encode(HubStatus(**contract.envelope("hub"), state="offline"))
         bus_class = ProcessBus if config.mqtt_process else BusClient
         self.bus = bus_class("hub", config.broker,
                              subscriptions=contract.hub_subscriptions(self.room),
                              on_message=lambda topic, payload: self._inbox.put((topic, payload)),
                              on_connection=self._connection_changed,
+                             on_refused=self._refused,
                              will=Will(contract.hub_status_topic(self.room), offline))
         self._view = self._make_view(clock())
         self._view_at = clock()
@@ -301,6 +310,13 @@ class HubService:
                 self._publish_rotation(now)
             self._inbox.put(announce)
 
+    def _refused(self, topic: str, reason: str) -> None:
+        """The broker refused one of our publishes (paho's thread): warn the teacher view."""
+        def note(now: float) -> None:
+            self.refusals.append((now, topic, reason))
+            del self.refusals[:-20]
+        self._inbox.put(note)
+
     def _persist_rotation(self) -> None:
         with self.store.db:
             self.store.save_state(ROTATION_KEY, self.rotation.to_dict())
@@ -331,7 +347,11 @@ class HubService:
                         block=event.block, remaining_s=max(0.0, event.remaining_s))
         self.notices_sent.append(notice)
         del self.notices_sent[:-50]
-        self.bus.publish(contract.notice_topic(self.room), contract.encode(notice))
+        if self.bus.publish(contract.notice_topic(self.room), contract.encode(notice)):
+            self.notices_published += 1
+            self._say(f"Sent to the stations: {NOTICE_TEXT.get(event.event, event.event)}", now)
+        else:
+            log.warning("notice %s not sent: not connected to the broker", event.event)
 
     def _refresh_flags(self, now: float) -> None:
         stored = self.ingest.stats.stored
@@ -378,5 +398,14 @@ class HubService:
             suggested_groups=self._suggested,
             message=self._message,
             message_at=self._message_at,
+            warnings=self._warnings(),
         )
+
+    def _warnings(self) -> tuple[str, ...]:
+        by_topic: dict[str, tuple[int, str]] = {}
+        for _at, topic, reason in self.refusals:
+            count, _ = by_topic.get(topic, (0, ""))
+            by_topic[topic] = (count + 1, reason)
+        return tuple(f"Broker refused {count} × {topic.rsplit('/', 1)[-1]}: {reason}"
+                     for topic, (count, reason) in by_topic.items())
 

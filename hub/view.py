@@ -64,6 +64,9 @@ class HubView:
     #: The last thing the teacher did or the hub wants the teacher to know, and when.
     message: str = ""
     message_at: float = 0.0
+    #: TEACHER ONLY: problems the teacher (or IT) must hear about, e.g. the broker refusing
+    #: the hub's notices, one short line each.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ class KioskStats:
     checkins: int = 0
     replies: int = 0
     rejected: int = 0
+    notices: int = 0
     latencies_ms: list[float] = field(default_factory=list)
 
 
@@ -209,6 +210,7 @@ class KioskRuntime:
             self.ctx.rotation, self.ctx.rotation_at = message, now
         elif isinstance(message, Notice):
             self.ctx.notice, self.ctx.notice_at = message, now
+            self.stats.notices += 1
             self._signal("notice")
 
     # --- effects --------------------------------------------------------------------------------

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from broker.credentials import DeviceCredentials
-from provisioning import layout, tomlwriter
+from broker.credentials import DeviceCredentials, service_broker_table
+from provisioning import layout
 from provisioning.inventory import Room, Site, Station
+from stations import tomlwriter
 
 HEADER = "Written by `stations provision` from {source}. Regenerate rather than edit."
 
 
 def _broker_table(creds: DeviceCredentials) -> dict[str, Any]:
-    table: dict[str, Any] = {"host": creds.host, "port": creds.port,
-                             "username": creds.username, "password": creds.password}
-    if creds.tls:
-        table["ca_file"] = str(layout.CA_FILE)
-    return table
+    return service_broker_table(creds, layout.CA_FILE)
 
 
 def device_identity(site: Site, room: Room, *, device: str, role: str, hostname: str,

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from broker.config_gen import generate
+from broker.config_gen import LOCAL_PASSWD, generate
 from broker.credentials import DeviceCredentials, load_credentials
 from broker.devices import load_devices
-from provisioning import cloudinit, deviceconfig, layout, sheet, sshkeys, tomlwriter
+from provisioning import cloudinit, deviceconfig, layout, sheet, sshkeys
 from provisioning.cloudinit import FileSpec
 from provisioning.inventory import (
     Inventory,
@@ -37,6 +37,7 @@ from provisioning.inventory import (
     Station,
     load_inventory,
 )
+from stations import tomlwriter
 from stations.errors import ConfigError
 from stations.files import write_if_changed
 
@@ -158,9 +159,12 @@ def _hub_files(inventory: Inventory, room: Room, state: Path, creds: DeviceCrede
                                                        is_hub=True)),
     ]
     for name, mode, owner in (("mosquitto.conf", "0644", "root:root"),
-                              ("passwd", "0600", mosq), ("acl", "0644", "root:root"),
+                              ("passwd", "0600", mosq), (LOCAL_PASSWD, "0600", mosq),
+                              ("acl", "0644", "root:root"),
                               ("ca.crt", "0644", "root:root"), ("server.crt", "0644", "root:root"),
                               ("server.key", "0600", mosq)):
+        if name == LOCAL_PASSWD and not (broker / name).exists():
+            continue  # no loopback listener in this room
         files.append(FileSpec(str(layout.MOSQUITTO_DIR / name), (broker / name).read_text(),
                               mode, owner))
     return files

@@ -108,7 +108,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from stations.demo import run_demo
 
     return run_demo(seconds=args.seconds, headless=args.headless, out=args.out,
-                    stations=args.stations, as_json=args.json, seed=args.seed)
+                    stations=args.stations, as_json=args.json, seed=args.seed,
+                    block_minutes=args.block_minutes)
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:
@@ -139,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--stations", type=int, default=4, help="kiosks to start (1-4)")
     demo.add_argument("--out", type=Path, default=None, help="folder for screenshots and data")
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--block-minutes", type=float, default=2.0, metavar="MIN",
+                      help="length of the demo lesson's blocks (default 2; the warning comes "
+                           "at a quarter of it before the end)")
     demo.add_argument("--json", action="store_true", help="last line: the summary as JSON")
     demo.set_defaults(func=cmd_demo)
 

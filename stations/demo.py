@@ -1,9 +1,13 @@
-"""`stations demo`: a whole room on one machine.
+"""`stations demo`: a whole room on one machine, as IT deploys it.
 
-Starts a real Mosquitto on a free loopback port, the hub and up to four kiosks as separate
-processes (each its own window, or SDL's dummy driver with ``--headless``), with simulated
-students tapping in. At the end it stops the kiosks (they finish the visit and empty their
-outboxes), then the hub, and prints what happened.
+Generates the room's broker configuration with the project's own generator and runs a real
+Mosquitto with it (TLS with the room CA, a password per device, the ACL, the hub's loopback
+listener; only ports and paths are this machine's), then the hub and up to four kiosks as
+separate processes (each its own window, or SDL's dummy driver with ``--headless``), each
+connecting with its own credentials, with simulated students tapping in. The demo's lesson
+runs short blocks so that warnings and moves go out while you watch. At the end it stops
+the kiosks (they finish the visit and empty their outboxes), then the hub, and prints what
+happened.
 """
 
 from __future__ import annotations
@@ -20,36 +24,25 @@ import time
 import tomllib
 from pathlib import Path
 
-from broker.mosquitto import Mosquitto
+from stations.deployment import DEMO_ROOM, ROOM_DIR, DeployedRoom
 
 log = logging.getLogger(__name__)
 
-ROOM_DIR = Path(__file__).with_name("room")
 HEADLESS_DEFAULT_S = 30.0
+#: The demo's blocks are short so that warnings and moves happen while someone watches.
+DEMO_BLOCK_MINUTES = 2.0
 
 
-def _toml_value(value: object) -> str:
-    return json.dumps(value)  # a JSON string or number is a valid TOML value
-
-
-def _write_configs(out: Path, port: int, stations: int) -> tuple[Path, list[Path]]:
-    hub_text = (ROOM_DIR / "hub.toml").read_text()
-    hub_text = hub_text.replace("port = 1883", f"port = {port}")
-    (out / "roster.toml").write_text((ROOM_DIR / "roster.toml").read_text())
-    hub_path = out / "hub.toml"
-    hub_path.write_text(hub_text)
-    hub = tomllib.loads(hub_text)
-    kiosks = []
-    for station in hub["stations"][:stations]:
-        sid = station["id"]
-        text = (ROOM_DIR / "kiosk.toml").read_text()
-        text = (text.replace('station = "s1"', f"station = {_toml_value(sid)}")
-                    .replace('name = "Station 1"', f"name = {_toml_value(station['name'])}")
-                    .replace("port = 1883", f"port = {port}")
-                    .replace("outbox-s1.db", f"outbox-{sid}.db"))
-        path = out / f"kiosk-{sid}.toml"
-        path.write_text(text)
-        kiosks.append(path)
+def _write_configs(room: DeployedRoom, block_minutes: float) -> tuple[Path, list[Path]]:
+    template = (ROOM_DIR / "hub.toml").read_text()
+    hub_path = room.hub_config(replace={
+        "block_minutes = 12": f"block_minutes = {block_minutes:g}",
+        "transition_minutes = 1": f"transition_minutes = {block_minutes / 8:g}",
+        "warning_minutes = 2": f"warning_minutes = {block_minutes / 4:g}",
+    })
+    names = {s["id"]: s["name"] for s in tomllib.loads(template)["stations"]}
+    kiosks = [room.kiosk_config(sid, display_name=names.get(sid, sid))
+              for sid in room.stations]
     return hub_path, kiosks
 
 
@@ -68,7 +61,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run_demo(*, seconds: float | None, headless: bool, out: Path | None, stations: int = 4,
-             as_json: bool = False, seed: int = 1) -> int:
+             as_json: bool = False, seed: int = 1,
+             block_minutes: float = DEMO_BLOCK_MINUTES) -> int:
     stations = max(1, min(4, stations))
     if headless and seconds is None:
         seconds = HEADLESS_DEFAULT_S
@@ -80,11 +74,13 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
         env.update(SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
     head = ["--headless"] if headless else []
 
-    broker = Mosquitto(workdir=out / "broker")
-    (out / "broker").mkdir(exist_ok=True)
-    broker.start()
-    hub_cfg, kiosk_cfgs = _write_configs(out, broker.port, stations)
-    print(f"demo: mosquitto on 127.0.0.1:{broker.port}, output in {out}")
+    ids = [s["id"] for s in tomllib.loads((ROOM_DIR / "hub.toml").read_text())["stations"]]
+    room = DeployedRoom(out, room=DEMO_ROOM, stations=ids[:stations]).start()
+    broker = room.broker
+    hub_cfg, kiosk_cfgs = _write_configs(room, block_minutes)
+    print(f"demo: room {room.room} on Mosquitto with its generated config (stations over TLS "
+          f"on 127.0.0.1:{room.tls_port}, the hub on loopback :{room.local_port}, a password "
+          f"per device, the ACL), output in {out}")
     hub = _spawn(["hub", "--config", str(hub_cfg), *head, "--screenshot",
                   str(screens / "hub.png"), "--stats", str(out / "hub-stats.json")],
                  out / "hub.log", env)
@@ -125,10 +121,13 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
           f"still in outboxes: {summary['pending']}")
     print(f"end-to-end latency: p50 {summary['latency_ms_p50']:.1f} ms, "
           f"p99 {summary['latency_ms_p99']:.1f} ms")
+    print(f"notices sent by the hub: {summary['notices_sent']}  received by stations: "
+          f"{summary['notices_received']}  refused by the broker: {summary['broker_refused']}")
     print(f"screenshots: {', '.join(summary['screenshots'])} in {screens}")
     if as_json:
         print(json.dumps(summary))
     ok = (summary["stored"] == summary["checkins"] == summary["taps"]
+          and summary["broker_refused"] == 0
           and all(code == 0 for code in summary["exit_codes"]))
     return 0 if ok else 1
 
@@ -156,7 +155,7 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float) -> None:
 
 
 def _summarise(out: Path, station_ids: list[str]) -> dict[str, object]:
-    taps = checkins = replies = 0
+    taps = checkins = replies = notices = 0
     latencies: list[float] = []
     for sid in station_ids:
         path = out / f"kiosk-{sid}-stats.json"
@@ -165,6 +164,7 @@ def _summarise(out: Path, station_ids: list[str]) -> dict[str, object]:
             taps += stats["taps"]
             checkins += stats["checkins"]
             replies += stats["replies"]
+            notices += stats["notices"]
             latencies += stats["latencies_ms"]
     pending = 0
     for sid in station_ids:
@@ -174,8 +174,13 @@ def _summarise(out: Path, station_ids: list[str]) -> dict[str, object]:
                 pending += conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
     with sqlite3.connect(out / "hub.db") as conn:
         stored = conn.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
+    hub_stats_path = out / "hub-stats.json"
+    hub_stats = json.loads(hub_stats_path.read_text()) if hub_stats_path.exists() else {}
     return {"taps": taps, "checkins": checkins, "stored": stored, "replies": replies,
-            "pending": pending,
+            "pending": pending, "notices_sent": hub_stats.get("notices_sent", 0),
+            "notices_received": notices,
+            # Unknown (no stats file) counts as a problem, not as zero.
+            "broker_refused": hub_stats.get("broker_refused", -1),
             "latency_ms_p50": _percentile(latencies, 50),
             "latency_ms_p99": _percentile(latencies, 99),
             "screenshots": sorted(p.name for p in (out / "screens").glob("*.png"))}

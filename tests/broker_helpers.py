@@ -1,8 +1,9 @@
 """Helpers for tests that run a real Mosquitto with a configuration from ``stations broker-config``.
 
 Self-contained on purpose (no conftest fixtures): a room's device list on free loopback ports,
-the broker started from the generated ``mosquitto.conf`` and stopped in ``finally``, and paho
-2.x MQTT v5 clients that connect with a device's credentials.
+the room as deployed (:class:`stations.deployment.DeployedRoom`: the generated
+``mosquitto.conf`` on a real broker, stopped in ``finally``), and paho 2.x MQTT v5 clients that
+connect with a device's credentials.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import dataclasses
 import os
 import queue
 import shutil
-import signal
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,9 +24,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from broker.config_gen import generate
-from broker.credentials import DeviceCredentials, load_credentials
-from broker.devices import load_devices
+from broker.credentials import DeviceCredentials
+from broker.mosquitto import MosquittoProcess, free_port, run_as_user
+from stations.deployment import DeployedRoom
 
 MOSQUITTO = os.environ.get("STATIONS_MOSQUITTO") or shutil.which("mosquitto") \
     or "/usr/sbin/mosquitto"
@@ -36,23 +34,6 @@ MOSQUITTO = os.environ.get("STATIONS_MOSQUITTO") or shutil.which("mosquitto") \
 
 def have_mosquitto() -> bool:
     return os.access(MOSQUITTO, os.X_OK)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.02)
-    return False
 
 
 def write_devices(path: Path, *, room: str = "room-t", stations: tuple[str, ...] = ("a", "b"),
@@ -70,7 +51,7 @@ def write_devices(path: Path, *, room: str = "room-t", stations: tuple[str, ...]
         f"local_port = {local_port if local_port is not None else free_port()}",
         f'data_dir = "{data_dir}"',
         # Mosquitto started as root drops to this user; our 0600 files are root's.
-        f'user = "{"root" if os.geteuid() == 0 else "mosquitto"}"',
+        f'user = "{run_as_user() or "mosquitto"}"',
         "",
     ]
     for station in stations:
@@ -79,89 +60,28 @@ def write_devices(path: Path, *, room: str = "room-t", stations: tuple[str, ...]
     return path
 
 
-class Broker:
-    """A Mosquitto child process running a given config file; stop() in ``finally``."""
-
-    def __init__(self, config: Path, ports: tuple[int, ...], log: Path) -> None:
-        self.config = config
-        self.ports = ports
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Broker:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.config)], stdout=out,
-                                         stderr=out, stdin=subprocess.DEVNULL)
-        for port in self.ports:
-            if not wait_for_port(port):
-                self.stop()
-                raise RuntimeError(f"mosquitto did not listen on {port}: {self.log_text()[-2000:]}")
-        return self
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def reload(self) -> None:
-        """SIGHUP: Mosquitto rereads its password and ACL files."""
-        assert self.proc is not None
-        marker = self.log_text().count("Reloading config")
-        self.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 5
-        while self.log_text().count("Reloading config") <= marker:
-            if time.monotonic() > deadline:
-                raise RuntimeError("mosquitto did not reload")
-            time.sleep(0.02)
-        time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-
-@dataclass
-class Room:
-    devices_file: Path
-    out: Path
-    broker: Broker
-    tls_port: int
-    local_port: int
-
-    def creds(self, device: str) -> DeviceCredentials:
-        return load_credentials(self.out / "devices" / device / "mqtt.toml")
-
-    def regenerate(self, **kwargs: object) -> None:
-        generate(load_devices(self.devices_file), self.out, **kwargs)  # type: ignore[arg-type]
+#: A Mosquitto child process running a given config file; stop() in ``finally``.
+Broker = MosquittoProcess
 
 
 @contextmanager
 def room_broker(tmp: Path, *, prepare: Callable[[Path], None] | None = None,
-                **device_kwargs: object) -> Iterator[Room]:
+                room: str = "room-t", stations: tuple[str, ...] = ("a", "b"),
+                hostname: str = "hub.room-t.test", ip: str = "127.0.0.1",
+                extra: str = "") -> Iterator[DeployedRoom]:
     """Generate a room's config under ``tmp`` and run the real broker with it.
 
     ``prepare(out)`` runs between generating and starting (e.g. to swap the server certificate).
     """
-    tmp.mkdir(parents=True, exist_ok=True)
-    devices_file = write_devices(tmp / "devices.toml", **device_kwargs)  # type: ignore[arg-type]
-    devices = load_devices(devices_file)
-    out = tmp / "out"
-    generate(devices, out)
+    deployed = DeployedRoom(tmp, room=room, stations=stations, hostname=hostname, ip=ip,
+                            devices_extra=extra)
     if prepare is not None:
-        prepare(out)
-    ports = (devices.broker.tls_port,) + ((devices.broker.local_port,)
-                                          if devices.broker.local_port else ())
-    broker = Broker(out / "broker" / "mosquitto.conf", ports, tmp / "mosquitto.log").start()
+        prepare(deployed.out)
+    deployed.start()
     try:
-        yield Room(devices_file, out, broker, devices.broker.tls_port, devices.broker.local_port)
+        yield deployed
     finally:
-        broker.stop()
+        deployed.stop()
 
 
 @dataclass

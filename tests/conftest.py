@@ -1,14 +1,24 @@
-"""Shared fixtures: a real Mosquitto per test, SDL's dummy driver, config files in tmp_path."""
+"""Shared fixtures: the room as deployed on a real Mosquitto, SDL's dummy driver, config files.
+
+``deployed_room`` and ``room`` are what every test of the system uses: the room's broker
+configuration from the project's own generator (TLS, a password per device, the ACL, the hub's
+loopback listener) on a real Mosquitto, and the hub's and stations' configs with their own
+credentials. ``mosquitto`` is an anonymous broker for tests about the MQTT client or the
+message contract alone; they say so.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from stations.deployment import DeployedRoom
 
 # Before anything imports pygame: no window, no sound card, no banner.
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -21,6 +31,7 @@ ROOM = REPO / "stations" / "room"
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[object]:
+    """An ANONYMOUS broker (no TLS, no ACL): only for tests of the client or the contract."""
     from broker.mosquitto import Mosquitto, find_mosquitto
 
     try:
@@ -50,19 +61,29 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0,
 
 
 @pytest.fixture
-def room(tmp_path: Path) -> Callable[..., Path]:
-    """Copy the demo room's config into tmp_path with a broker port; returns the folder."""
-    def make(port: int = 1883, **hub_overrides: str) -> Path:
-        shutil.copy(ROOM / "roster.toml", tmp_path / "roster.toml")
-        text = (ROOM / "hub.toml").read_text().replace("port = 1883", f"port = {port}")
-        for old, new in hub_overrides.items():
-            text = text.replace(old, new)
-        (tmp_path / "hub.toml").write_text(text)
-        for sid in ("s1", "s2", "s3", "s4"):
-            kiosk = ((ROOM / "kiosk.toml").read_text()
-                     .replace('station = "s1"', f'station = "{sid}"')
-                     .replace("port = 1883", f"port = {port}")
-                     .replace("outbox-s1.db", f"outbox-{sid}.db"))
-            (tmp_path / f"kiosk-{sid}.toml").write_text(kiosk)
-        return tmp_path
+def deployed_room(tmp_path: Path) -> Iterator[DeployedRoom]:
+    """The demo room as IT deploys it, its broker running: stations s1-s4 and the hub."""
+    from broker.mosquitto import find_mosquitto
+    from stations.deployment import DeployedRoom
+
+    try:
+        find_mosquitto()
+    except Exception as err:  # pragma: no cover - CI installs it
+        pytest.skip(str(err))
+    deployed = DeployedRoom(tmp_path).start()
+    try:
+        yield deployed
+    finally:
+        deployed.stop()
+
+
+@pytest.fixture
+def room(deployed_room: DeployedRoom) -> Callable[..., Path]:
+    """Write the demo room's hub.toml (with text replacements) and kiosk-s1..s4.toml, each
+    with its own credentials for the deployed room's broker; returns the folder."""
+    def make(**hub_overrides: str) -> Path:
+        deployed_room.hub_config(replace=hub_overrides)
+        for sid in deployed_room.stations:
+            deployed_room.kiosk_config(sid)
+        return deployed_room.folder
     return make

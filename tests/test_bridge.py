@@ -69,7 +69,8 @@ class Upstream:
             f"certfile {self.dir / 'server.crt'}",
             f"keyfile {self.dir / 'server.key'}",
         ]) + "\n")
-        self.broker = Broker(self.dir / "mosquitto.conf", (self.port,), self.dir / "upstream.log")
+        self.broker = Broker(self.dir / "mosquitto.conf", (self.port,),
+                             log_path=self.dir / "upstream.log")
 
     def reader(self) -> Session:
         creds = DeviceCredentials(room=ROOM, device="reader", role="station", host="127.0.0.1",
@@ -155,7 +156,7 @@ def test_checkins_cross_the_bridge_replies_never_do_and_outages_lose_nothing(
                 if session is not None:
                     session.close()
             upstream.broker.stop()
-    conf = (tmp_path / "room" / "out" / "broker" / "conf.d" / "bridge.conf").read_text()
+    conf = (room.out / "broker" / "conf.d" / "bridge.conf").read_text()
     assert "reply" not in conf and " in " not in conf and " both " not in conf
 
 

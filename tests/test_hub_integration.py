@@ -1,18 +1,22 @@
-"""The hub on a real Mosquitto: transitions and warnings reach every station; a check-in at the
-wrong station is answered with where to go, and the teacher's display shows it."""
+"""The hub on the room as deployed (a real Mosquitto with the generated config, every station
+listening with its own credentials over TLS): transitions and warnings reach every station; a
+publish the broker refuses is an error the teacher sees; a check-in at the wrong station is
+answered with where to go, and the teacher's display shows it."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from broker import contract as c
 from hub.config import load_hub_config
 from hub.service import HubService
 from hub.view import people_at
+from stations.deployment import DeployedRoom
+from tests.broker_helpers import connect
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.broker
@@ -20,19 +24,17 @@ STATIONS = ("s1", "s2", "s3", "s4")
 
 
 class Listener:
-    """One station's subscriptions through a real paho client."""
+    """One station's subscriptions through a real paho client with the station's credentials."""
 
-    def __init__(self, port: int, station: str) -> None:
+    def __init__(self, room: DeployedRoom, station: str) -> None:
         self.station = station
         self.got: list[c.Message] = []
         self.lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-{station}",
-                                  protocol=mqtt.MQTTv5)
+        self.session = connect(room.creds(station), room.tls_port)
+        self.client = self.session.client
         self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", port)
         for topic in c.station_subscriptions("demo-room", station):
-            self.client.subscribe(topic, qos=1)
-        self.client.loop_start()
+            self.session.subscribe(topic)  # raises if the ACL refuses it
 
     def _on_message(self, client, userdata, msg) -> None:
         _route, message = c.decode(msg.topic, msg.payload)
@@ -44,20 +46,20 @@ class Listener:
             return [m for m in self.got if isinstance(m, kind)]
 
     def publish(self, leaf: str, message: c.Message) -> None:
-        self.client.publish(c.station_topic("demo-room", self.station, leaf), c.encode(message),
-                            qos=1).wait_for_publish(5)
+        ack = self.session.publish(c.station_topic("demo-room", self.station, leaf),
+                                   c.encode(message))
+        assert not ack.is_failure  # type: ignore[attr-defined]
 
     def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+        self.session.close()
 
 
 @pytest.fixture
-def hub(mosquitto, room) -> Iterator[tuple[HubService, list[float], dict[str, Listener]]]:
-    folder = room(mosquitto.port, **{"autostart = true": "autostart = false"})
+def hub(deployed_room, room) -> Iterator[tuple[HubService, list[float], dict[str, Listener]]]:
+    folder = room(**{"autostart = true": "autostart = false"})
     now = [1_760_000_000.0]
     service = HubService(load_hub_config(folder / "hub.toml"), clock=lambda: now[0])
-    listeners = {s: Listener(mosquitto.port, s) for s in STATIONS}
+    listeners = {s: Listener(deployed_room, s) for s in STATIONS}
     service.start()
     try:
         assert service.bus.wait_connected(10)
@@ -90,6 +92,43 @@ def test_transitions_and_warnings_reach_every_station(hub) -> None:
     service.teacher("pause")
     assert wait_until(lambda: all(any(n.event == "paused" for n in x.of(c.Notice))
                                   for x in listeners.values()))
+    assert service.bus.refused == 0 and service.view.warnings == ()
+
+
+def test_the_hub_logs_in_with_the_client_id_its_credentials_give(hub, deployed_room) -> None:
+    service, _now, _listeners = hub
+    assert service.bus.client_id == deployed_room.creds("hub").client_id == "hub"
+    assert service.bus.connected
+
+
+@pytest.mark.parametrize("process", [True, False], ids=["mqtt-process", "in-process"])
+def test_a_refused_publish_is_an_error_the_teacher_sees(deployed_room, room, caplog,
+                                                        process: bool) -> None:
+    """An ACL that does not let the hub send notices: logged, counted, on the teacher view."""
+    folder = room(**{"autostart = true": "autostart = false",
+                     "process = true": f"process = {str(process).lower()}"})
+    acl = deployed_room.out / "broker" / "acl"
+    notice = c.notice_topic("demo-room")
+    acl.write_text(acl.read_text().replace(f"topic write {notice}\n", ""))
+    deployed_room.broker.reload()
+    listener = Listener(deployed_room, "s1")
+    service = HubService(load_hub_config(folder / "hub.toml"))
+    service.start()
+    try:
+        assert service.bus.wait_connected(10)
+        with caplog.at_level(logging.ERROR, logger="broker.client"):
+            service.teacher("start")
+            assert wait_until(lambda: service.bus.refused == 1)
+            assert wait_until(lambda: service.view.warnings != ())
+        assert service.view.warnings == ("Broker refused 1 × notice: Not authorized (0x87)",)
+        if not process:  # with a process of its own, the client logs there (one line)
+            (line,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+            assert notice in line and "Not authorized" in line
+        assert wait_until(lambda: listener.of(c.RotationState))  # the rest still goes out
+        assert not listener.of(c.Notice)
+    finally:
+        service.stop()
+        listener.close()
 
 
 def test_wrong_station_reply_says_where_to_go_and_the_teacher_sees_it(hub) -> None:
@@ -118,8 +157,8 @@ def test_wrong_station_reply_says_where_to_go_and_the_teacher_sees_it(hub) -> No
     assert service.ingest.stats.wrong_station == 1
 
 
-def test_restart_mid_block_resumes_from_real_time(mosquitto, room) -> None:
-    folder = room(mosquitto.port, **{"autostart = true": "autostart = false"})
+def test_restart_mid_block_resumes_from_real_time(room) -> None:
+    folder = room(**{"autostart = true": "autostart = false"})
     now = [1_760_000_000.0]
     config = load_hub_config(folder / "hub.toml")
     first = HubService(config, clock=lambda: now[0])

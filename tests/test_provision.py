@@ -101,8 +101,8 @@ def test_the_hub_config_loads_and_names_every_station(tmp_path: Path) -> None:
     assert (mirror / "etc/stations/roster.toml").read_text() == ROSTER.read_text()
     files = written_files(out, "lincoln-214", "hub")
     mosquitto = {p for p in files if p.startswith(str(layout.MOSQUITTO_DIR))}
-    assert {Path(p).name for p in mosquitto} == {"mosquitto.conf", "passwd", "acl", "ca.crt",
-                                                 "server.crt", "server.key"}
+    assert {Path(p).name for p in mosquitto} == {"mosquitto.conf", "passwd", "passwd.local",
+                                                 "acl", "ca.crt", "server.crt", "server.key"}
     assert files[f"{layout.MOSQUITTO_DIR}/server.key"]["permissions"] == "0600"
     conf = files[f"{layout.MOSQUITTO_DIR}/mosquitto.conf"]["content"]
     assert f"password_file {layout.MOSQUITTO_DIR}/passwd" in conf

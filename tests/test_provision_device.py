@@ -110,7 +110,7 @@ def test_the_hubs_card_starts_mosquitto_and_a_station_connects_with_its_card(
         target.chmod(int(spec["permissions"], 8))
     (tmp_path / "data").mkdir()
     conf = root / str(layout.MOSQUITTO_DIR).lstrip("/") / "mosquitto.conf"
-    broker = Broker(conf, (tls_port, local_port), tmp_path / "mosquitto.log").start()
+    broker = Broker(conf, (tls_port, local_port), log_path=tmp_path / "mosquitto.log").start()
     try:
         # A station, with exactly the credentials and CA its own card carries.
         station = yaml.safe_load((out / "lincoln-214/teacher-table/bootfs/user-data")

@@ -41,9 +41,9 @@ def systemd_socket(tmp_path: Path):
         sock.close()
 
 
-def test_hub_reports_ready_pings_and_stopping(mosquitto, room, systemd_socket) -> None:
+def test_hub_reports_ready_pings_and_stopping(room, systemd_socket) -> None:
     path, drain = systemd_socket
-    config = replace(load_hub_config(room(mosquitto.port) / "hub.toml"), display=False)
+    config = replace(load_hub_config(room() / "hub.toml"), display=False)
     notifier = Notifier(path, watchdog_usec=400_000)  # a ping at least every 0.1 s
     run_hub(config, stop=threading.Event(), seconds=1.5, notifier=notifier)
     messages = drain()
@@ -54,7 +54,7 @@ def test_hub_reports_ready_pings_and_stopping(mosquitto, room, systemd_socket) -
 
 def test_kiosk_reports_ready_after_its_first_frame(room, systemd_socket) -> None:
     path, drain = systemd_socket
-    runtime = KioskRuntime(load_kiosk_config(room(1) / "kiosk-s1.toml"), SimulatedReader())
+    runtime = KioskRuntime(load_kiosk_config(room() / "kiosk-s1.toml"), SimulatedReader())
     KioskWindow(runtime, notifier=Notifier(path, watchdog_usec=400_000)).run(seconds=1.0)
     messages = drain()
     assert messages[0].startswith("READY=1") and "s1" in messages[0]
