@@ -16,6 +16,7 @@ from pathlib import Path
 from broker.contract import normalise_badge
 from hub.roster import Roster
 from stations.errors import StationsError
+from stations.sqlitedb import transaction
 
 #: An offered badge is forgotten after this long: the student has walked away.
 OFFER_TTL_S = 300.0
@@ -76,26 +77,40 @@ class Enrollment:
 
 def enroll(roster: Roster, badge: str, student_id: str, now: float, *,
            reassign: bool = False) -> None:
-    """Give ``badge`` to a student. A badge in use by someone else needs ``reassign``."""
+    """Give ``badge`` to a student. A badge in use by someone else needs ``reassign``.
+
+    The checks and the write are one transaction: nobody can take the badge in between.
+    """
     badge = _badge(badge)
-    if roster.student(student_id) is None:
-        raise BadgeError(f"no student {student_id!r} in the roster")
-    record = roster.badge(badge)
-    if (record is not None and not record.revoked and record.student_id != student_id
-            and not reassign):
-        raise BadgeError(f"badge {badge} belongs to {record.student_id}: revoke it first or "
-                         "reassign it")
-    with roster.db:
+    with transaction(roster.db):
+        if roster.student(student_id) is None:
+            raise BadgeError(f"no student {student_id!r} in the roster")
+        record = roster.badge(badge)
+        if (record is not None and not record.revoked and record.student_id != student_id
+                and not reassign):
+            raise BadgeError(f"badge {badge} belongs to {record.student_id}: revoke it first "
+                             "or reassign it")
         roster.assign_badge(badge, student_id, now)
 
 
 def revoke(roster: Roster, badge: str, now: float) -> None:
     badge = _badge(badge)
-    with roster.db:
+    with transaction(roster.db):
         if not roster.revoke_badge(badge, now):
             record = roster.badge(badge)
             raise BadgeError(f"badge {badge} is unknown" if record is None
                              else f"badge {badge} is already revoked")
+
+
+def revoke_student(roster: Roster, student_id: str, now: float) -> int:
+    """Revoke every badge of one student (a lost card), all or none; returns how many."""
+    with transaction(roster.db):
+        if roster.student(student_id) is None:
+            raise BadgeError(f"no student {student_id!r} in the roster")
+        held = roster.badges_of(student_id)
+        for record in held:
+            roster.revoke_badge(record.badge, now)
+    return len(held)
 
 
 def _badge(raw: str) -> str:
@@ -135,27 +150,27 @@ def import_badges(path: Path | str, roster: Roster, now: float, *,
         rows = list(reader)
     except csv.Error as err:
         raise BadgeError(f"is not valid CSV ({err})", name) from err
-    for n, rec in enumerate(rows, start=2):
-        raw, student = (rec.get("badge") or "").strip(), (rec.get(column) or "").strip()
-        if not raw and not student:
-            continue
-        try:
-            badge = normalise_badge(raw)
-        except ValueError as err:
-            raise BadgeError(str(err), name, n, "badge") from err
-        if badge in seen:
-            raise BadgeError(f"badge {badge} is listed twice (first on row {seen[badge]})",
-                             name, n, "badge")
-        seen[badge] = n
-        if roster.student(student) is None:
-            raise BadgeError(f"no student {student!r} in the roster", name, n, column)
-        record = roster.badge(badge)
-        if (record is not None and not record.revoked and record.student_id != student
-                and not reassign):
-            raise BadgeError(f"badge {badge} belongs to {record.student_id} (use --reassign)",
-                             name, n, "badge")
-        pairs.append((badge, student))
-    with roster.db:
+    with transaction(roster.db):  # checked and written under one write lock
+        for n, rec in enumerate(rows, start=2):
+            raw, student = (rec.get("badge") or "").strip(), (rec.get(column) or "").strip()
+            if not raw and not student:
+                continue
+            try:
+                badge = normalise_badge(raw)
+            except ValueError as err:
+                raise BadgeError(str(err), name, n, "badge") from err
+            if badge in seen:
+                raise BadgeError(f"badge {badge} is listed twice (first on row {seen[badge]})",
+                                 name, n, "badge")
+            seen[badge] = n
+            if roster.student(student) is None:
+                raise BadgeError(f"no student {student!r} in the roster", name, n, column)
+            record = roster.badge(badge)
+            if (record is not None and not record.revoked and record.student_id != student
+                    and not reassign):
+                raise BadgeError(f"badge {badge} belongs to {record.student_id} "
+                                 "(use --reassign)", name, n, "badge")
+            pairs.append((badge, student))
         for badge, student in pairs:
             roster.assign_badge(badge, student, now)
     return len(pairs)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.roster import Roster
-from hub.store import HubStore, Purged
+from hub.store import ROTATION_KEY, HubStore, Purged
 
 log = logging.getLogger(__name__)
 
@@ -148,15 +148,16 @@ class Erased:
     sightings: int
 
 
-def erase_student(store: HubStore, student_id: str, rotation_key: str = "rotation") -> Erased:
+def erase_student(store: HubStore, student_id: str,
+                  rotation_key: str = ROTATION_KEY) -> Erased:
     """Delete the student, their badges, enrollments, check-ins and reflections, and their
     place in the saved lesson; one transaction."""
     db = store.db
-    if db.execute("SELECT 1 FROM students WHERE id=?", (student_id,)).fetchone() is None:
-        raise KeyError(student_id)
-    badges = [r[0] for r in db.execute("SELECT badge FROM badges WHERE student_id=?",
-                                       (student_id,))]
-    with db:
+    with store.transaction():
+        if db.execute("SELECT 1 FROM students WHERE id=?", (student_id,)).fetchone() is None:
+            raise KeyError(student_id)
+        badges = [r[0] for r in db.execute("SELECT badge FROM badges WHERE student_id=?",
+                                           (student_id,))]
         marks = ",".join("?" * len(badges))
         sightings = db.execute(f"DELETE FROM unknown_badges WHERE badge IN ({marks})",
                                badges).rowcount if badges else 0

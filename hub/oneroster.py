@@ -28,6 +28,7 @@ from typing import Any
 
 from hub.roster import Roster, Student
 from stations.errors import StationsError
+from stations.sqlitedb import transaction
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +337,7 @@ def import_oneroster(path: Path | str, roster: Roster) -> ImportSummary:
     parsed = parse(path)
     db = roster.db
     deactivated = 0
-    with db:
+    with transaction(db):
         for sid, (name, kind, active) in parsed.orgs.items():
             db.execute("INSERT INTO orgs (id, name, type, active) VALUES (?, ?, ?, ?) "
                        "ON CONFLICT(id) DO UPDATE SET name=excluded.name, type=excluded.type, "

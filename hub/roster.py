@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broker.contract import normalise_badge
+from stations.sqlitedb import add_columns, transaction
 from stations.tomlconfig import Section, load_toml
 
 SCHEMA = """
@@ -164,21 +165,13 @@ def read_roster_file(path: Path | str) -> list[RosterEntry]:
     return read_roster(path).entries
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    for table, columns in _ADDED_COLUMNS.items():
-        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        for name, decl in columns:
-            if name not in have:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
-
-
 class Roster:
     """Roster queries and updates over the hub's database connection."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
         db.executescript(SCHEMA)
-        _migrate(db)
+        add_columns(db, _ADDED_COLUMNS)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -188,7 +181,7 @@ class Roster:
              now: float | None = None) -> None:
         """Insert or update every entry in one transaction (re-loading never duplicates)."""
         now = time.time() if now is None else now
-        with self._db:
+        with transaction(self._db):
             for cid, title in (classes or {}).items():
                 self._db.execute("INSERT INTO classes (id, title) VALUES (?, ?) ON CONFLICT(id) "
                                  "DO UPDATE SET title=excluded.title, active=1", (cid, title))

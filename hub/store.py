@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import msgspec
 
 from broker.contract import CheckIn
 from stations.errors import StoreError
+from stations.sqlitedb import add_columns, connect, transaction
 
 _json = msgspec.json.Encoder(order="sorted")
 
@@ -36,17 +39,31 @@ CREATE TABLE IF NOT EXISTS unknown_badges (
     seen_at   REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS station_status (
-    station    TEXT PRIMARY KEY,
-    state      TEXT NOT NULL,
-    pending    INTEGER NOT NULL,
-    reader     TEXT NOT NULL,
-    updated_at REAL NOT NULL
+    station     TEXT PRIMARY KEY,
+    state       TEXT NOT NULL,
+    pending     INTEGER NOT NULL,
+    reader      TEXT NOT NULL,
+    updated_at  REAL NOT NULL,
+    quarantined INTEGER NOT NULL DEFAULT 0  -- check-ins the hub refused, kept at the station
 );
 CREATE TABLE IF NOT EXISTS hub_state (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- Every activity each station's menu has offered (now or in an earlier plan): a check-in
+-- for one of them is a fact to store even after the teacher changed the menu.
+CREATE TABLE IF NOT EXISTS offered_activities (
+    station  TEXT NOT NULL,
+    activity TEXT NOT NULL,
+    PRIMARY KEY (station, activity)
+) WITHOUT ROWID;
 """
+
+#: Columns added after the first release: created on an old database at open.
+_ADDED_COLUMNS = {"station_status": [("quarantined", "INTEGER NOT NULL DEFAULT 0")]}
+
+#: The rotation's whole state in ``hub_state``: saved with every change (see HubService).
+ROTATION_KEY = "rotation"
 
 
 _INSERT_CHECKIN = ("INSERT OR IGNORE INTO checkins (id, station, student_id, badge, answers, "
@@ -81,25 +98,27 @@ class Purged:
 
 
 def open_db(path: Path | str) -> sqlite3.Connection:
-    """One connection for the hub's ingest thread; WAL so readers never block it."""
+    """One connection for the hub's ingest thread; WAL so readers never block it, and
+    synchronous=FULL so that a commit the hub acknowledges survives a power cut."""
+    db = connect(path, "hub database", check_same_thread=False)
     try:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode is durable across application crashes; a commit is acknowledged
-        # to stations only after it, and power-cut safety comes from the station's outbox.
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
         db.executescript(SCHEMA)
+        add_columns(db, _ADDED_COLUMNS)
         return db
     except sqlite3.Error as err:
+        db.close()
         raise StoreError(f"hub database {path}: {err}") from err
 
 
 class HubStore:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One real transaction (see :func:`stations.sqlitedb.transaction`)."""
+        with transaction(self.db) as db:
+            yield db
 
     def add_checkin(self, message: CheckIn, station: str, student_id: str,
                     received_at: float) -> bool:
@@ -128,14 +147,41 @@ class HubStore:
                         "VALUES (?, ?, ?, ?)", (message_id, station, badge, seen_at))
 
     def set_station_status(self, station: str, state: str, pending: int, reader: str,
-                           now: float) -> None:
-        self.db.execute("INSERT INTO station_status VALUES (?, ?, ?, ?, ?) "
+                           now: float, quarantined: int = 0) -> None:
+        self.db.execute("INSERT INTO station_status (station, state, pending, reader, "
+                        "updated_at, quarantined) VALUES (?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT(station) DO UPDATE SET state=excluded.state, "
                         "pending=excluded.pending, reader=excluded.reader, "
-                        "updated_at=excluded.updated_at", (station, state, pending, reader, now))
+                        "updated_at=excluded.updated_at, quarantined=excluded.quarantined",
+                        (station, state, pending, reader, now, quarantined))
 
     def station_states(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT station, state FROM station_status").fetchall())
+
+    def quarantined(self) -> dict[str, int]:
+        """Station → check-ins it keeps in quarantine (as its last status said), if any."""
+        return dict(self.db.execute("SELECT station, quarantined FROM station_status "
+                                    "WHERE quarantined > 0").fetchall())
+
+    def offer_activities(self, menus: Mapping[str, set[str]]) -> dict[str, set[str]]:
+        """Record the plan's menus (station → activity ids); return every activity each
+        station has ever offered, these included."""
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO offered_activities VALUES (?, ?)",
+                                [(s, a) for s, ids in menus.items() for a in ids])
+        offered: dict[str, set[str]] = {}
+        for station, activity in self.db.execute("SELECT station, activity "
+                                                 "FROM offered_activities"):
+            offered.setdefault(station, set()).add(activity)
+        return offered
+
+    def latest_checkins(self, since: float) -> list[tuple[str, str, float]]:
+        """Each student's latest check-in tapped at or after ``since``: (student, station,
+        tapped_at). What the display shows as arrivals, rebuilt after a restart."""
+        # SQLite returns the bare columns of the row that holds the MAX().
+        return self.db.execute("SELECT student_id, station, MAX(tapped_at) FROM checkins "
+                               "WHERE tapped_at >= ? GROUP BY student_id",
+                               (since,)).fetchall()
 
     def checkin_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
@@ -156,7 +202,7 @@ class HubStore:
     def purge_before(self, cutoff: float) -> Purged:
         """Delete check-ins (with their reflections) and unknown-badge sightings older than
         ``cutoff``, in one transaction."""
-        with self.db:
+        with self.transaction():
             checkins = self.db.execute("DELETE FROM checkins WHERE tapped_at < ? "
                                        "AND received_at < ?", (cutoff, cutoff)).rowcount
             unknown = self.db.execute("DELETE FROM unknown_badges WHERE seen_at < ?",
