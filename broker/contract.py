@@ -89,12 +89,18 @@ class Reply(_Message, tag="reply"):
     avatar: Colour = ""
 
 
-class StationStatus(_Message, tag="status"):
-    """Station → hub, retained; the broker publishes the ``offline`` last will for us."""
+class StationStatus(_Message, tag="status", omit_defaults=True):
+    """Station → hub, retained; the broker publishes the ``offline`` last will for us.
+
+    Fields at their default are left out of the JSON, so a hub that predates a field still
+    reads the status of a station that has nothing to say in it.
+    """
 
     state: Literal["online", "offline"]
     pending: Annotated[int, msgspec.Meta(ge=0)] = 0
     reader: Literal["ok", "fault", "none"] = "ok"
+    #: Check-ins the hub answered ``rejected``, kept in the station's quarantine.
+    quarantined: Annotated[int, msgspec.Meta(ge=0)] = 0
 
 
 class HubStatus(_Message, tag="hub_status"):

@@ -1,22 +1,32 @@
 """The hub's message handling: validate, store, decide the reply. No sockets, no threads.
 
 The service shell feeds it ``(topic, payload)`` pairs in batches; everything a batch stores
-is committed before its replies are published, so a station's outbox is only cleared for
-check-ins that are on the hub's disk.
+is committed, in one transaction, before its replies are published, so a station's outbox is
+only cleared for check-ins that are on the hub's disk. A batch whose transaction fails changes
+nothing, in the database or in memory, and is not answered: the stations send it again.
+
+A check-in the hub will never accept is answered ``rejected`` with a reason (see
+``broker/CONTRACT.md``), so that the station stops sending it and keeps it in quarantine:
+one that breaks the contract but whose message id can be read, and one whose activity was
+never on the station's menu.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import msgspec
 
 from broker import contract
 from broker.contract import CheckIn, ContractError, Hello, Reply, StationStatus
 from hub.badges import Enrollment
 from hub.roster import Roster, Student
 from hub.rotation import Model, Rotation, StationDef
-from hub.store import HubStore, checkin_row
+from hub.store import ROTATION_KEY, HubStore, checkin_row
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +91,30 @@ class IngestStats:
     hellos: int = 0
     wrong_station: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    #: Check-ins answered ``rejected`` (never acceptable), by reason.
+    refused: Counter[str] = field(default_factory=Counter)
+
+    def copy(self) -> IngestStats:
+        return replace(self, rejected=Counter(self.rejected), refused=Counter(self.refused))
+
+
+#: Contract faults of a check-in that no resend can cure (the station resends the same bytes).
+#: ``oversized`` and ``malformed`` are not here: their message id cannot be read.
+_REFUSED_FAULTS = frozenset({"invalid", "unknown_version", "sender_mismatch", "wrong_kind"})
+_MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
+_raw_checkin = msgspec.json.Decoder(dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Memory:
+    """What a batch changes in memory, as it was before: put back if the batch fails."""
+
+    stats: IngestStats
+    arrivals: dict[str, Arrival]
+    station_states: dict[str, str]
+    quarantined: dict[str, int]
+    absent: set[str]
+    visits: dict[str, list[str]]
 
 
 class Ingest:
@@ -93,16 +127,39 @@ class Ingest:
         #: Badge enrollment mode: unknown badges are offered to the teacher while it is on.
         self.enrollment = enrollment or Enrollment()
         self.stats = IngestStats()
-        #: Latest arrival per student, for the display.
+        #: Latest arrival per student (by tap time), for the display; :meth:`recall` fills it
+        #: from the store after a restart.
         self.arrivals: dict[str, Arrival] = {}
         self.station_states: dict[str, str] = store.station_states()
+        #: Station → check-ins it keeps in quarantine, from its status messages.
+        self.quarantined: dict[str, int] = store.quarantined()
+        current = {s.id: {a.id for a in s.activities} for s in rotation.plan.stations
+                   if s.activities}
+        offered = store.offer_activities(current)
+        #: Station → every activity its menu has offered. Stations without a menu in the plan
+        #: show their own (from the kiosk's config) and are not checked.
+        self._menus = {sid: ids | offered.get(sid, set()) for sid, ids in current.items()}
         self._buckets: dict[str, TokenBucket] = {}
         # Filled for the length of one batch (see handle_batch).
         self._students: dict[str, Student] = {}
         self._known: set[str] = set()
         self._rows: list[tuple[object, ...]] = []
         self._places: dict[str, StationDef | None] = {}
-        self._in_batch = False
+        self._lesson_changed = False
+
+    def recall(self, now: float) -> int:
+        """After a restart: who is where, from the check-ins stored this block (today, if no
+        lesson is on), as the display had it before. Returns how many students."""
+        midnight = dt.datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0,
+                                                          microsecond=0).timestamp()
+        since = max(midnight, self.rotation.block_started_at)
+        names = {s.id: s.display_name for s in self.roster.students()}
+        flex = self.rotation.plan.model is Model.FLEX
+        for student_id, station, tapped_at in self.store.latest_checkins(since):
+            where = None if flex else self.rotation.station_id_for(student_id)
+            self.arrivals[student_id] = Arrival(student_id, names.get(student_id, student_id),
+                                                station, tapped_at, where or "")
+        return len(self.arrivals)
 
     def handle_batch(self, messages: list[tuple[str, bytes]], now: float) -> list[Outgoing]:
         """Handle many messages in one transaction; return replies to publish after commit.
@@ -112,52 +169,101 @@ class Ingest:
         call into SQLite gives up the GIL, and getting it back behind paho's thread is what
         costs, not the SQL.
         """
-        accepted = [a for topic, payload in messages
-                    if (a := self._accept(topic, payload, now)) is not None]
+        out: list[Outgoing] = []
+        accepted: list[tuple[str, contract.Message]] = []
+        for topic, payload in messages:
+            result = self._accept(topic, payload, now)
+            if isinstance(result, Outgoing):
+                out.append(result)
+            elif result is not None:
+                accepted.append(result)
         ids = [m.id for _, m in accepted if isinstance(m, CheckIn)]
         badges = {m.badge for _, m in accepted if isinstance(m, CheckIn | Hello)}
-        out: list[Outgoing] = []
-        with self.store.db:
-            # Roster changes come between batches (teacher actions), never inside one.
-            self._known = self.store.stored_ids(ids)
-            self._students = self.roster.students_for_badges(badges)
-            self._rows = []
-            self._places = {}
-            self._in_batch = True
-            try:
+        before = self._remember()
+        try:
+            with self.store.transaction():
+                # Roster changes come between batches (teacher actions), never inside one.
+                self._known = self.store.stored_ids(ids)
+                self._students = self.roster.students_for_badges(badges)
+                self._rows = []
+                self._places = {}
+                self._lesson_changed = False
                 for station, message in accepted:
                     out.extend(self._dispatch(station, message, now))
                 self.store.add_checkin_rows(self._rows)
-            finally:
-                self._in_batch = False
+                if self._lesson_changed:  # an absence lifted, a visit counted: with them
+                    self.store.save_state(ROTATION_KEY, self.rotation.to_dict())
+        except BaseException:
+            self._restore(before)
+            raise
         return out
 
+    def _remember(self) -> _Memory:
+        rot = self.rotation
+        return _Memory(self.stats.copy(), dict(self.arrivals), dict(self.station_states),
+                       dict(self.quarantined), set(rot.absent),
+                       {k: list(v) for k, v in rot.visits.items()})
+
+    def _restore(self, before: _Memory) -> None:
+        self.stats, self.arrivals = before.stats, before.arrivals
+        self.station_states, self.quarantined = before.station_states, before.quarantined
+        self.rotation.absent, self.rotation.visits = before.absent, before.visits
+
     def handle(self, topic: str, payload: bytes, now: float) -> list[Outgoing]:
-        """Handle one message on its own (outside a batch, each write commits by itself)."""
-        accepted = self._accept(topic, payload, now)
-        return self._dispatch(*accepted, now) if accepted is not None else []
+        """Handle one message (a batch of one)."""
+        return self.handle_batch([(topic, payload)], now)
 
     def _accept(self, topic: str, payload: bytes, now: float
-                ) -> tuple[str, contract.Message] | None:
-        """Validate and rate-limit; the station and message, or None (counted and logged)."""
+                ) -> tuple[str, contract.Message] | Outgoing | None:
+        """Validate and rate-limit: the station and message; a ``rejected`` reply for a
+        check-in no resend can cure; or None (counted and logged)."""
         try:
             route, message = contract.decode(topic, payload, room=self.room)
         except ContractError as err:
             self.stats.rejected[err.reason] += 1
             log.warning("rejected message: %s", err)
-            return None
+            return self._refuse_broken(topic, payload, err, now)
         station = route.station
         if station is None:
             # Room broadcasts (rotation, hub status) are ours; nothing to do with an echo.
             return None
-        bucket = self._buckets.setdefault(station, TokenBucket(STATION_RATE, STATION_BURST))
-        if not bucket.take(now):
-            self.stats.rejected["rate_limited"] += 1
-            if self.stats.rejected["rate_limited"] % 100 == 1:  # one line per 100, not a flood
-                log.warning("station %s is over %.0f messages/s: dropping (it will resend)",
-                            station, STATION_RATE)
+        if not self._take(station, now):
             return None
         return station, message
+
+    def _take(self, station: str, now: float) -> bool:
+        bucket = self._buckets.setdefault(station, TokenBucket(STATION_RATE, STATION_BURST))
+        if bucket.take(now):
+            return True
+        self.stats.rejected["rate_limited"] += 1
+        if self.stats.rejected["rate_limited"] % 100 == 1:  # one line per 100, not a flood
+            log.warning("station %s is over %.0f messages/s: dropping (it will resend)",
+                        station, STATION_RATE)
+        return False
+
+    def _refuse_broken(self, topic: str, payload: bytes, err: ContractError, now: float
+                       ) -> Outgoing | None:
+        """A check-in that breaks the contract is resent unchanged forever unless answered:
+        answer ``rejected`` when its station (from the topic, which the ACL vouches for) and
+        its message id can be read."""
+        if err.reason not in _REFUSED_FAULTS:
+            return None
+        try:
+            route = contract.parse_topic(topic)
+            raw = _raw_checkin.decode(payload)
+        except (ContractError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            return None
+        message_id = raw.get("id")
+        if (route.leaf != "checkin" or route.station is None or not isinstance(message_id, str)
+                or not _MESSAGE_ID.match(message_id) or not self._take(route.station, now)):
+            return None
+        return self._refuse(route.station, message_id, err.reason, now)
+
+    def _refuse(self, station: str, message_id: str, reason: str, now: float) -> Outgoing:
+        self.stats.refused[reason] += 1
+        log.warning("check-in %s from %s refused for good (%s): the station keeps it in "
+                    "quarantine", message_id, station, reason)
+        return self._reply(station, message_id, "checkin", "rejected", now, reason=reason)
 
     def _dispatch(self, station: str, message: contract.Message, now: float
                   ) -> list[Outgoing]:
@@ -167,10 +273,14 @@ class Ingest:
             return [self._hello(station, message, now)]
         if isinstance(message, StationStatus):
             self.store.set_station_status(station, message.state, message.pending,
-                                          message.reader, now)
+                                          message.reader, now, message.quarantined)
             self.station_states[station] = message.state
-            log.info("station %s is %s (%d pending, reader %s)", station, message.state,
-                     message.pending, message.reader)
+            if message.quarantined:
+                self.quarantined[station] = message.quarantined
+            else:
+                self.quarantined.pop(station, None)
+            log.info("station %s is %s (%d pending, %d in quarantine, reader %s)", station,
+                     message.state, message.pending, message.quarantined, message.reader)
             return []
         self.stats.rejected["wrong_direction"] += 1
         log.warning("rejected message: a %s from station %s (only the hub sends those)",
@@ -180,14 +290,12 @@ class Ingest:
     # --- kinds ----------------------------------------------------------------------------------
 
     def _student(self, badge: str) -> Student | None:
-        if self._in_batch:
-            return self._students.get(badge)
-        return self.roster.student_for_badge(badge)
+        return self._students.get(badge)
 
     def _where(self, student_id: str) -> StationDef | None:
         """Where the student should be; within a batch asked once per student (in flex the
         answer moves with every arrival, so it is asked each time)."""
-        if not self._in_batch or self.rotation.plan.model is Model.FLEX:
+        if self.rotation.plan.model is Model.FLEX:
             return self.rotation.station_for(student_id)
         if student_id not in self._places:
             self._places[student_id] = self.rotation.station_for(student_id)
@@ -195,8 +303,6 @@ class Ingest:
 
     def _store(self, message: CheckIn, station: str, student_id: str, now: float) -> bool:
         """Store a check-in once; False for a resend of one already stored."""
-        if not self._in_batch:
-            return self.store.add_checkin(message, station, student_id, now)
         if message.id in self._known:
             return False
         self._known.add(message.id)
@@ -204,6 +310,9 @@ class Ingest:
         return True
 
     def _checkin(self, station: str, message: CheckIn, now: float) -> Outgoing:
+        menu = self._menus.get(station)
+        if menu is not None and message.activity not in menu:
+            return self._refuse(station, message.id, "activity_not_on_menu", now)
         student = self._student(message.badge)
         if student is None:
             self.store.add_unknown(message.id, station, message.badge, now)
@@ -219,8 +328,10 @@ class Ingest:
                 else where.id
             arrival = Arrival(student.id, student.display_name, station, message.tapped_at,
                               expected)
-            self.arrivals[student.id] = arrival
-            self.rotation.record_arrival(student.id, station)
+            latest = self.arrivals.get(student.id)
+            if latest is None or latest.at <= arrival.at:  # a late resend is not where they are
+                self.arrivals[student.id] = arrival
+            self._lesson_changed |= self.rotation.record_arrival(student.id, station)
             if arrival.wrong_station:
                 self.stats.wrong_station += 1
                 log.info("check-in %s stored: %s at %s but expected at %s", message.id,
@@ -246,10 +357,11 @@ class Ingest:
         return self._reply(station, message.id, "hello", "accepted", now, student)
 
     def _reply(self, station: str, in_reply_to: str, request: str, status: str, now: float,
-               student: Student | None = None, *, duplicate: bool = False) -> Outgoing:
+               student: Student | None = None, *, duplicate: bool = False,
+               reason: str = "") -> Outgoing:
         go_to = self._where(student.id) if student else None
         reply = Reply(**contract.envelope(HUB_SENDER, now), in_reply_to=in_reply_to,
-                      request=request, status=status,  # type: ignore[arg-type]
+                      request=request, status=status, reason=reason,  # type: ignore[arg-type]
                       display_name=student.display_name if student else "",
                       go_to=go_to.id if go_to else "", go_to_name=go_to.name if go_to else "",
                       duplicate=duplicate, language=student.language if student else "",

@@ -272,13 +272,19 @@ class Rotation:
         if self.phase in (Phase.IDLE, Phase.ENDED):
             self.schedule = build_schedule(self.plan, self.groups, self.lessons)
 
-    def record_arrival(self, student_id: str, station_id: str) -> None:
-        """A student checked in at a station: they are here (not absent); flex counts it."""
+    def record_arrival(self, student_id: str, station_id: str) -> bool:
+        """A student checked in at a station: they are here (not absent); flex counts it.
+
+        True if the lesson's state changed (and must be saved with the check-in).
+        """
+        changed = student_id in self.absent
         self.absent.discard(student_id)
         if self.phase in (Phase.RUNNING, Phase.PAUSED):
             seen = self.visits.setdefault(student_id, [])
             if not seen or seen[-1] != station_id:
                 seen.append(station_id)
+                changed = True
+        return changed
 
     # --- time -----------------------------------------------------------------------------------
 

@@ -85,8 +85,9 @@ def _badges(hub: HubService) -> list[_Badge]:
 
 def _checkin(hub: HubService, room: str, station: str, badge: str, answers: dict[str, int],
              at: float) -> None:
+    menu = next((s.activities for s in hub.config.plan.stations if s.id == station), ())
     message = c.CheckIn(**c.envelope(station, at), badge=badge, answers=answers,
-                        activity="read", tapped_at=at)
+                        activity=menu[0].id if menu else "read", tapped_at=at)
     hub.ingest.handle_batch([(c.station_topic(room, station, "checkin"), c.encode(message))],
                             at)
 

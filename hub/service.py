@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -31,14 +32,14 @@ from hub.flags import reflection_flags
 from hub.ingest import Arrival, Ingest, Outgoing
 from hub.roster import Roster, read_roster
 from hub.rotation import GroupDef, Phase, Rotation, RotationEvent, RotationSnapshot
-from hub.store import HubStore, open_db
+from hub.store import ROTATION_KEY, HubStore, open_db
 from hub.view import EnrollmentView, HubView, StationInfo
 
-__all__ = ["Arrival", "HubService", "HubView", "RotationSnapshot", "TeacherAction"]
+__all__ = ["ROTATION_KEY", "Arrival", "HubService", "HubView", "RotationSnapshot",
+           "TeacherAction"]
 
 log = logging.getLogger(__name__)
 
-ROTATION_KEY = "rotation"
 #: Re-publish the retained rotation state this often even without a change, so a station
 #: that missed one corrects its countdown.
 ROTATION_REFRESH_S = 15.0
@@ -80,6 +81,9 @@ class HubService:
                 self.rotation = Rotation(config.plan)
         self.enrollment = Enrollment()
         self.ingest = Ingest(self.room, self.store, self.roster, self.rotation, self.enrollment)
+        if self.ingest.recall(clock()):
+            log.info("arrivals recalled from the store: %d students",
+                     len(self.ingest.arrivals))
         self._inbox: queue.Queue[tuple[str, bytes] | TeacherAction | Callable[[float], None]] = \
             queue.Queue()
         self._stop = threading.Event()
@@ -195,7 +199,16 @@ class HubService:
         except queue.Empty:
             pass
         now = self.clock()
-        replies: list[Outgoing] = self.ingest.handle_batch(batch, now) if batch else []
+        replies: list[Outgoing] = []
+        if batch:
+            try:
+                replies = self.ingest.handle_batch(batch, now)
+            except sqlite3.Error as err:
+                # One transaction: nothing of the batch was kept, and nothing is answered,
+                # so every station sends its part again.
+                log.error("a batch of %d messages was not stored (%s): the stations will "
+                          "send it again", len(batch), err)
+                self._say(f"Check-ins could not be saved: {err}", now)
         if replies:
             self.bus.publish_many([(r.topic, r.payload, r.retain) for r in replies])
         changed = False
@@ -262,10 +275,8 @@ class HubService:
                 self._say(f"Badge …{a.badge[-4:]} revoked", now)
                 return False
             elif a.action == "revoke_student":
-                held = self.roster.badges_of(a.student)
-                for record in held:
-                    badge_ops.revoke(self.roster, record.badge, now)
-                self._say(f"{len(held)} badge(s) of {self._name(a.student)} revoked: "
+                held = badge_ops.revoke_student(self.roster, a.student, now)
+                self._say(f"{held} badge(s) of {self._name(a.student)} revoked: "
                           "enroll a new one", now)
                 return False
             elif a.action == "approve_groups" and self._suggested is not None:
@@ -280,7 +291,7 @@ class HubService:
             else:
                 log.warning("unknown teacher action %r ignored", a.action)
                 return False
-        except (BadgeError, ValueError) as err:
+        except (BadgeError, ValueError, sqlite3.Error) as err:
             log.warning("teacher action %s refused: %s", a.action, err)
             self._say(str(err), now)
             return False
@@ -318,8 +329,11 @@ class HubService:
         self._inbox.put(note)
 
     def _persist_rotation(self) -> None:
-        with self.store.db:
-            self.store.save_state(ROTATION_KEY, self.rotation.to_dict())
+        try:
+            with self.store.transaction():
+                self.store.save_state(ROTATION_KEY, self.rotation.to_dict())
+        except sqlite3.Error as err:  # kept in memory; saved with the next change
+            log.error("the lesson's state was not saved: %s", err)
 
     def rotation_message(self, now: float) -> RotationState:
         snap = self.rotation.snapshot(now)
@@ -406,6 +420,10 @@ class HubService:
         for _at, topic, reason in self.refusals:
             count, _ = by_topic.get(topic, (0, ""))
             by_topic[topic] = (count + 1, reason)
+        names = {s.id: s.name for s in self.config.plan.stations}
         return tuple(f"Broker refused {count} × {topic.rsplit('/', 1)[-1]}: {reason}"
-                     for topic, (count, reason) in by_topic.items())
+                     for topic, (count, reason) in by_topic.items()) + tuple(
+            f"{names.get(station, station)} keeps {n} check-in(s) the hub refused: "
+            "see `stations outbox quarantine` there"
+            for station, n in sorted(self.ingest.quarantined.items()))
 

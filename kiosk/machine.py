@@ -37,7 +37,7 @@ class SubmitCheckIn:
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """Light and sound: ``tap``, ``accepted`` or ``unknown``."""
+    """Light and sound: ``tap``, ``accepted``, ``unknown`` or ``error``."""
 
     kind: str
 
@@ -113,6 +113,8 @@ class KioskMachine:
             visit.reply = reply
             if reply.status == "unknown_badge":
                 return self._go(ScreenId.UNKNOWN, now)
+            if reply.status == "rejected":  # kept at the station; the teacher can see why
+                return [Signal("error")]
             return [Signal("accepted")] if reply.status == "accepted" else []
         return []
 

@@ -59,6 +59,8 @@ class KioskStats:
     checkins: int = 0
     replies: int = 0
     rejected: int = 0
+    #: Check-ins the hub rejected for good, moved to the outbox's quarantine.
+    quarantined: int = 0
     notices: int = 0
     latencies_ms: list[float] = field(default_factory=list)
 
@@ -92,7 +94,7 @@ class KioskRuntime:
                              on_connection=lambda up: self.events.put(("conn", up)),
                              will=Will(contract.station_topic(self.room, self.station, "status"),
                                        will))
-        self._last_status: tuple[int, bool] = (-1, True)
+        self._last_status: tuple[int, bool, int] = (-1, True, 0)
         self._last_status_at = 0.0
         self._shown_state: tuple[bool, bool] | None = None
 
@@ -180,7 +182,7 @@ class KioskRuntime:
             self.ctx.online = bool(payload)
             if payload:  # whatever was sent and not answered goes again now
                 self.outbox.reset_sent()
-                self._last_status = (-1, True)
+                self._last_status = (-1, True, 0)
         elif kind == "msg":
             topic, body = payload  # type: ignore[misc]
             self._message(topic, body, now)
@@ -199,12 +201,8 @@ class KioskRuntime:
             log.warning("rejected message: %s", err)
             return
         if isinstance(message, Reply):
-            if message.request == "checkin" and self.outbox.acknowledge(message.in_reply_to):
-                self.stats.replies += 1
-                log.info("check-in %s acknowledged by the hub", message.in_reply_to)
-                sent = self._sent_at.pop(message.in_reply_to, None)
-                if sent is not None:
-                    self.stats.latencies_ms.append((now - sent) * 1000.0)
+            if message.request == "checkin":
+                self._answered(message, now)
             self._apply(self.machine.dispatch(HubReply(message), now), now)
         elif isinstance(message, RotationState):
             self.ctx.rotation, self.ctx.rotation_at = message, now
@@ -212,6 +210,24 @@ class KioskRuntime:
             self.ctx.notice, self.ctx.notice_at = message, now
             self.stats.notices += 1
             self._signal("notice")
+
+    def _answered(self, reply: Reply, now: float) -> None:
+        """The hub answered a check-in: it leaves the outbox, for quarantine if rejected."""
+        checkin_id = reply.in_reply_to
+        if reply.status == "rejected":
+            if not self.outbox.quarantine(checkin_id, reply.reason or "rejected"):
+                return
+            self.stats.quarantined += 1
+            log.warning("check-in %s rejected by the hub (%s): kept in quarantine, not sent "
+                        "again", checkin_id, reply.reason)
+        elif self.outbox.acknowledge(checkin_id):
+            log.info("check-in %s acknowledged by the hub", checkin_id)
+        else:
+            return
+        self.stats.replies += 1
+        sent = self._sent_at.pop(checkin_id, None)
+        if sent is not None:
+            self.stats.latencies_ms.append((now - sent) * 1000.0)
 
     # --- effects --------------------------------------------------------------------------------
 
@@ -263,7 +279,8 @@ class KioskRuntime:
     def _status_message(self, state: str) -> tuple[str, bytes, bool]:
         status = contract.StationStatus(**contract.envelope(self.station), state=state,
                                         pending=self.outbox.pending_count(),
-                                        reader="ok" if self.reader.healthy else "fault")
+                                        reader="ok" if self.reader.healthy else "fault",
+                                        quarantined=self.outbox.quarantined_count())
         return (contract.station_topic(self.room, self.station, "status"),
                 contract.encode(status), True)
 
@@ -276,7 +293,8 @@ class KioskRuntime:
         self.ctx.reader_ok = reader_ok
         if not self.bus.connected:
             return
-        key = (self.outbox.pending_count(), self.ctx.reader_ok)
+        key = (self.outbox.pending_count(), self.ctx.reader_ok,
+               self.outbox.quarantined_count())
         if key != self._last_status or now - self._last_status_at >= STATUS_EVERY_S:
             topic, payload, retain = self._status_message("online")
             if self.bus.publish(topic, payload, retain=retain):

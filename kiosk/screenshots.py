@@ -32,6 +32,10 @@ def _reply(go_to: str, name: str) -> c.Reply:
                    go_to_name=name, avatar="orange")
 
 
+REJECTED = c.Reply(v=1, id="1" * 32, sender="hub", ts=1.8e9, in_reply_to="2" * 32,
+                   request="checkin", status="rejected", reason="activity_not_on_menu")
+
+
 def scenes(layout: Layout) -> Iterator[tuple[str, KioskMachine]]:
     """(name, machine showing it) for every screen and the states worth seeing."""
     def machine(screen: ScreenId, *, online: bool = True, question: int = 0,
@@ -64,6 +68,7 @@ def scenes(layout: Layout) -> Iterator[tuple[str, KioskMachine]]:
     yield "go-stay", machine(ScreenId.GO, reply=_reply("s1", "Quiet corner"))
     yield "go-sending", machine(ScreenId.GO)
     yield "go-offline", machine(ScreenId.GO, online=False)
+    yield "go-rejected", machine(ScreenId.GO, reply=REJECTED)
     yield "unknown", machine(ScreenId.UNKNOWN)
 
 

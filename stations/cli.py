@@ -185,10 +185,11 @@ def _registrars():  # type: ignore[no-untyped-def]
     from broker import cli as broker_cli
     from hub import cli as hub_cli
     from hub.grouping import cli as grouping_cli
+    from kiosk import cli as kiosk_cli
     from provisioning import cli as provisioning_cli
 
     return [broker_cli.register, hub_cli.register, grouping_cli.register,
-            provisioning_cli.register]
+            kiosk_cli.register, provisioning_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -143,11 +143,22 @@ class DeployedRoom:
     def kiosk_config(self, station: str, *, template: Path = ROOM_DIR / "kiosk.toml",
                      name: str | None = None, display_name: str | None = None,
                      replace: Mapping[str, str] | None = None) -> Path:
-        """Write station ``station``'s config from ``template``, as deployed."""
+        """Write station ``station``'s config from ``template``, as deployed.
+
+        As ``stations provision`` does, the station's own menu from the hub's config (the one
+        :meth:`hub_config` wrote, else the demo room's) is what it shows until the hub's
+        rotation state arrives: the hub refuses an activity its menu never offered.
+        """
         if station not in self.stations:
             raise ValueError(f"station {station!r} is not in room {self.room}'s device list")
         data = tomllib.loads(_apply(template.read_text(), replace))
         data.update(room=self.room, station=station, name=display_name or station)
+        hub_toml = self.folder / "hub.toml"
+        plan = tomllib.loads((hub_toml if hub_toml.exists() else ROOM_DIR / "hub.toml")
+                             .read_text()).get("stations", [])
+        menu = next((s.get("activities") for s in plan if s.get("id") == station), None)
+        if menu:
+            data["activities"] = menu
         data["broker"] = self.broker_table(station)
         data.setdefault("outbox", {})["path"] = f"outbox-{station}.db"
         path = self.folder / (name or f"kiosk-{station}.toml")

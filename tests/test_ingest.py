@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 from broker import contract as c
 from hub.ingest import STATION_BURST, Ingest
 from hub.roster import Roster, RosterEntry, Student
-from hub.rotation import Rotation, RotationPlan
+from hub.rotation import ActivityDef, Rotation, RotationPlan, StationDef
 from hub.store import HubStore, open_db
 
 ROOM = "room-1"
@@ -21,9 +22,9 @@ def ingest(tmp_path: Path) -> Ingest:
     return Ingest(ROOM, HubStore(db), roster, Rotation(RotationPlan((), (), 600)))
 
 
-def checkin(station: str, now: float) -> tuple[str, bytes]:
+def checkin(station: str, now: float, activity: str = "read") -> tuple[str, bytes]:
     message = c.CheckIn(**c.envelope(station, now), badge="0A0B0C0D", answers={},
-                        activity="read", tapped_at=now)
+                        activity=activity, tapped_at=now)
     return c.station_topic(ROOM, station, "checkin"), c.encode(message)
 
 
@@ -55,7 +56,99 @@ def test_forged_sender_is_rejected_and_nothing_stored(tmp_path: Path) -> None:
     hub = ingest(tmp_path)
     now = time.time()
     topic, payload = checkin("s2", now)
-    assert hub.handle(c.station_topic(ROOM, "s1", "checkin"), payload, now) == []
+    # s1 (the ACL vouches for the topic) sends what claims to be s2's: it would send it
+    # forever, so it is told, and only s1 is told.
+    (out,) = hub.handle(c.station_topic(ROOM, "s1", "checkin"), payload, now)
+    reply = c.decode(out.topic, out.payload)[1]
+    assert out.topic == c.station_topic(ROOM, "s1", "reply")
+    assert (reply.status, reply.reason) == ("rejected", "sender_mismatch")
+    assert reply.in_reply_to == c.decode(topic, payload)[1].id and reply.display_name == ""
     assert hub.stats.rejected["sender_mismatch"] == 1
     assert hub.store.checkin_count() == 0
-    del topic
+
+
+# --- check-ins the hub will never accept ------------------------------------------------------
+
+MENU = (ActivityDef("puzzle", "Puzzle"), ActivityDef("discuss", "Talk it out"))
+PLAN = RotationPlan((StationDef("s1", "Team table", "collaborative", MENU),
+                     StationDef("s2", "Computers", "online")), (), 600)
+
+
+def planned(tmp_path: Path, plan: RotationPlan = PLAN) -> Ingest:
+    db = open_db(tmp_path / "hub.db")
+    roster = Roster(db)
+    roster.load([RosterEntry(Student("stu-1", "Ana", "Rivera"), ("0A0B0C0D",))])
+    return Ingest(ROOM, HubStore(db), roster, Rotation(plan))
+
+
+def answer(out: list) -> c.Reply:
+    (reply,) = [c.decode(o.topic, o.payload)[1] for o in out]
+    return reply
+
+
+def test_an_activity_never_on_the_menu_is_rejected_and_not_stored(tmp_path: Path) -> None:
+    hub = planned(tmp_path)
+    now = time.time()
+    reply = answer(hub.handle(*checkin("s1", now, activity="juggling"), now))
+    assert (reply.status, reply.reason) == ("rejected", "activity_not_on_menu")
+    assert hub.stats.refused["activity_not_on_menu"] == 1 and hub.store.checkin_count() == 0
+    assert hub.arrivals == {}
+    assert answer(hub.handle(*checkin("s1", now, activity="puzzle"), now)).status == "accepted"
+    # a station the plan gives no menu shows its own: anything on it is a fact to store
+    assert answer(hub.handle(*checkin("s2", now, activity="juggling"), now)).status == \
+        "accepted"
+    assert answer(hub.handle(*checkin("s9", now, activity="juggling"), now)).status == \
+        "accepted"  # nor is a station outside the plan refused: see CONTRACT.md
+
+
+def test_an_activity_from_an_earlier_menu_is_still_accepted(tmp_path: Path) -> None:
+    planned(tmp_path).store.db.close()  # the hub ran with the old menu once
+    new_menu = (ActivityDef("build", "Build"),)
+    plan = RotationPlan((StationDef("s1", "Team table", "collaborative", new_menu),), (), 600)
+    hub = planned(tmp_path, plan)
+    now = time.time()
+    # check-ins made before the teacher changed the menu, still in the station's outbox
+    assert answer(hub.handle(*checkin("s1", now, activity="puzzle"), now)).status == "accepted"
+    assert answer(hub.handle(*checkin("s1", now, activity="build"), now)).status == "accepted"
+    assert answer(hub.handle(*checkin("s1", now, activity="read"), now)).status == "rejected"
+
+
+def test_a_broken_check_in_with_a_readable_id_is_rejected(tmp_path: Path) -> None:
+    hub = planned(tmp_path)
+    now = time.time()
+    topic, payload = checkin("s1", now, activity="puzzle")
+    data = json.loads(payload)
+    data["answers"] = {"confidence": 99}  # no resend can ever make this valid
+    reply = answer(hub.handle(topic, json.dumps(data).encode(), now))
+    assert (reply.status, reply.reason, reply.in_reply_to) == ("rejected", "invalid",
+                                                                data["id"])
+    data["v"] = 2
+    assert answer(hub.handle(topic, json.dumps(data).encode(), now)).reason == \
+        "unknown_version"
+    # no id to answer to, or not a check-in: counted and dropped, as before
+    assert hub.handle(topic, b"{not json", now) == []
+    data.update(v=1, id="not-an-id")
+    assert hub.handle(topic, json.dumps(data).encode(), now) == []
+    status_topic = c.station_topic(ROOM, "s1", "status")
+    assert hub.handle(status_topic, json.dumps({"v": 1, "id": "a" * 32}).encode(), now) == []
+    assert hub.store.checkin_count() == 0
+
+
+# --- what the display shows after a restart ---------------------------------------------------
+
+def test_arrivals_are_recalled_after_a_restart(tmp_path: Path) -> None:
+    hub = planned(tmp_path)
+    now = time.time()
+    hub.handle(*checkin("s1", now - 30, activity="puzzle"), now - 30)
+    hub.handle(*checkin("s2", now - 10, activity="quiz"), now - 10)
+    hub.handle(*checkin("s1", now - 20, activity="puzzle"), now)  # a late resend from s1
+    assert hub.arrivals["stu-1"].station == "s2"  # still where they tapped last
+    before = hub.arrivals
+    hub.store.db.close()
+    again = planned(tmp_path)
+    assert again.arrivals == {}
+    assert again.recall(now) == 1
+    (arrival,) = again.arrivals.values()
+    assert (arrival.student_id, arrival.station, arrival.display_name) == \
+        ("stu-1", "s2", "Ana R.")
+    assert again.arrivals == before

@@ -45,9 +45,13 @@ class GoScreen:
         reply = visit.reply if visit else None
         left, icon_x = L.px(190), L.px(110)
         row1, row2 = L.bar_h + L.px(80), L.bar_h + L.px(215)
-        ui.icon("check", icon_x, row1, L.px(100), "good")
-        ui.text(ui._("Saved!"), left, row1, L.px(64), "text", anchor="midleft")
-        if reply is not None and reply.status == "accepted":
+        rejected = reply is not None and reply.status == "rejected"
+        if not rejected:
+            ui.icon("check", icon_x, row1, L.px(100), "good")
+            ui.text(ui._("Saved!"), left, row1, L.px(64), "text", anchor="midleft")
+        if rejected:
+            _draw_rejected(ctx, ui, left, icon_x, row1, row2)
+        elif reply is not None and reply.status == "accepted":
             if reply.display_name:
                 ui.text(reply.display_name, left, row1 + L.px(60), L.px(40), "muted",
                         anchor="midleft")
@@ -76,3 +80,15 @@ class GoScreen:
             ui.text(ui._("Sending…"), left, row2, L.px(44), "muted", anchor="midleft")
         for button in self.buttons(ctx):
             ui.button(button, ui._(button.label))
+
+
+def _draw_rejected(ctx: Context, ui: Painter, left: int, icon_x: int, row1: int,
+                   row2: int) -> None:
+    """The hub will never take this check-in (the station's menu is out of date, say). It is
+    kept at the station; nothing the student did wrong, so thanks, and a grown-up to tell."""
+    L = ctx.layout
+    ui.icon("wave", icon_x, row1, L.px(100), "accent")
+    ui.text(ui._("Thank you!"), left, row1, L.px(64), "text", anchor="midleft")
+    ui.icon("teacher", icon_x, row2, L.px(80), "accent")
+    ui.text(ui._("Please tell your teacher."), left, row2, L.px(48), "text", anchor="midleft",
+            max_w=L.w - left - L.px(10))
