@@ -72,6 +72,21 @@ def test_unknown_badge_goes_to_the_teacher_screen() -> None:
     assert m.screen_id is ScreenId.IDLE
 
 
+def test_a_rejected_check_in_signals_an_error_and_stays_on_the_go_screen() -> None:
+    m = machine()
+    m.dispatch(Tap("04AB12CD"), 0.0)
+    press(m, "next", 0.5)
+    press(m, "2", 1.0)
+    (submit,) = [e for e in press(m, "read", 1.5) if isinstance(e, SubmitCheckIn)]
+    effects = m.dispatch(reply(submit.visit.checkin_id, "checkin", "rejected",
+                               reason="activity_not_on_menu"), 1.6)
+    assert effects == [Signal("error")]  # red light, the low buzz: not the happy chime
+    assert m.screen_id is ScreenId.GO and m.ctx.visit.reply.status == "rejected"
+    m.update(1.7)
+    m.update(1.7 + 5.1)
+    assert m.screen_id is ScreenId.IDLE
+
+
 def test_walking_away_forgets_the_visit_and_submits_nothing() -> None:
     m = machine()
     m.dispatch(Tap("04AB12CD"), 0.0)

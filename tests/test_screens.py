@@ -136,6 +136,28 @@ def test_go_screen_names_the_place_with_its_colour() -> None:
     assert count(answered, "text", line) > count(waiting, "text", line) + 100
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_rejected_check_in_is_not_called_saved(language: str) -> None:
+    """No green tick and "Saved!", but thanks and the teacher, in the student's language."""
+    visit = Visit("04AB12CD", 0.0)
+    visit.reply = c.Reply(**c.envelope("hub"), in_reply_to="0" * 32, request="checkin",
+                          status="accepted")
+    saved = render(ScreenId.GO, visit=visit, language=language)
+    visit.reply = c.Reply(**c.envelope("hub"), in_reply_to="0" * 32, request="checkin",
+                          status="rejected", reason="activity_not_on_menu")
+    rejected = render(ScreenId.GO, visit=visit, language=language)
+    tick = (50, 80, 120, 120)
+    assert count(saved, "good", tick) > 50 and count(rejected, "good", tick) == 0
+    assert count(rejected, "accent", tick) > 50  # the hand instead
+    assert count(rejected, "accent", (50, 210, 120, 120)) > 50  # the teacher
+    lines = (190, 90, 600, 260)
+    assert count(rejected, "text", lines) > 200
+    tr = translator(language)
+    assert tr("Please tell your teacher.") != "" and tr("Thank you!") != ""
+    if language == "es":
+        assert tr("Thank you!") == "¡Gracias!"
+
+
 def test_a_notice_from_the_hub_is_a_banner_on_any_screen() -> None:
     machine, ctx = setup()
     ctx.notice = c.Notice(**c.envelope("hub"), event="warning", remaining_s=120)
