@@ -7,12 +7,14 @@ its loopback listener, the ACL), real SQLite files.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -249,3 +251,74 @@ def test_lights_and_buttons_follow_the_station(setup, deployed_room) -> None:
     finally:
         rt.close()
         feedback.close()
+
+
+def test_a_check_in_the_hub_never_accepts_is_quarantined_and_not_sent_again(
+        setup, capsys) -> None:
+    """A station whose own menu is out of date: its check-ins are answered ``rejected``, kept
+    in its quarantine, counted in its status, shown to the teacher, listed by ``stations
+    outbox quarantine``, and never sent again."""
+    from dataclasses import replace
+
+    from broker.client import BrokerSettings
+    from broker.contract import Activity
+    from stations.cli import main
+
+    folder, hub = setup
+    config = load_kiosk_config(folder / "kiosk-s2.toml")
+    stale = replace(config, activities=(Activity("juggling", "Juggling", "star"),))
+    # Students tap while the station is off the network, so its own old menu is shown.
+    rt = KioskRuntime(replace(stale, broker=BrokerSettings(port=1)), SimulatedReader(repeat_s=0))
+    rt.start()
+    try:
+        first = check_in(rt, badges(folder)[0])
+        rt.machine.update(rt.clock() + 60)
+        second = check_in(rt, badges(folder)[1])
+        assert rt.ctx.visit.activity == "juggling" and rt.outbox.pending_count() == 2
+    finally:
+        rt.close()
+    rt = KioskRuntime(stale, SimulatedReader(repeat_s=0))  # back on the network
+    rt.start()
+    try:
+        assert wait_until(lambda: rt.outbox.quarantined_count() == 2, step=rt.step)
+        assert rt.outbox.pending_count() == 0 and rt.stats.quarantined == 2
+        assert [(q.id, q.reason) for q in rt.outbox.quarantined()] == [
+            (first, "activity_not_on_menu"), (second, "activity_not_on_menu")]
+        assert stored(folder) == {} and hub.ingest.stats.refused["activity_not_on_menu"] == 2
+        # the station's status says so, and the teacher sees which station
+        assert wait_until(lambda: hub.ingest.quarantined == {"s2": 2}, step=rt.step)
+        assert wait_until(lambda: any(w.startswith("Computers keeps 2 check-in")
+                                      for w in hub.view.warnings))
+        with sqlite3.connect(folder / "hub.db") as db:
+            assert db.execute("SELECT quarantined FROM station_status WHERE station='s2'"
+                              ).fetchone() == (2,)
+        # after a reconnect everything unanswered goes again: these are not among it
+        rt.outbox.reset_sent()
+        for _ in range(20):
+            rt.step()
+            time.sleep(0.02)
+        assert hub.ingest.stats.refused["activity_not_on_menu"] == 2
+        assert main(["outbox", "quarantine", "--config", str(folder / "kiosk-s2.toml"),
+                     "--json"]) == 0
+        listed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert listed["station"] == "s2"
+        assert [(q["id"], q["reason"], q["message"]["activity"]) for q in
+                listed["quarantined"]] == [(first, "activity_not_on_menu", "juggling"),
+                                           (second, "activity_not_on_menu", "juggling")]
+        assert main(["outbox", "quarantine", "--config", str(folder / "kiosk-s2.toml")]) == 0
+        assert "2 check-in(s) the hub rejected" in capsys.readouterr().out
+    finally:
+        rt.close()
+    # Nothing was deleted: the station as provisioned (the hub's menu) still keeps both,
+    # sends neither, and its students' check-ins are accepted as ever.
+    rt = kiosk(folder, "s2")
+    try:
+        assert rt.outbox.quarantined_count() == 2 and rt.outbox.pending_count() == 0
+        assert rt.bus.wait_connected(10)
+        assert wait_until(lambda: rt.ctx.rotation is not None, step=rt.step)
+        check_in(rt, badges(folder)[2])
+        assert wait_until(lambda: rt.ctx.visit.reply is not None, step=rt.step)
+        assert rt.ctx.visit.reply.status == "accepted" and len(stored(folder)) == 1
+        assert hub.ingest.stats.refused["activity_not_on_menu"] == 2
+    finally:
+        rt.close()
