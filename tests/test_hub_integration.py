@@ -6,7 +6,12 @@ answered with where to go, and the teacher's display shows it."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,10 +19,10 @@ import pytest
 from broker import contract as c
 from hub.config import load_hub_config
 from hub.service import HubService
-from hub.view import people_at
+from hub.view import counts, people_at
 from stations.deployment import DeployedRoom
 from tests.broker_helpers import connect
-from tests.conftest import wait_until
+from tests.conftest import REPO, wait_until
 
 pytestmark = pytest.mark.broker
 STATIONS = ("s1", "s2", "s3", "s4")
@@ -175,3 +180,63 @@ def test_restart_mid_block_resumes_from_real_time(room) -> None:
     assert snap.phase.value == "running" and snap.block == 0
     assert snap.remaining_s == pytest.approx(config.plan.block(0).total_s + 180 - 200)
     second.store.db.close()
+
+
+def test_a_killed_hub_forgets_nothing_the_teacher_sees(deployed_room, room) -> None:
+    """SIGKILL the real hub process (``stations hub --no-display``) mid-block with students
+    checked in: the restarted hub shows them present, and moves and absences as they were."""
+    folder = room()  # as deployed: the lesson starts with the hub, MQTT in its own process
+    config = load_hub_config(folder / "hub.toml")
+    before = HubService(config)  # an earlier run of the hub: the teacher moves and marks
+    before.teacher("start")
+    before.teacher("move", student="stu-01", group="g2")
+    before.teacher("absent", student="stu-05")
+    before.teacher("absent", student="stu-06")
+    before.step(0)
+    places = {s: before.rotation.station_id_for(s) for s in ("stu-02", "stu-05", "stu-09")}
+    badge_of = dict(before.store.db.execute("SELECT student_id, badge FROM badges"))
+    before.store.db.close()
+    listeners = {s: Listener(deployed_room, s) for s in STATIONS}
+    log = (folder / "hub.log").open("wb")
+    hub = subprocess.Popen([sys.executable, "-m", "stations", "hub", "--config",
+                            str(folder / "hub.toml"), "--no-display"], cwd=REPO,
+                           env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=log, stderr=log,
+                           start_new_session=True)
+    try:
+        assert wait_until(lambda: any(m.state == "online" for m in
+                                      listeners["s1"].of(c.HubStatus)), timeout=30)
+        menus = {s.id: s.activities[0].id for s in config.plan.stations}
+        sent = {}
+        for student, station in places.items():
+            at = time.time()
+            message = c.CheckIn(**c.envelope(station, at), badge=badge_of[student],
+                                answers={"confidence": 3}, activity=menus[station],
+                                tapped_at=at)
+            listeners[station].publish("checkin", message)
+            sent[message.id] = station
+        # answered = committed to disk: from here on a power cut loses none of them
+        assert wait_until(lambda: {r.in_reply_to for s in STATIONS
+                                   for r in listeners[s].of(c.Reply)} == set(sent), timeout=20)
+        assert all(r.status == "accepted" for s in STATIONS for r in listeners[s].of(c.Reply))
+        os.killpg(hub.pid, signal.SIGKILL)  # the hub and its MQTT process, mid-block
+        assert hub.wait(10) == -signal.SIGKILL
+    finally:
+        if hub.poll() is None:
+            os.killpg(hub.pid, signal.SIGKILL)
+            hub.wait(10)
+        log.close()
+        for listener in listeners.values():
+            listener.close()
+    after = HubService(config)  # the hub comes back
+    try:
+        view = after.view
+        assert view.rotation.phase.value == "running" and view.rotation.block == 0
+        for student, station in places.items():
+            status = {p.student_id: p.status for p in people_at(view, station)}
+            assert status[student] == "present", (student, station, status)
+        assert counts(view)["present"] == 3
+        assert "stu-05" not in view.rotation.absent  # checked in after being marked absent
+        assert "stu-06" in view.rotation.absent
+        assert "stu-01" in view.rotation.members["g2"]
+    finally:
+        after.store.db.close()
