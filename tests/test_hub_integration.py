@@ -146,8 +146,9 @@ def test_wrong_station_reply_says_where_to_go_and_the_teacher_sees_it(hub) -> No
     wrong = next(s for s in STATIONS if s != right)
     badge = service.store.db.execute("SELECT badge FROM badges WHERE student_id=?",
                                      (student,)).fetchone()[0]
+    menu = next(s.activities for s in service.config.plan.stations if s.id == wrong)
     message = c.CheckIn(**c.envelope(wrong, now[0]), badge=badge, answers={"confidence": 2},
-                        activity="read", tapped_at=now[0] + 1)
+                        activity=menu[0].id, tapped_at=now[0] + 1)
     listeners[wrong].publish("checkin", message)
     assert wait_until(lambda: listeners[wrong].of(c.Reply))
     reply = listeners[wrong].of(c.Reply)[0]
