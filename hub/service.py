@@ -8,6 +8,8 @@ Across a restart: the rotation's whole state is saved in the database after ever
 (``hub_state``). At start it is restored at the real time, so a block that was running keeps
 its end time (the minutes the hub was down count), blocks that ended meanwhile are skipped,
 and stations get one ``move`` notice if the block changed and the retained RotationState.
+Who has checked in is read back from the stored check-ins (:meth:`Ingest.recall`); an absence
+a check-in lifted was saved in the same transaction as the check-in.
 """
 
 from __future__ import annotations
