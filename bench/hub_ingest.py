@@ -43,7 +43,8 @@ def _payloads(start: int, count: int, stations: int, roster: list[str]) -> list[
     now = time.time()
     out = []
     for k in range(start, start + count):
-        station = f"s{k % stations}"
+        # Not the demo plan's s1-s4, whose menus lack "read": the hub would reject those.
+        station = f"b{k % stations}"
         message = c.CheckIn(**c.envelope(station, now), badge=roster[k % len(roster)],
                             answers={"confidence": 1 + k % 4}, activity="read",
                             tapped_at=now)
