@@ -41,6 +41,7 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
             stats.write_text(json.dumps({"stored": s.stored, "duplicates": s.duplicates,
                                          "unknown_badges": s.unknown_badges, "hellos": s.hellos,
                                          "rejected": dict(s.rejected),
+                                         "refused": dict(s.refused),
                                          "notices_sent": service.notices_published,
                                          "broker_refused": service.bus.refused}))
     return service
