@@ -86,12 +86,13 @@ def render_credentials(creds: DeviceCredentials) -> str:
 
 
 def load_credentials(path: Path | str) -> DeviceCredentials:
-    """Read a device's credentials file, checking every key."""
+    """Read a device's credentials file, checking every key (an unknown one is an error)."""
     path = Path(path)
-    mqtt = Section(path, load_toml(path)).table("broker")
+    root = Section(path, load_toml(path))
+    mqtt = root.table("broker")
     tls = mqtt.get("tls", bool, True)
     ca_file: Path | None = None
-    if tls and "ca_file" in mqtt.data:
+    if tls and mqtt.has("ca_file"):
         ca_file = Path(mqtt.get("ca_file", str))
         if not ca_file.is_absolute():
             ca_file = path.parent / ca_file
@@ -109,7 +110,8 @@ def load_credentials(path: Path | str) -> DeviceCredentials:
     if not password:
         raise ConfigError(path, "broker.password", "is empty")
     username = mqtt.get("username", str, required=True)
-    return DeviceCredentials(
+    mqtt.known("ca_file")  # a plain-TCP file may keep one for later
+    creds = DeviceCredentials(
         room=mqtt.get("room", str, required=True),
         device=mqtt.get("device", str, required=True),
         role=role,
@@ -121,3 +123,5 @@ def load_credentials(path: Path | str) -> DeviceCredentials:
         client_id=mqtt.get("client_id", str, username),
         ca_file=ca_file,
     )
+    root.check_unknown()
+    return creds

@@ -1,7 +1,8 @@
 """The room's device list: the TOML file that ``stations broker-config`` turns into a broker.
 
-See ``broker/example-devices.toml`` for every key. Loading checks everything up front and
-raises :class:`~stations.errors.ConfigError` naming the file, key and problem.
+See ``broker/example-devices.toml`` for every key. Loading checks everything up front (an
+unknown key too, with the nearest known one) and raises
+:class:`~stations.errors.ConfigError` naming the file, key and problem.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def _ip(section: Section, name: str) -> str:
         raise section.error(name, f"{value!r} is not an IP address") from err
 
 
-def _broker(section: Section) -> BrokerSettings:
+def read_broker_settings(section: Section) -> BrokerSettings:
+    """The ``[broker]`` table of a device list (or of an inventory's room)."""
     defaults = BrokerSettings()
     bind = section.get("bind", str, "")
     if bind:
@@ -102,8 +104,8 @@ def _broker(section: Section) -> BrokerSettings:
             ipaddress.ip_address(bind)
         except ValueError as err:
             raise section.error("bind", f"{bind!r} is not an IP address") from err
-    install_dir = section.data.get("install_dir")
-    if install_dir is not None:
+    install_dir = None
+    if section.has("install_dir"):
         install_dir = section.get("install_dir", str)
         if not install_dir.startswith("/"):
             raise section.error("install_dir", "must be an absolute path on the hub")
@@ -141,13 +143,12 @@ def _broker(section: Section) -> BrokerSettings:
 
 def _bridge(section: Section, base: Path, room: str) -> Bridge:
     def relative(name: str, required: bool) -> Path | None:
-        value = section.data.get(name)
-        if value is None and not required:
+        if not section.has(name) and not required:
             return None
         path = Path(section.get(name, str, required=True)).expanduser()
         return path if path.is_absolute() else (base / path)
 
-    forward = section.data.get("forward", ["checkin"])
+    forward = section.data["forward"] if section.has("forward") else ["checkin"]
     if not isinstance(forward, list) or not all(isinstance(f, str) for f in forward) \
             or not forward:
         raise section.error("forward", "must be a non-empty list of topic names, "
@@ -221,8 +222,8 @@ def load_devices(path: Path | str) -> RoomDevices:
         if station == hub.username:
             raise entry.error("id", f"{station!r} is the hub's username; rename the station")
         stations.append(station)
-    broker = _broker(root.table("broker", required=False))
-    bridge_data = root.data.get("bridge")
-    bridge = _bridge(root.table("bridge"), path.parent, room) if bridge_data is not None else None
+    broker = read_broker_settings(root.table("broker", required=False))
+    bridge = _bridge(root.table("bridge"), path.parent, room) if root.has("bridge") else None
+    root.check_unknown()
     return RoomDevices(path=path, room=room, hub=hub, stations=tuple(stations), broker=broker,
                        bridge=bridge)

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker.contract import normalise_badge
+from broker.contract import SHORT_TEXT_MAX, normalise_badge
 from stations.sqlitedb import add_columns, transaction
 from stations.tomlconfig import Section, load_toml
 
@@ -143,6 +143,11 @@ def read_roster(path: Path | str) -> RosterFile:
         student = Student(sid, item.get("given_name", str), item.get("family_name", str),
                           item.get("preferred_name", str, ""), item.get("grade", str, ""),
                           language)
+        if len(student.display_name) > SHORT_TEXT_MAX:
+            name_key = "preferred_name" if student.preferred_name else "given_name"
+            raise item.error(name_key, f"the display name {student.display_name[:20]!r}… is "
+                                       f"{len(student.display_name)} characters; a reply to a "
+                                       f"station carries at most {SHORT_TEXT_MAX}")
         badges = []
         for raw in item.get("badges", list, []):
             try:
@@ -158,6 +163,7 @@ def read_roster(path: Path | str) -> RosterFile:
             if cid not in classes:
                 raise item.error("classes", f"no class {cid!r}: add it under [[classes]]")
         entries.append(RosterEntry(student, tuple(badges), member_of))
+    root.check_unknown()
     return RosterFile(entries, classes)
 
 

@@ -1,12 +1,19 @@
-"""The station's configuration file, read once at start into a frozen dataclass."""
+"""The station's configuration file, read once at start into a frozen dataclass.
+
+A key it does not know (``[reeder]``, a reader option the chosen reader does not have) is
+refused with the nearest known one; the fallback menu is checked against what the contract's
+Activity carries.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from broker import contract
 from broker.client import BrokerSettings, read_broker
 from broker.contract import Activity
+from kiosk.readers.factory import KINDS, reader_options
 from stations.tomlconfig import Section, load_toml
 
 
@@ -33,11 +40,20 @@ def load_kiosk_config(path: Path | str) -> KioskConfig:
     for key in ("room", "station"):
         root.ident(key)
     reader = root.table("reader", required=False)
+    kind = reader.get("kind", str, "simulated")
+    if kind not in KINDS:
+        raise reader.error("kind", f"unknown reader kind {kind!r}; choose one of "
+                                   f"{', '.join(KINDS)}")
+    # The reader reads its own options when it is built; they are known here already.
+    reader.known(*reader_options(kind))
     screen = root.table("screen", required=False)
-    activities = []
-    for a in root.tables("activities", required=False):
-        activities.append(Activity(a.ident("id"), a.get("label", str), a.get("icon", str, "star")))
-    return KioskConfig(
+    items = root.tables("activities", required=False)
+    if len(items) > contract.MAX_ACTIVITIES:
+        raise root.error("activities", f"{len(items)} activities; the message contract "
+                                       f"carries at most {contract.MAX_ACTIVITIES}")
+    activities = [Activity(a.ident("id"), a.short_text("label", required=True),
+                           a.ident("icon", "star")) for a in items]
+    config = KioskConfig(
         path=path,
         room=root.get("room", str),
         station=root.get("station", str),
@@ -45,9 +61,11 @@ def load_kiosk_config(path: Path | str) -> KioskConfig:
         language=screen.get("language", str, "en"),
         broker=read_broker(root.table("broker", required=False)),
         outbox=path.parent / root.table("outbox", required=False).get("path", str, "outbox.db"),
-        reader_kind=reader.get("kind", str, "simulated"),
+        reader_kind=kind,
         reader=reader,
         fullscreen=screen.get("fullscreen", bool, False),
         activities=tuple(activities),
         gpio_feedback=root.table("feedback", required=False).get("gpio", bool, False),
     )
+    root.check_unknown()
+    return config

@@ -188,18 +188,12 @@ def load_pinmap(path: Path | str = DEFAULT_PATH) -> PinMap:
     """Read and check a pin map; ConfigError naming file, key and problem if anything is off."""
     path = Path(path)
     root = Section(path, load_toml(path))
-    _no_unknown(root, {"version", "kiosk", "puck"})
     version = root.get("version", int, required=True)
     if version != SCHEMA_VERSION:
         raise root.error("version", f"is {version}, this code reads version {SCHEMA_VERSION}")
     boards = {key: _board(root.table(key), key, path) for key in ("kiosk", "puck")}
+    root.check_unknown()
     return PinMap(path, version, MappingProxyType(boards))
-
-
-def _no_unknown(section: Section, known: set[str]) -> None:
-    for name in section.data:
-        if name not in known:
-            raise section.error(name, f"unknown key (expected one of {', '.join(sorted(known))})")
 
 
 def _part_pin(section: Section, name: str) -> PartPin:
@@ -211,7 +205,6 @@ def _part_pin(section: Section, name: str) -> PartPin:
 
 
 def _signal(section: Section, name: str, header: HeaderKind) -> Signal:
-    _no_unknown(section, {"gpio", "to", "role", "pull"})
     gpio = section.get("gpio", int, required=True)
     if header.header_pin(gpio) is None:
         raise section.error("gpio", f"{header.gpio_name(gpio)} is not on the {header.key} header")
@@ -225,8 +218,6 @@ def _signal(section: Section, name: str, header: HeaderKind) -> Signal:
 
 
 def _board(section: Section, key: str, path: Path) -> Board:
-    _no_unknown(section, {"title", "header", "connector", "schematic", "spi", "signals",
-                          "power", "reserved"})
     header_key = section.get("header", str, required=True)
     header = HEADERS.get(header_key)
     if header is None:
@@ -236,12 +227,10 @@ def _board(section: Section, key: str, path: Path) -> Board:
 
     reserved: dict[int, str] = {}
     for entry in section.tables("reserved", required=False):
-        _no_unknown(entry, {"gpio", "why"})
         gpio = entry.get("gpio", int, required=True)
         reserved[gpio] = entry.get("why", str, required=True)
 
     spi_section = section.table("spi")
-    _no_unknown(spi_section, {"bus", "device", "baudrate", "sck", "mosi", "miso", "cs"})
     bus = spi_section.get("bus", int, required=True)
     if bus != 0:
         raise spi_section.error("bus", f"the reader is wired to SPI0, got bus {bus}")
@@ -284,7 +273,6 @@ def _board(section: Section, key: str, path: Path) -> Board:
     power: dict[str, PowerLink] = {}
     for name in power_section.data:
         entry = power_section.table(name)
-        _no_unknown(entry, {"rail", "to"})
         rail = entry.get("rail", str, required=True)
         if rail not in header.rails:
             raise entry.error("rail", f"must be one of {', '.join(header.rails)}, got {rail!r}")

@@ -13,9 +13,27 @@ anywhere.
 from __future__ import annotations
 
 from kiosk.readers.base import BadgeReader
-from stations.tomlconfig import Section
+from stations.tomlconfig import Section, unknown_key_problem
 
 KINDS = ("simulated", "mfrc522", "mfrc522-legacy", "rdm6300", "keyboard", "puck")
+SIMULATED_OPTIONS = frozenset({"repeat_s"})
+PUCK_OPTIONS = frozenset({"port", "baudrate", "repeat_s", "heartbeat_timeout_s", "reopen_s"})
+
+
+def reader_options(kind: str) -> frozenset[str]:
+    """Every key a ``[reader]`` table of ``kind`` may hold (``kind`` itself included); no
+    hardware package is imported."""
+    if kind == "mfrc522":
+        from kiosk.readers.mfrc522_spi import MFRC522Reader as reader
+    elif kind == "mfrc522-legacy":
+        from kiosk.readers.mfrc522_legacy import LegacyMFRC522Reader as reader
+    elif kind == "rdm6300":
+        from kiosk.readers.rdm6300 import RDM6300Reader as reader
+    elif kind == "keyboard":
+        from kiosk.readers.keyboard import KeyboardReader as reader
+    else:
+        return frozenset({"kind"}) | (PUCK_OPTIONS if kind == "puck" else SIMULATED_OPTIONS)
+    return frozenset({"kind"}) | reader.OPTIONS
 
 
 def create_reader(kind: str, options: Section, *, pin_factory=None) -> BadgeReader:
@@ -23,7 +41,7 @@ def create_reader(kind: str, options: Section, *, pin_factory=None) -> BadgeRead
     if kind == "simulated":
         from kiosk.readers.simulated import SimulatedReader
 
-        _only(options, {"repeat_s"})
+        _only(options, SIMULATED_OPTIONS)
         return SimulatedReader(options.positive("repeat_s", float, 3.0))
     if kind == "mfrc522":
         from kiosk.readers.mfrc522_spi import MFRC522Reader
@@ -49,7 +67,7 @@ def create_reader(kind: str, options: Section, *, pin_factory=None) -> BadgeRead
         # The Pico station puck over USB serial: kiosk/readers/puck.py validates its own keys.
         from kiosk.readers.puck import PuckReader, find_puck_port
 
-        _only(options, {"port", "baudrate", "repeat_s", "heartbeat_timeout_s", "reopen_s"})
+        _only(options, PUCK_OPTIONS)
         # "auto" finds the first Pico on USB by its vendor id.
         port = options.get("port", str, "auto")
         return PuckReader(find_puck_port() if port == "auto" else port,
@@ -61,11 +79,11 @@ def create_reader(kind: str, options: Section, *, pin_factory=None) -> BadgeRead
                                 f"{', '.join(KINDS)}")
 
 
-def _only(options: Section, allowed: set[str] | frozenset[str]) -> None:
+def _only(options: Section, allowed: frozenset[str]) -> None:
     for key in options.data:
         if key != "kind" and key not in allowed:
-            raise options.error(key, f"is not an option of this reader; known options: "
-                                     f"{', '.join(sorted(allowed))}")
+            raise options.error(key, f"is not an option of this reader: "
+                                     f"{unknown_key_problem(key, allowed)}")
 
 
 def optional_pin(options: Section, name: str, default: int | None) -> int | str | None:
