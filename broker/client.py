@@ -71,8 +71,9 @@ class BusClient:
     """A long-lived MQTT session for one device.
 
     The client id is the one the device's credentials name (``settings.client_id``), else
-    ``client_id`` (the device id). A publish the broker refuses (an ACL, a limit) is logged
-    once with its topic and reason, counted in :attr:`refused` and passed to ``on_refused``.
+    ``client_id`` (the device id). A publish the broker refuses (an ACL, a limit), or would
+    refuse (over the size limit: never sent), is logged once with its topic and reason,
+    counted in :attr:`refused` and passed to ``on_refused``.
     """
 
     def __init__(self, client_id: str, settings: BrokerSettings, *,
@@ -157,9 +158,9 @@ class BusClient:
         """Queue a QoS 1 publish; False if not connected (the caller keeps it to retry)."""
         if len(payload) > MAX_PAYLOAD_BYTES:
             # The broker would refuse it (PUBACK 0x95), which paho 2.2 takes for a broken
-            # connection and resends forever: never let one out.
-            self.log.error("not publishing %d bytes to %s: over the %d-byte limit",
-                           len(payload), topic, MAX_PAYLOAD_BYTES)
+            # connection and resends forever: never let one out, and count it as refused.
+            self._refused(topic, f"{len(payload)} bytes, over the {MAX_PAYLOAD_BYTES}-byte "
+                                 "limit: not sent")
             return False
         if not self.connected:
             return False
@@ -242,10 +243,15 @@ class BusClient:
         if reason_code.is_failure:
             self._refused(topic, reason_code)
 
-    def _refused(self, topic: str, reason_code: mqtt.ReasonCode) -> None:
+    def _refused(self, topic: str, reason_code: mqtt.ReasonCode | str) -> None:
+        """One refused publish (by the broker, or here for the broker): log, count, tell."""
         self.refused += 1
-        reason = f"{reason_code} (0x{reason_code.value:02X})"
-        self.log.error("the broker refused the publish to %s: %s", topic, reason)
+        if isinstance(reason_code, str):
+            reason = reason_code
+            self.log.error("not publishing to %s: %s", topic, reason)
+        else:
+            reason = f"{reason_code} (0x{reason_code.value:02X})"
+            self.log.error("the broker refused the publish to %s: %s", topic, reason)
         if self._on_refused is not None:
             try:
                 self._on_refused(topic, reason)

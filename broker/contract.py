@@ -26,6 +26,11 @@ NAMESPACE = "stations/v1"
 #: Larger payloads are rejected before parsing; the broker config sets the same limit.
 MAX_PAYLOAD_BYTES = 8192
 QOS = 1
+#: What one message can carry; config loaders check names, labels and menus against these.
+SHORT_TEXT_MAX = 64
+MAX_ACTIVITIES = 8
+MAX_STATIONS = 32
+MAX_QUESTIONS = 4
 
 _ID = r"^[a-z0-9][a-z0-9-]{0,31}$"
 ID_RE = re.compile(_ID)
@@ -39,7 +44,7 @@ BadgeId = Annotated[str, msgspec.Meta(pattern=_BADGE)]
 MessageId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
 # Unix seconds; anything before 2020 or non-finite is a broken clock or a forgery.
 Timestamp = Annotated[float, msgspec.Meta(ge=1_577_836_800.0, le=4_102_444_800.0)]
-ShortText = Annotated[str, msgspec.Meta(max_length=64)]
+ShortText = Annotated[str, msgspec.Meta(max_length=SHORT_TEXT_MAX)]
 #: The Okabe-Ito palette by name: distinguishable with every common colour-blindness.
 Colour = Literal["", "orange", "sky", "green", "yellow", "blue", "vermillion", "purple", "black"]
 Language = Annotated[str, msgspec.Meta(pattern=r"^([a-z]{2,3}(-[A-Z]{2})?)?$")]
@@ -119,11 +124,14 @@ class StationPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: Ident
     name: ShortText
     kind: Literal["teacher-led", "online", "collaborative", "independent"]
+    #: The public name of the group there this block: never a name that labels ability.
     group: ShortText = ""
-    activities: Annotated[tuple[Activity, ...], msgspec.Meta(max_length=8)] = ()
+    activities: Annotated[tuple[Activity, ...], msgspec.Meta(max_length=MAX_ACTIVITIES)] = ()
     #: How students recognise the station across the room: "go to the blue table".
     colour: Colour = ""
     icon: Ident = "pin"
+    #: The id of that group ("" if none), for whatever needs to follow a group.
+    group_id: OptionalIdent = ""
 
 
 class RotationState(_Message, tag="rotation"):
@@ -133,11 +141,12 @@ class RotationState(_Message, tag="rotation"):
     block: Annotated[int, msgspec.Meta(ge=0)]
     blocks: Annotated[int, msgspec.Meta(ge=0)]
     remaining_s: Annotated[float, msgspec.Meta(ge=0)]
-    stations: Annotated[tuple[StationPlan, ...], msgspec.Meta(max_length=32)] = ()
+    stations: Annotated[tuple[StationPlan, ...], msgspec.Meta(max_length=MAX_STATIONS)] = ()
     #: Of ``remaining_s``, the seconds still left for moving between stations.
     moving_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     #: The class's reflection questions, by id, in order (the kiosk knows how to ask each).
-    questions: Annotated[tuple[Ident, ...], msgspec.Meta(max_length=4)] = ("confidence",)
+    questions: Annotated[tuple[Ident, ...], msgspec.Meta(max_length=MAX_QUESTIONS)] = (
+        "confidence",)
 
 
 class Notice(_Message, tag="notice"):
@@ -262,7 +271,25 @@ def envelope(sender: str, now: float | None = None) -> dict[str, object]:
 
 
 def encode(message: Message) -> bytes:
+    """The payload of ``message``, unchecked (msgspec checks types on decoding only)."""
     return _encoder.encode(message)
+
+
+def encode_checked(message: Message) -> bytes:
+    """The payload of ``message`` if a receiver would accept it, else ContractError.
+
+    msgspec checks constraints (lengths, patterns, ranges) when decoding, not encoding: a
+    sender that wants to know its message will be accepted decodes it back, as the receiver
+    will. Reason ``oversized`` or ``invalid``, with the field that is wrong.
+    """
+    payload = _encoder.encode(message)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractError("oversized", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        _decoder.decode(payload)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise ContractError("invalid", str(err)) from err
+    return payload
 
 
 def _why_not(payload: bytes, err: Exception, topic: str) -> ContractError:

@@ -9,6 +9,12 @@ A check-in the hub will never accept is answered ``rejected`` with a reason (see
 ``broker/CONTRACT.md``), so that the station stops sending it and keeps it in quarantine:
 one that breaks the contract but whose message id can be read, and one whose activity was
 never on the station's menu.
+
+A reply names the student (display name, language, avatar) only while the student's visit
+at that station is open: from the hub's answer to their tap (the Hello) at that station,
+until another badge is tapped there, they tap at another station, or :data:`VISIT_S` pass
+(the hub's clock). A check-in that arrives later (a resend, or one that sat in an outbox
+while the Wi-Fi was down) is acknowledged without a name: the student has left.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import datetime as dt
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import msgspec
@@ -81,6 +88,9 @@ class TokenBucket:
 #: again from its outbox (no reply means resend), so nothing is lost.
 STATION_RATE = 10.0
 STATION_BURST = 40.0
+#: The longest a visit at a kiosk lasts: the greeting, up to four reflection questions and
+#: the choice board (each gives up after 30 s untouched) and the go screen.
+VISIT_S = 180.0
 
 
 @dataclass
@@ -93,6 +103,8 @@ class IngestStats:
     rejected: Counter[str] = field(default_factory=Counter)
     #: Check-ins answered ``rejected`` (never acceptable), by reason.
     refused: Counter[str] = field(default_factory=Counter)
+    #: Replies the contract would refuse, sent without the student's details instead.
+    unsendable: int = 0
 
     def copy(self) -> IngestStats:
         return replace(self, rejected=Counter(self.rejected), refused=Counter(self.refused))
@@ -115,11 +127,13 @@ class _Memory:
     quarantined: dict[str, int]
     absent: set[str]
     visits: dict[str, list[str]]
+    open_visits: dict[str, tuple[str, float]]
 
 
 class Ingest:
     def __init__(self, room: str, store: HubStore, roster: Roster, rotation: Rotation,
-                 enrollment: Enrollment | None = None) -> None:
+                 enrollment: Enrollment | None = None, *,
+                 on_unsendable: Callable[[str, ContractError], None] | None = None) -> None:
         self.room = room
         self.store = store
         self.roster = roster
@@ -140,6 +154,14 @@ class Ingest:
         #: show their own (from the kiosk's config) and are not checked.
         self._menus = {sid: ids | offered.get(sid, set()) for sid, ids in current.items()}
         self._buckets: dict[str, TokenBucket] = {}
+        #: Open visits: station → (student id, when the hub answered their tap there), and
+        #: student id → the station of their open visit.
+        self._visits: dict[str, tuple[str, float]] = {}
+        self._visiting: dict[str, str] = {}
+        #: Told (topic, problem) of a reply the contract would refuse, for the teacher's
+        #: warnings; it is logged, counted and sent without the student's details, so the
+        #: station's outbox still clears.
+        self.on_unsendable = on_unsendable
         # Filled for the length of one batch (see handle_batch).
         self._students: dict[str, Student] = {}
         self._known: set[str] = set()
@@ -202,12 +224,14 @@ class Ingest:
         rot = self.rotation
         return _Memory(self.stats.copy(), dict(self.arrivals), dict(self.station_states),
                        dict(self.quarantined), set(rot.absent),
-                       {k: list(v) for k, v in rot.visits.items()})
+                       {k: list(v) for k, v in rot.visits.items()}, dict(self._visits))
 
     def _restore(self, before: _Memory) -> None:
         self.stats, self.arrivals = before.stats, before.arrivals
         self.station_states, self.quarantined = before.station_states, before.quarantined
         self.rotation.absent, self.rotation.visits = before.absent, before.visits
+        self._visits = before.open_visits
+        self._visiting = {who: station for station, (who, _at) in self._visits.items()}
 
     def handle(self, topic: str, payload: bytes, now: float) -> list[Outgoing]:
         """Handle one message (a batch of one)."""
@@ -331,6 +355,7 @@ class Ingest:
             latest = self.arrivals.get(student.id)
             if latest is None or latest.at <= arrival.at:  # a late resend is not where they are
                 self.arrivals[student.id] = arrival
+            self._close_visits_elsewhere(student.id, station)
             self._lesson_changed |= self.rotation.record_arrival(student.id, station)
             if arrival.wrong_station:
                 self.stats.wrong_station += 1
@@ -344,27 +369,65 @@ class Ingest:
             log.info("check-in %s already stored: acknowledged again", message.id)
             duplicate = True
         return self._reply(station, message.id, "checkin", "accepted", now, student,
-                           duplicate=duplicate)
+                           duplicate=duplicate, named=self.visit_open(student.id, station, now))
 
     def _hello(self, station: str, message: Hello, now: float) -> Outgoing:
         self.stats.hellos += 1
         student = self._student(message.badge)
         if student is None:
+            self._end_visit(station)
             if self.enrollment.offer(message.badge, station, now):
                 log.info("unknown badge %s at %s offered for enrollment", message.badge,
                          station)
             return self._reply(station, message.id, "hello", "unknown_badge", now)
-        return self._reply(station, message.id, "hello", "accepted", now, student)
+        self._close_visits_elsewhere(student.id, station)
+        self._end_visit(station)
+        self._visits[station] = (student.id, now)
+        self._visiting[student.id] = station
+        return self._reply(station, message.id, "hello", "accepted", now, student, named=True)
+
+    # --- visits -----------------------------------------------------------------------------
+
+    def visit_open(self, student_id: str, station: str, now: float) -> bool:
+        """Whether the student is still at the station's screens (see the module's doc)."""
+        visit = self._visits.get(station)
+        return visit is not None and visit[0] == student_id and 0 <= now - visit[1] <= VISIT_S
+
+    def _close_visits_elsewhere(self, student_id: str, station: str) -> None:
+        other = self._visiting.get(student_id)
+        if other is not None and other != station:
+            self._end_visit(other)
+
+    def _end_visit(self, station: str) -> None:
+        visit = self._visits.pop(station, None)
+        if visit is not None:
+            self._visiting.pop(visit[0], None)
 
     def _reply(self, station: str, in_reply_to: str, request: str, status: str, now: float,
                student: Student | None = None, *, duplicate: bool = False,
-               reason: str = "") -> Outgoing:
+               reason: str = "", named: bool = False) -> Outgoing:
         go_to = self._where(student.id) if student else None
+        personal = student if named else None
         reply = Reply(**contract.envelope(HUB_SENDER, now), in_reply_to=in_reply_to,
                       request=request, status=status, reason=reason,  # type: ignore[arg-type]
-                      display_name=student.display_name if student else "",
+                      display_name=personal.display_name if personal else "",
                       go_to=go_to.id if go_to else "", go_to_name=go_to.name if go_to else "",
-                      duplicate=duplicate, language=student.language if student else "",
-                      avatar=student.avatar if student else "")  # type: ignore[arg-type]
-        return Outgoing(contract.station_topic(self.room, station, "reply"),
-                        contract.encode(reply))
+                      duplicate=duplicate, language=personal.language if personal else "",
+                      avatar=personal.avatar if personal else "")  # type: ignore[arg-type]
+        topic = contract.station_topic(self.room, station, "reply")
+        if personal is None:
+            # Ids from a message the contract accepted, station names and reasons checked
+            # at load: nothing here can break it, so no second parse on the hot path.
+            return Outgoing(topic, contract.encode(reply))
+        try:
+            return Outgoing(topic, contract.encode_checked(reply))
+        except ContractError as err:
+            # The station would reject it and resend its check-in for ever: answer without
+            # what broke the contract (a name too long for it, say), and tell the shell.
+            self.stats.unsendable += 1
+            log.error("reply to %s sent without the student's details: %s", station, err)
+            if self.on_unsendable is not None:
+                self.on_unsendable(topic, err)
+            bare = msgspec.structs.replace(reply, display_name="", go_to_name="",
+                                           language="", avatar="")
+            return Outgoing(topic, contract.encode(bare))

@@ -23,7 +23,7 @@ class SimulatedStudents:
     #: Seconds a simulated student looks at a screen before pressing.
     think_s: float = 0.4
     active: bool = True
-    #: Badges by group name: students mostly go where the rotation sends their group.
+    #: Badges by group id: students mostly go where the rotation sends their group.
     groups: dict[str, list[str]] = field(default_factory=dict)
     #: How often a simulated student wanders to the wrong station anyway.
     wander: float = 0.1
@@ -60,7 +60,7 @@ class SimulatedStudents:
 
     def _candidates(self, machine: KioskMachine) -> list[str]:
         plan = machine.ctx.plan()
-        here = self.groups.get(plan.group, []) if plan is not None else []
+        here = self.groups.get(plan.group_id, []) if plan is not None else []
         if here and self._rng.random() >= self.wander:
             return here
         return self.badges

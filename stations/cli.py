@@ -70,7 +70,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
             from hub.config import load_hub_config
 
             badges_of = {e.student.id: list(e.badges) for e in entries}
-            groups = {g.name: [b for m in g.members for b in badges_of.get(m, [])]
+            groups = {g.id: [b for m in g.members for b in badges_of.get(m, [])]
                       for g in load_hub_config(args.groups).plan.groups}
         autopilot = SimulatedStudents(badges, seed=args.seed, gap_s=args.gap, groups=groups)
     reader = _make_reader(config) if not args.simulate else SimulatedReader()

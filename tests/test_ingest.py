@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from broker import contract as c
-from hub.ingest import STATION_BURST, Ingest
+from hub.ingest import STATION_BURST, VISIT_S, Ingest
 from hub.roster import Roster, RosterEntry, Student
 from hub.rotation import ActivityDef, Rotation, RotationPlan, StationDef
 from hub.store import HubStore, open_db
@@ -18,20 +18,32 @@ ROOM = "room-1"
 def ingest(tmp_path: Path) -> Ingest:
     db = open_db(tmp_path / "hub.db")
     roster = Roster(db)
-    roster.load([RosterEntry(Student("stu-1", "Ana", "Rivera"), ("0A0B0C0D",))])
+    roster.load([RosterEntry(Student("stu-1", "Ana", "Rivera", language="es"), ("0A0B0C0D",)),
+                 RosterEntry(Student("stu-2", "Ben", "Kim"), ("0A0B0C0E",))])
     return Ingest(ROOM, HubStore(db), roster, Rotation(RotationPlan((), (), 600)))
 
 
-def checkin(station: str, now: float, activity: str = "read") -> tuple[str, bytes]:
-    message = c.CheckIn(**c.envelope(station, now), badge="0A0B0C0D", answers={},
+def checkin(station: str, now: float, activity: str = "read",
+            badge: str = "0A0B0C0D") -> tuple[str, bytes]:
+    message = c.CheckIn(**c.envelope(station, now), badge=badge, answers={},
                         activity=activity, tapped_at=now)
     return c.station_topic(ROOM, station, "checkin"), c.encode(message)
+
+
+def hello(station: str, now: float, badge: str = "0A0B0C0D") -> tuple[str, bytes]:
+    return (c.station_topic(ROOM, station, "hello"),
+            c.encode(c.Hello(**c.envelope(station, now), badge=badge)))
+
+
+def replies(hub: Ingest, messages: list[tuple[str, bytes]], now: float) -> list[c.Reply]:
+    return [c.decode(o.topic, o.payload)[1] for o in hub.handle_batch(messages, now)]
 
 
 def test_replayed_message_is_stored_once_and_answered_each_time(tmp_path: Path) -> None:
     hub = ingest(tmp_path)
     now = time.time()
     message = checkin("s1", now)
+    hub.handle_batch([hello("s1", now)], now)  # the tap: the student is at s1
     first = hub.handle_batch([message, message], now)
     assert len(first) == 2
     assert hub.store.checkin_count() == 1 and hub.stats.duplicates == 1
@@ -152,3 +164,39 @@ def test_arrivals_are_recalled_after_a_restart(tmp_path: Path) -> None:
     assert (arrival.student_id, arrival.station, arrival.display_name) == \
         ("stu-1", "s2", "Ana R.")
     assert again.arrivals == before
+
+
+def test_a_name_goes_to_a_station_only_while_the_students_visit_there_is_open(
+        tmp_path: Path) -> None:
+    """A resend (or a late check-in) is acknowledged; it names the student only while they
+    are still at that station's screens."""
+    hub = ingest(tmp_path)
+    t = time.time()
+    (welcome,) = replies(hub, [hello("s1", t)], t)
+    assert (welcome.display_name, welcome.language) == ("Ana R.", "es")
+    ana = checkin("s1", t + 20)
+    (first,) = replies(hub, [ana], t + 20)
+    assert first.display_name == "Ana R." and not first.duplicate
+    # the reply was lost: the station resends 10 s later, Ana is still at its go screen
+    (again,) = replies(hub, [ana], t + 30)
+    assert again.duplicate and again.display_name == "Ana R."
+    # Ben taps in at s1: Ana's visit there is over, a resend of hers carries no name
+    replies(hub, [hello("s1", t + 40, "0A0B0C0E")], t + 40)
+    (late,) = replies(hub, [ana], t + 50)
+    assert late.status == "accepted" and late.duplicate
+    assert (late.display_name, late.language, late.avatar) == ("", "", "")
+    # Ana taps at s2: a resend from s1 carries no name either
+    replies(hub, [hello("s1", t + 60)], t + 60)
+    replies(hub, [hello("s2", t + 70)], t + 70)
+    (moved,) = replies(hub, [ana], t + 75)
+    assert moved.display_name == ""
+    # and long after the visit, even with nobody else at the station
+    at_s2 = checkin("s2", t + 80)
+    (s2,) = replies(hub, [at_s2], t + 80)
+    assert s2.display_name == "Ana R."
+    (stale,) = replies(hub, [at_s2], t + 80 + VISIT_S + 1)
+    assert stale.duplicate and stale.display_name == ""
+    # a check-in that sat in an outbox while the Wi-Fi was down: stored, but no name
+    (offline,) = replies(hub, [checkin("s3", t + 100, badge="0A0B0C0E")], t + 900)
+    assert offline.status == "accepted" and offline.display_name == ""
+    assert hub.store.checkin_count() == 3
