@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +14,7 @@ class TeacherAction:
     student: str = ""
     group: str = ""
     badge: str = ""
+    #: ``teacher_pin``: the digits typed on the keypad (never logged, never stored).
+    pin: str = field(default="", repr=False)
+    #: ``unlock_teacher_view``: until when (Unix seconds).
+    until: float = 0.0

@@ -43,7 +43,8 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
                                          "rejected": dict(s.rejected),
                                          "refused": dict(s.refused),
                                          "notices_sent": service.notices_published,
-                                         "broker_refused": service.bus.refused}))
+                                         "broker_refused": service.bus.refused,
+                                         "unsendable": service.unsendable + s.unsendable}))
     return service
 
 
@@ -65,7 +66,7 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
     flags = pygame.FULLSCREEN if service.config.fullscreen else pygame.RESIZABLE
     display = pygame.display.set_mode((0, 0) if service.config.fullscreen
                                       else service.config.window, flags)
-    controls = Controls()
+    controls = Controls(idle_s=service.config.teacher_idle_s)
     clock = pygame.time.Clock()
     saved: tuple[int, float] | None = None  # (check-ins shown, when)
     try:
@@ -94,7 +95,7 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
                     _send(service, controls.press(int(event.x * w), int(event.y * h), view,
                                                   w, h, now))
             _watchdog(service, notifier)
-            controls.update(now, service.config.teacher_timeout_s)
+            _send(service, controls.update(service.view, now))
             draw_hub(service.view, HubPainter(display), controls, now)
             pygame.display.flip()
             # Saved as check-ins arrive (at most once a second), so the picture shows the

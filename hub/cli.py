@@ -1,5 +1,5 @@
-"""The hub's subcommands of ``stations``: roster, badges, export, retention, student, and
-hub-screenshots. ``register(subparsers)`` adds them; each works on the hub's database named
+"""The hub's subcommands of ``stations``: roster, badges, export, retention, student,
+teacher pin and hub-screenshots. ``register(subparsers)`` adds them; each works on the hub's database named
 by ``--config hub.toml`` (the hub may be running: SQLite WAL lets both write safely).
 
 Exit codes: 0 done, 2 bad input (a message names the file, row and column), 1 not found.
@@ -172,6 +172,32 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+# --- teacher ----------------------------------------------------------------------------------
+
+def cmd_teacher_pin(args: argparse.Namespace) -> int:
+    """Ask for a PIN twice (or read one line from stdin) and print its hash for the config."""
+    import getpass
+
+    from hub.pin import check_pin, hash_pin
+    from stations.errors import StationsError
+
+    if args.stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass("New teacher PIN (4-12 digits): ")
+        if getpass.getpass("The same PIN again: ") != pin:
+            raise StationsError("the two PINs differ: nothing changed")
+    try:
+        check_pin(pin)
+    except ValueError as err:
+        raise StationsError(f"{err}: nothing changed") from None
+    print(f'teacher_pin_hash = "{hash_pin(pin)}"')
+    print("# Put this line in [display] of the hub's config (or [rooms.hub] of the "
+          "inventory) and restart the hub. It holds no PIN, only its scrypt hash.",
+          file=sys.stderr)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the hub's subcommands to ``stations``' subparsers."""
     roster = sub.add_parser("roster", help="import the class roster")
@@ -226,6 +252,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     for p in (s_ex, s_er):
         _config_arg(p)
         p.set_defaults(func=cmd_student)
+
+    teacher = sub.add_parser("teacher", help="the teacher view's PIN")
+    tsub = teacher.add_subparsers(dest="teacher_command", required=True)
+    t_pin = tsub.add_parser("pin", help="ask for a new PIN twice and print the "
+                                        "teacher_pin_hash line for the hub's config")
+    t_pin.add_argument("--stdin", action="store_true",
+                       help="read the PIN from one line of standard input, no prompts")
+    t_pin.set_defaults(func=cmd_teacher_pin)
 
     shots = sub.add_parser("hub-screenshots", help="save a PNG of each hub view")
     shots.add_argument("--out", type=Path, default=Path("docs/hub"))

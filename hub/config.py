@@ -3,6 +3,9 @@
 Every problem is a ConfigError naming the file, the key and what is wrong; the rotation plan
 is checked against itself (playlists that name unknown stations, a teacher-table rule for a
 station that is not teacher-led, groups larger than a station holds, …) before the hub runs.
+A key the loader does not know is refused with the nearest one it does; names, labels and
+menus are checked against what the message contract carries, and so is the size of the
+retained rotation state this config makes.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from broker import contract
 from broker.client import BrokerSettings, read_broker
+from hub.pin import parse_pin_hash
 from hub.rotation import (
     ActivityDef,
     BlockDef,
@@ -20,6 +25,7 @@ from hub.rotation import (
     StationDef,
     TeacherTableRule,
 )
+from hub.wire import rotation_size_problem
 from stations.errors import ConfigError
 from stations.tomlconfig import Section, load_toml
 
@@ -30,7 +36,7 @@ KIND_ICONS = {"teacher-led": "teacher", "online": "laptop", "collaborative": "pe
               "independent": "pencil"}
 #: Reflection questions the kiosk knows how to ask.
 QUESTIONS = ("confidence", "goal", "mood")
-MAX_QUESTIONS = 4
+MAX_QUESTIONS = contract.MAX_QUESTIONS
 
 
 @dataclass(frozen=True)
@@ -66,13 +72,24 @@ class HubConfig:
     retention_days: int = 365
     #: The OneRoster class this room's lessons are for ("" when the roster has no classes).
     class_id: str = ""
-    #: Seconds of no input before the teacher view falls back to the class view.
+    #: The longest one PIN keeps the teacher view open.
     teacher_timeout_s: float = 120.0
+    #: The lesson screen is left alone after this many seconds without a touch, click or
+    #: key: the teacher view closes at once.
+    teacher_idle_s: float = 30.0
+    #: The teacher's PIN, hashed (hub.pin); None: only the teacher console can unlock.
+    teacher_pin_hash: str | None = None
 
 
-def read_activities(sections: list[Section]) -> tuple[ActivityDef, ...]:
-    return tuple(ActivityDef(a.ident("id"), a.get("label", str), a.get("icon", str, "star"))
-                 for a in sections)
+def read_activities(section: Section) -> tuple[ActivityDef, ...]:
+    """A station's menu, as the contract carries it (at most 8, labels of 64 characters)."""
+    items = section.tables("activities", required=False)
+    if len(items) > contract.MAX_ACTIVITIES:
+        raise section.error("activities", f"{len(items)} activities; the message contract "
+                                          f"carries at most {contract.MAX_ACTIVITIES} a station")
+    return tuple(ActivityDef(a.ident("id"), a.short_text("label", required=True),
+                             a.ident("icon", "star"))
+                 for a in items)
 
 
 def _minutes(section: Section, key: str, default: float) -> float:
@@ -84,7 +101,11 @@ def _minutes(section: Section, key: str, default: float) -> float:
 
 def _stations(root: Section) -> tuple[StationDef, ...]:
     stations = []
-    for n, s in enumerate(root.tables("stations")):
+    sections = root.tables("stations")
+    if len(sections) > contract.MAX_STATIONS:
+        raise root.error("stations", f"{len(sections)} stations; the message contract carries "
+                                     f"at most {contract.MAX_STATIONS} a room")
+    for n, s in enumerate(sections):
         kind = s.get("kind", str)
         if kind not in STATION_KINDS:
             raise s.error("kind", f"{kind!r} is not one of {', '.join(STATION_KINDS)}")
@@ -95,9 +116,9 @@ def _stations(root: Section) -> tuple[StationDef, ...]:
         capacity = s.get("capacity", int, 0)
         if capacity < 0:
             raise s.error("capacity", f"must be 0 (no limit) or more, got {capacity}")
-        stations.append(StationDef(s.ident("id"), s.get("name", str), kind,
-                                   read_activities(s.tables("activities", required=False)),
-                                   capacity, colour, s.ident("icon", KIND_ICONS[kind])))
+        stations.append(StationDef(s.ident("id"), s.short_text("name", required=True), kind,
+                                   read_activities(s), capacity, colour,
+                                   s.ident("icon", KIND_ICONS[kind])))
     if len({s.id for s in stations}) != len(stations):
         raise ConfigError(root.path, "stations", "two stations share an id")
     return tuple(stations)
@@ -115,7 +136,7 @@ def _groups(root: Section) -> tuple[GroupDef, ...]:
             if m in seen:
                 raise g.error("members", f"student {m!r} is already in group {seen[m]!r}")
             seen[m] = gid
-        groups.append(GroupDef(gid, g.get("name", str), tuple(members)))
+        groups.append(GroupDef(gid, g.short_text("name", required=True), tuple(members)))
     if len({g.id for g in groups}) != len(groups):
         raise ConfigError(root.path, "groups", "two groups share an id")
     return tuple(groups)
@@ -159,7 +180,7 @@ def _plan(root: Section, stations: tuple[StationDef, ...],
                 raise ConfigError(path, "groups", f"group {g.id!r} has {len(g.members)} "
                                   f"students but station {s.id!r} holds {s.capacity}")
     rule = None
-    if "teacher_table" in rotation.data:
+    if rotation.has("teacher_table"):
         tt = rotation.table("teacher_table")
         station = tt.ident("station")
         if station not in by_id:
@@ -177,7 +198,7 @@ def _plan(root: Section, stations: tuple[StationDef, ...],
                                            f"teacher table in {count} blocks")
         rule = TeacherTableRule(station, every)
     playlists: dict[str, tuple[str, ...]] = {}
-    if "playlists" in rotation.data:
+    if rotation.has("playlists"):
         pl = rotation.table("playlists")
         for student in pl.data:
             items = pl.get(student, list)
@@ -219,6 +240,17 @@ def _reflection(root: Section) -> ReflectionConfig:
                             r.positive("lookback_days", int, 14))
 
 
+def _pin_hash(display: Section) -> str | None:
+    if not display.has("teacher_pin_hash"):
+        return None
+    value = display.get("teacher_pin_hash", str)
+    try:
+        parse_pin_hash(value)
+    except ValueError as err:
+        raise display.error("teacher_pin_hash", str(err)) from None
+    return value
+
+
 def load_hub_config(path: Path | str) -> HubConfig:
     path = Path(path)
     root = Section(path, load_toml(path))
@@ -239,7 +271,12 @@ def load_hub_config(path: Path | str) -> HubConfig:
         raise display.error("window", f"must be [width, height], at least [1024, 600], "
                                       f"got {window!r}")
     klass = root.table("class", required=False)
-    return HubConfig(
+    reflection = _reflection(root)
+    problem = rotation_size_problem(plan.stations, plan.groups, plan.block_count,
+                                    reflection.questions)
+    if problem is not None:
+        raise root.error("stations", problem)
+    config = HubConfig(
         path=path,
         room=root.ident("room"),
         broker=read_broker(root.table("broker", required=False)),
@@ -251,8 +288,12 @@ def load_hub_config(path: Path | str) -> HubConfig:
         display=display.get("enabled", bool, True),
         fullscreen=display.get("fullscreen", bool, False),
         window=(window[0], window[1]),
-        reflection=_reflection(root),
+        reflection=reflection,
         retention_days=days,
         class_id=klass.get("id", str, ""),
         teacher_timeout_s=display.positive("teacher_timeout_seconds", float, 120.0),
+        teacher_idle_s=display.positive("teacher_idle_seconds", float, 30.0),
+        teacher_pin_hash=_pin_hash(display),
     )
+    root.check_unknown()
+    return config

@@ -7,6 +7,12 @@ names, the display draws what :meth:`buttons` returns.
 
 Every control can be reached by keyboard: the letters on the controls bar, arrows to move the
 focus and Enter to press it, Escape to close a dialog.
+
+The teacher view needs the teacher: "Teacher view" opens a PIN keypad unless the service says
+the view is unlocked (a right PIN, or the teacher console). The teacher view closes, and is
+locked again, when the unlock runs out, when the teacher goes back to the class view, and at
+once when the lesson screen is **left alone**: no touch, click or key for ``idle_s`` seconds
+(``[display] teacher_idle_seconds``).
 """
 
 from __future__ import annotations
@@ -14,10 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hub.actions import TeacherAction
+from hub.pin import MAX_DIGITS
 from hub.view import HubView, group_label
 
 REF_W, REF_H = 1920, 1080
 EXTEND_MINUTES = 5.0
+#: The keypad's keys: never smaller than this on any screen (a child's fingertip is 48).
+KEY_MIN = 64
+KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "pin_back", "0", "pin_ok")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +85,25 @@ class Geometry:
 
 @dataclass
 class Controls:
+    #: The teacher view is open (only ever while the service says it is unlocked).
     teacher: bool = False
-    #: "", "students", "student", "enroll", "enroll_pick", "confirm_end", "groups"
+    #: "", "students", "student", "enroll", "enroll_pick", "confirm_end", "groups", "pin"
     dialog: str = ""
     page: int = 0
     student: str = ""
     badge: str = ""
     focus: int = -1
     last_input: float = 0.0
-    _keys: dict[str, str] = field(default_factory=dict, repr=False)
+    #: Seconds without input after which the lesson screen counts as left alone.
+    idle_s: float = 30.0
+    #: The digits typed on the keypad so far.
+    pin_entry: str = field(default="", repr=False)
+    #: The service's PIN attempt count when ours was sent; -1 while none is pending.
+    pin_sent_at: int = -1
+    #: The last PIN typed was wrong (the keypad says so until the next digit).
+    pin_wrong: bool = False
+    #: The latest unlock seen: a new one counts as someone at the screen.
+    unlock_seen: float = 0.0
 
     # --- layout ---------------------------------------------------------------------------------
 
@@ -149,6 +169,7 @@ class Controls:
 
     def _dialog_buttons(self, view: HubView, g: Geometry) -> list[HubButton]:
         title_h = g.px(120)
+        teacher = self.showing_teacher(view, view.at)
         close = ("close", "Close", "arrow_down", "normal")
         if self.dialog == "students":
             names = sorted(view.student_names.items(), key=lambda kv: kv[1])
@@ -158,7 +179,7 @@ class Controls:
         if self.dialog == "student":
             current = next((gid for gid, ms in view.rotation.members.items()
                             if self.student in ms), "")
-            items = [(f"group:{gid}", f"To {group_label(view, gid, teacher=self.teacher)}",
+            items = [(f"group:{gid}", f"To {group_label(view, gid, teacher=teacher)}",
                       "arrow_right", "off" if gid == current else "normal")
                      for gid in view.group_names]
             absent = self.student in view.rotation.absent
@@ -189,7 +210,32 @@ class Controls:
             return self._grid(g, [], title_h, [("groups_yes", "Approve", "check", "primary"),
                                                ("groups_no", "Keep current", "arrow_down",
                                                 "normal")])
+        if self.dialog == "pin":
+            return self._keypad(view, g)
         return []
+
+    def _keypad(self, view: HubView, g: Geometry) -> list[HubButton]:
+        """Twelve keys of at least KEY_MIN px, centred under the typed digits, and Cancel."""
+        x0, y0, dw, dh = g.dialog()
+        gap = g.px(16)
+        kh = max(KEY_MIN, g.px(140))
+        kw = max(KEY_MIN, g.px(220))
+        left = x0 + (dw - 3 * kw - 2 * gap) // 2
+        top = y0 + max(g.px(200), 150)
+        usable = view.access.pin_set and self.pin_sent_at < 0 and \
+            view.access.paused_until <= view.at
+        out = []
+        for k, key in enumerate(KEYPAD):
+            label = {"pin_back": "Delete", "pin_ok": "OK"}.get(key, key)
+            ident = key if key.startswith("pin_") else f"digit:{key}"
+            style = ("primary" if key == "pin_ok" else "normal") if usable else "off"
+            out.append(HubButton(ident, left + (k % 3) * (kw + gap), top + (k // 3) * (kh + gap),
+                                 kw, kh, label, "", style))
+        row_h = max(56, g.px(100))
+        fw = max(KEY_MIN * 3, g.px(400))
+        out.append(HubButton("close", x0 + (dw - fw) // 2, y0 + dh - row_h - gap, fw, row_h,
+                             "Cancel", "arrow_down", "normal"))
+        return out
 
     def title(self, view: HubView) -> str:
         if self.dialog == "students":
@@ -204,42 +250,87 @@ class Controls:
             return "End the lesson now?"
         if self.dialog == "groups":
             return "Approve the suggested groups?"
+        if self.dialog == "pin":
+            return "Teacher PIN"
         return ""
+
+    def pin_hint(self, view: HubView, now: float) -> str:
+        """The line under the keypad's title ("" while digits are typed: the display shows a
+        dot for each), or why it waits."""
+        access = view.access
+        if not access.pin_set:
+            return "No PIN set: run `stations teacher pin`, or open it from the teacher console"
+        if access.paused_until > now:
+            return f"Too many wrong PINs: try again in {access.paused_until - now:.0f} s"
+        if self.pin_sent_at >= 0:
+            return "Checking…"
+        if self.pin_entry:
+            return ""  # the display draws a dot for each digit
+        return "Wrong PIN: try again" if self.pin_wrong else "Type your PIN"
+
+    def showing_teacher(self, view: HubView, now: float) -> bool:
+        """The teacher view is drawn only while open here and unlocked by the service."""
+        return self.teacher and view.access.unlocked(now)
 
     # --- input ----------------------------------------------------------------------------------
 
-    def update(self, now: float, timeout_s: float) -> None:
-        """Fall back to the class view when the teacher walks away from it."""
-        if self.teacher and now - self.last_input >= timeout_s:
-            self.teacher, self.dialog = False, ""
+    def update(self, view: HubView, now: float) -> list[TeacherAction]:
+        """Follow the service's lock; lock it at once when the screen is left alone."""
+        access = view.access
+        if access.unlocked_until > self.unlock_seen:
+            self.unlock_seen = access.unlocked_until
+            self.last_input = max(self.last_input, now)
+        if self.pin_sent_at >= 0 and access.attempts > self.pin_sent_at:
+            self.pin_sent_at = -1  # our PIN's answer is in
+            self.pin_wrong = not access.unlocked(now)
+        if self.dialog == "pin" and access.unlocked(now) and self.pin_sent_at < 0:
+            self.dialog, self.teacher, self.pin_wrong = "", True, False
+        if self.teacher and not access.unlocked(now):
+            self.teacher = False  # the unlock ran out
+        if now - self.last_input >= self.idle_s:
+            if self.dialog == "pin":
+                self.dialog, self.pin_entry, self.pin_wrong = "", "", False
+            if self.teacher or access.unlocked(now):
+                self.teacher, self.dialog = False, ""
+                return [TeacherAction("lock_teacher_view")]
+        return []
 
     def press(self, x: int, y: int, view: HubView, w: int, h: int,
               now: float) -> list[TeacherAction]:
         self.last_input = now
         for b in self.buttons(view, w, h):
             if b.contains(x, y):
-                return self._activate(b, view)
+                return self._activate(b, view, now)
         return []
 
     def key(self, name: str, view: HubView, w: int, h: int, now: float) -> list[TeacherAction]:
         self.last_input = now
         buttons = self.buttons(view, w, h)
         if name == "escape":
-            self.dialog, self.focus = "", -1
+            self.dialog, self.focus, self.pin_entry = "", -1, ""
             return []
+        if self.dialog == "pin":
+            digit = name.strip("[]")
+            by_id = {b.id: b for b in buttons}
+            if digit.isdigit() and len(digit) == 1:
+                return self._activate(by_id[f"digit:{digit}"], view, now)
+            if name == "backspace":
+                return self._activate(by_id["pin_back"], view, now)
+            if name in ("return", "enter") and self.focus < 0:
+                return self._activate(by_id["pin_ok"], view, now)
         if name in ("left", "up", "right", "down", "tab") and buttons:
             step = -1 if name in ("left", "up") else 1
             self.focus = (self.focus + step) % len(buttons)
             return []
         if name in ("return", "enter") and 0 <= self.focus < len(buttons):
-            return self._activate(buttons[self.focus], view)
+            return self._activate(buttons[self.focus], view, now)
         if not self.dialog:
             for b in buttons:
                 if b.key == name or (name == "=" and b.key == "+"):
-                    return self._activate(b, view)
+                    return self._activate(b, view, now)
         return []
 
-    def _activate(self, b: HubButton, view: HubView) -> list[TeacherAction]:
+    def _activate(self, b: HubButton, view: HubView, now: float) -> list[TeacherAction]:
         if b.style == "off" and b.id not in ("page_prev", "page_next"):
             return []
         self.focus = -1
@@ -255,7 +346,25 @@ class Controls:
             self.dialog = ""
             return [TeacherAction("end")]
         elif ident == "view":
-            self.teacher, self.dialog = not self.teacher, ""
+            if self.teacher:  # back to the class view: the next visit asks again
+                self.teacher, self.dialog = False, ""
+                return [TeacherAction("lock_teacher_view")]
+            if view.access.unlocked(now):
+                self.teacher, self.dialog = True, ""
+            else:
+                self.dialog, self.pin_entry, self.pin_wrong = "pin", "", False
+        elif ident == "digit":
+            if len(self.pin_entry) < MAX_DIGITS:
+                self.pin_entry += arg
+            self.pin_wrong = False
+        elif ident == "pin_back":
+            self.pin_entry = self.pin_entry[:-1]
+        elif ident == "pin_ok":
+            if not self.pin_entry:
+                return []
+            pin, self.pin_entry = self.pin_entry, ""
+            self.pin_sent_at = view.access.attempts
+            return [TeacherAction("teacher_pin", pin=pin)]
         elif ident == "students":
             self.dialog, self.page = "students", 0
         elif ident == "student":
@@ -295,5 +404,5 @@ class Controls:
         elif ident == "back":
             self.dialog = {"student": "students", "enroll_pick": "enroll"}.get(self.dialog, "")
         elif ident == "close":
-            self.dialog = ""
+            self.dialog, self.pin_entry = "", ""
         return []

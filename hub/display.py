@@ -3,10 +3,13 @@ present, missing or at the wrong station, what comes next, stations offline, and
 teacher's controls.
 
 Two views. The **class view** is safe for the projector: names (first name, last initial),
-places and times only, group names that label ability replaced by "Group N", never a
-reflection answer, flag, confidence, mood or level. The **teacher view** adds the reflection
-flags, in a panel and as a mark beside the name, under a dark bar that says it is the
-teacher's. Drawing only: state comes in a HubView and the Controls; ``draw`` changes nothing.
+places and times only, groups by their public names (:mod:`hub.privacy`) in every text it
+draws (cards, "next" strip, banners, dialogs), never a reflection answer, flag, confidence,
+mood or level. The **teacher view** adds the reflection flags, in a panel and as a mark
+beside the name, and the teacher's own group names, under a dark bar that says it is the
+teacher's; it is drawn only while the service says it is unlocked (a PIN on the keypad, or
+the teacher console). Drawing only: state comes in a HubView and the Controls; ``draw``
+changes nothing.
 Laid out on a 1920x1080 reference and scaled, so it is readable from the back of a classroom
 at 1080p and usable at 1280x720.
 """
@@ -17,7 +20,7 @@ import time
 from typing import TYPE_CHECKING
 
 from hub.controls import Controls, Geometry, HubButton
-from hub.view import HubView, Person, counts, group_label, people_at
+from hub.view import HubView, Person, counts, group_label, message, people_at, suggested_label
 from kiosk.screens.chrome import format_countdown
 
 if TYPE_CHECKING:
@@ -35,9 +38,10 @@ MESSAGE_S = 8.0
 def draw_hub(view: HubView, ui: HubPainter, controls: Controls | None = None,
              now: float | None = None) -> None:
     controls = controls or Controls()
+    now = time.time() if now is None else now
     w, h = ui.surface.get_size()
     g = Geometry(w, h)
-    teacher = controls.teacher
+    teacher = controls.showing_teacher(view, now)
     ui.fill("background")
     _top_bar(view, ui, g, teacher)
     side = g.side_w if teacher else 0
@@ -50,12 +54,12 @@ def draw_hub(view: HubView, ui: HubPainter, controls: Controls | None = None,
     buttons = controls.buttons(view, w, h)
     if controls.dialog:
         _buttons(ui, g, controls._bar_buttons(view, g), -1)
-        _dialog(view, ui, g, controls, buttons)
+        _dialog(view, ui, g, controls, buttons, teacher, now)
     else:
         _buttons(ui, g, buttons, controls.focus)
-    now = time.time() if now is None else now
-    if view.message and now - view.message_at < MESSAGE_S:
-        _toast(ui, g, view.message)
+    banner = message(view, now, teacher=teacher, show_s=MESSAGE_S)
+    if banner:
+        _toast(ui, g, banner)
 
 
 def _top_bar(view: HubView, ui: HubPainter, g: Geometry, teacher: bool) -> None:
@@ -252,6 +256,10 @@ def _buttons(ui: HubPainter, g: Geometry, buttons: list[HubButton], focus: int) 
         ui.panel(b.x, b.y, b.w, b.h, fill, radius=px(18))
         ui.outline(b.x, b.y, b.w, b.h, "text" if k == focus else edge,
                    max(2, px(8 if k == focus else 4)), radius=px(18))
+        if not b.icon:  # a keypad key: the label alone, centred
+            ui.text(b.label, b.x + b.w // 2, b.y + b.h // 2, max(24, min(px(64), b.h // 2)),
+                    fg, max_w=b.w - px(20))
+            continue
         size = min(b.h * 0.5, px(56))
         ui.icon(b.icon, b.x + int(size * 0.9), b.y + b.h // 2, int(size),
                 fg if b.style != "normal" else "accent")
@@ -260,7 +268,7 @@ def _buttons(ui: HubPainter, g: Geometry, buttons: list[HubButton], focus: int) 
 
 
 def _dialog(view: HubView, ui: HubPainter, g: Geometry, controls: Controls,
-            buttons: list[HubButton]) -> None:
+            buttons: list[HubButton], teacher: bool, now: float) -> None:
     px = g.px
     ui.shade()
     x, y, w, h = g.dialog()
@@ -273,12 +281,21 @@ def _dialog(view: HubView, ui: HubPainter, g: Geometry, controls: Controls,
         ui.text(hint, x + w // 2, y + px(130), px(40), "muted")
         if not view.enrollment.offers:
             ui.icon("badge", x + w // 2, y + h // 2, px(200), "accent")
+    if controls.dialog == "pin":
+        hint = controls.pin_hint(view, now)
+        wrong = controls.pin_wrong or view.access.paused_until > now
+        if hint:
+            ui.text(hint, x + w // 2, y + px(130), px(44), "warn" if wrong else "muted",
+                    max_w=w - px(60))
+        digits = len(controls.pin_entry)
+        for k in range(digits):  # one dot a digit, never the digit
+            ui.disc(x + w // 2 + (2 * k - digits + 1) * px(30), y + px(130), px(12), "text")
     if controls.dialog == "groups" and view.suggested_groups:
         row = y + px(150)
-        for name, members in view.suggested_groups:
+        for k, (_name, members) in enumerate(view.suggested_groups):
             names = ", ".join(view.student_names.get(m, m) for m in members)
-            ui.text(f"{name}: {names}", x + px(40), row, px(36), "text", anchor="midleft",
-                    max_w=w - px(80))
+            ui.text(f"{suggested_label(view, k, teacher=teacher)}: {names}", x + px(40), row,
+                    px(36), "text", anchor="midleft", max_w=w - px(80))
             row += px(52)
     _buttons(ui, g, buttons, controls.focus)
 

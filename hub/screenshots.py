@@ -16,6 +16,7 @@ from pathlib import Path
 from broker import contract as c
 from hub.config import load_hub_config
 from hub.controls import Controls
+from hub.pin import hash_pin
 from hub.service import HubService
 
 ROOM = Path(__file__).resolve().parent.parent / "stations" / "room"
@@ -26,7 +27,9 @@ T0 = 1_760_000_000.0  # a fixed school morning, so the pictures do not change ru
 def scene(folder: Path, config_path: Path | None = None) -> HubService:
     """A lesson in block 2 with arrivals, a wrong station, an absence, flags and an offer."""
     source = config_path or ROOM / "hub.toml"
-    text = source.read_text()
+    # the teacher's PIN is set, as in a real room (the demo's, 1234)
+    text = source.read_text().replace('# teacher_pin_hash = "$scrypt$ln=15,r=8,p=1$..."',
+                                      f'teacher_pin_hash = "{hash_pin("1234")}"')
     (folder / "roster.toml").write_text((source.parent / "roster.toml").read_text())
     (folder / "hub.toml").write_text(text)
     config = dataclasses.replace(load_hub_config(folder / "hub.toml"), autostart=False)
@@ -68,6 +71,9 @@ def scene(folder: Path, config_path: Path | None = None) -> HubService:
     hub.ingest.handle_batch([(c.station_topic(room, stations[1], "hello"), c.encode(hello))],
                             now[0])
     hub.step(0)
+    # the teacher at the screen typed the PIN (or signed in at the console)
+    hub.unlock_teacher_view(now[0] + 600)
+    hub.step(0)
     return hub
 
 
@@ -94,7 +100,8 @@ def _checkin(hub: HubService, room: str, station: str, badge: str, answers: dict
 
 def render_views(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES,
                  config_path: Path | None = None) -> list[Path]:
-    """Save class, teacher, move-student and enroll-badge views as PNGs; returns the files."""
+    """Save class, teacher, move-student, enroll-badge and the teacher PIN keypad as PNGs;
+    returns the files."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
@@ -115,6 +122,7 @@ def render_views(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES,
                     "teacher": Controls(teacher=True),
                     "move-student": Controls(teacher=True, dialog="student", student=first),
                     "enroll-badge": Controls(dialog="enroll"),
+                    "teacher-pin": Controls(dialog="pin", pin_entry="12"),
                 }
                 for w, h in sizes:
                     for name, controls in screens.items():

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from broker import contract
 from broker.client import BusClient, Will
-from broker.contract import HubStatus, Notice, RotationState, StationPlan
+from broker.contract import ContractError, HubStatus, Notice, RotationState
 from broker.process_bus import ProcessBus
 from hub import badges as badge_ops
 from hub.actions import TeacherAction
@@ -32,10 +32,14 @@ from hub.config import HubConfig
 from hub.export import apply_retention
 from hub.flags import reflection_flags
 from hub.ingest import Arrival, Ingest, Outgoing
+from hub.pin import verify_pin
+from hub.privacy import public_group_names
 from hub.roster import Roster, read_roster
 from hub.rotation import GroupDef, Phase, Rotation, RotationEvent, RotationSnapshot
 from hub.store import ROTATION_KEY, HubStore, open_db
+from hub.teacher import PinOutcome, TeacherAccess
 from hub.view import EnrollmentView, HubView, StationInfo
+from hub.wire import rotation_state
 
 __all__ = ["ROTATION_KEY", "Arrival", "HubService", "HubView", "RotationSnapshot",
            "TeacherAction"]
@@ -54,6 +58,8 @@ ALIVE_S = 10.0
 VIEW_EVERY_S = 0.2
 RETENTION_EVERY_S = 6 * 3600.0
 BATCH = 500
+#: Marks a refusal of our own: a message the contract would refuse, so never published.
+NOT_SENT = "not sent: "
 #: What the display says when a notice goes out to the stations.
 NOTICE_TEXT = {"warning": "time nearly up", "move": "time to move", "paused": "paused",
                "resumed": "back to work", "ended": "lesson over"}
@@ -82,7 +88,8 @@ class HubService:
                 log.warning("saved rotation not resumed: %s; starting idle", err)
                 self.rotation = Rotation(config.plan)
         self.enrollment = Enrollment()
-        self.ingest = Ingest(self.room, self.store, self.roster, self.rotation, self.enrollment)
+        self.ingest = Ingest(self.room, self.store, self.roster, self.rotation, self.enrollment,
+                             on_unsendable=self._warn_unsendable)
         if self.ingest.recall(clock()):
             log.info("arrivals recalled from the store: %d students",
                      len(self.ingest.arrivals))
@@ -96,14 +103,19 @@ class HubService:
         self._flags_stored = -1
         self._retention_at = 0.0
         self._suggested: tuple[tuple[str, tuple[str, ...]], ...] | None = None
-        self._message, self._message_at = "", 0.0
+        self._message, self._message_at, self._teacher_message = "", 0.0, ""
+        self.access = TeacherAccess(config.teacher_pin_hash is not None,
+                                    config.teacher_timeout_s)
         self._view_lock = threading.Lock()
         self.notices_sent: list[Notice] = []
         #: Notices handed to the broker since start.
         self.notices_published = 0
         #: Publishes the broker refused (an ACL that does not match the contract, a limit),
-        #: newest last, for the teacher view's warning: (when, topic, reason).
+        #: and messages the hub would not send because a station would refuse them, newest
+        #: last, for the teacher view's warning: (when, topic, reason).
         self.refusals: list[tuple[float, str, str]] = []
+        #: Messages not published because they break the contract (counted, logged).
+        self.unsendable = 0
         offline = contract.encode(HubStatus(**contract.envelope("hub"), state="offline"))
         bus_class = ProcessBus if config.mqtt_process else BusClient
         self.bus = bus_class("hub", config.broker,
@@ -147,8 +159,23 @@ class HubService:
         ``revoke_student`` (every badge of ``student``: a lost card).
         Groups: ``approve_groups`` (the grouping engine's suggestion, see
         :meth:`suggest_groups`), ``reject_groups``.
+        The teacher view: ``lock_teacher_view``; see also :meth:`unlock_teacher_view` and
+        the keypad's ``teacher_pin`` action (:class:`TeacherAction` with ``pin``).
         """
         self.act(TeacherAction(action, minutes, student, group, badge))
+
+    def unlock_teacher_view(self, until: float) -> None:
+        """Let the display show the teacher view without a PIN until ``until`` (Unix seconds).
+
+        The hook for the signed-in teacher console: a teacher signed in there may open the
+        teacher view on the classroom screen. The display still locks it again when the
+        screen is left alone or the teacher goes back to the class view.
+        """
+        self.act(TeacherAction("unlock_teacher_view", until=until))
+
+    def lock_teacher_view(self) -> None:
+        """Close the teacher view everywhere now (the console's sign-out, say)."""
+        self.act(TeacherAction("lock_teacher_view"))
 
     def act(self, action: TeacherAction) -> None:
         self._inbox.put(action)
@@ -254,8 +281,9 @@ class HubService:
                 self._say(f"{a.minutes:+g} minutes", now)
             elif a.action == "move":
                 rot.move_student(a.student, a.group)
-                self._say(f"{self._name(a.student)} moved to "
-                          f"{self._group_name(a.group)}", now)
+                moved = f"{self._name(a.student)} moved to "
+                self._say(moved + self._public_names().get(a.group, ""), now,
+                          teacher=moved + self._group_name(a.group))
             elif a.action in ("absent", "present"):
                 rot.mark_absent(a.student, a.action == "absent")
                 self._say(f"{self._name(a.student)} marked {a.action}", now)
@@ -290,6 +318,9 @@ class HubService:
             elif a.action == "reject_groups":
                 self._suggested = None
                 return False
+            elif a.action in ("teacher_pin", "unlock_teacher_view", "lock_teacher_view"):
+                self._access(a, now)
+                return False
             else:
                 log.warning("unknown teacher action %r ignored", a.action)
                 return False
@@ -300,15 +331,57 @@ class HubService:
         log.info("teacher action %s: now %s, block %d", a.action, rot.phase, rot.block + 1)
         return True
 
-    def _say(self, message: str, now: float) -> None:
-        self._message, self._message_at = message, now
+    def _access(self, a: TeacherAction, now: float) -> None:
+        """The teacher view's lock: the keypad's PIN, the console's unlock, a lock."""
+        if a.action == "unlock_teacher_view":
+            if a.until > now:
+                self.access.unlock(a.until)
+                log.info("teacher view unlocked from the console for %.0f s", a.until - now)
+            return
+        if a.action == "lock_teacher_view":
+            if self.access.unlocked_until:
+                log.info("teacher view locked")
+            self.access.lock()
+            return
+        refused = self.access.may_try(now)
+        if refused is not None:
+            log.warning("teacher PIN not checked: %s", "no PIN is set for this hub"
+                        if refused is PinOutcome.NO_PIN else "the keypad is paused")
+            return
+        self.access.checking = True
+        stored, pin = self.config.teacher_pin_hash, a.pin
+        assert stored is not None
+
+        def check() -> None:  # scrypt takes a quarter second on a Pi: not on this thread
+            right = verify_pin(pin, stored)
+            self._inbox.put(lambda when: self._pin_checked(right, when))
+        threading.Thread(target=check, name="hub-pin-check", daemon=True).start()
+
+    def _pin_checked(self, right: bool, now: float) -> None:
+        outcome = self.access.checked(right, now)
+        if outcome is PinOutcome.RIGHT:
+            log.info("teacher view unlocked by PIN for %.0f s", self.config.teacher_timeout_s)
+        elif self.access.paused_until > now:
+            log.warning("wrong teacher PIN (%d in a row): keypad paused for %.0f s",
+                        self.access.failures, self.access.paused_until - now)
+        else:
+            log.warning("wrong teacher PIN (%d in a row)", self.access.failures)
+
+    def _say(self, message: str, now: float, *, teacher: str = "") -> None:
+        """A banner: ``message`` for everyone (public names only), ``teacher`` for the
+        teacher view when it says more."""
+        self._message, self._message_at, self._teacher_message = message, now, teacher
 
     def _name(self, student_id: str) -> str:
         s = self.roster.student(student_id)
         return s.display_name if s else student_id
 
     def _group_name(self, group_id: str) -> str:
+        """The teacher's name for a group: for the teacher view and logs only."""
         return next((g.name for g in self.rotation.groups if g.id == group_id), group_id)
+
+    def _public_names(self) -> dict[str, str]:
+        return public_group_names((g.id, g.name) for g in self.rotation.groups)
 
     def _run_retention(self, now: float) -> None:
         self._retention_at = now
@@ -317,9 +390,9 @@ class HubService:
     def _connection_changed(self, connected: bool) -> None:
         if connected:
             def announce(now: float) -> None:
-                online = contract.encode(HubStatus(**contract.envelope("hub", now),
-                                                   state="online"))
-                self.bus.publish(contract.hub_status_topic(self.room), online, retain=True)
+                self._publish(contract.hub_status_topic(self.room),
+                              HubStatus(**contract.envelope("hub", now), state="online"),
+                              retain=True)
                 self._publish_rotation(now)
             self._inbox.put(announce)
 
@@ -330,6 +403,28 @@ class HubService:
             del self.refusals[:-20]
         self._inbox.put(note)
 
+    def _unsendable(self, topic: str, err: ContractError) -> None:
+        """A message the contract (so a station, or the broker) would refuse: never sent.
+        Logged as an error, counted, and shown on the teacher view (ingest thread)."""
+        self.unsendable += 1
+        log.error("not publishing to %s: %s", topic, err)
+        self._warn_unsendable(topic, err)
+
+    def _warn_unsendable(self, topic: str, err: ContractError) -> None:
+        self.refusals.append((self.clock(), topic, f"{NOT_SENT}breaks the message contract "
+                                                   f"({err.reason})"))
+        del self.refusals[:-20]
+
+    def _publish(self, topic: str, message: contract.Message, *, retain: bool = False) -> bool:
+        """Publish a message the contract allows; False if not sent (not connected, or it
+        breaks the contract: then logged, counted and shown)."""
+        try:
+            payload = contract.encode_checked(message)
+        except ContractError as err:
+            self._unsendable(topic, err)
+            return False
+        return self.bus.publish(topic, payload, retain=retain)
+
     def _persist_rotation(self) -> None:
         try:
             with self.store.transaction():
@@ -338,24 +433,14 @@ class HubService:
             log.error("the lesson's state was not saved: %s", err)
 
     def rotation_message(self, now: float) -> RotationState:
+        """The retained rotation state: group ids and public names, never the teacher's."""
         snap = self.rotation.snapshot(now)
-        groups = {g.id: g.name for g in self.rotation.groups}
-        plans = tuple(
-            StationPlan(id=s.id, name=s.name, kind=s.kind,  # type: ignore[arg-type]
-                        group=groups.get(snap.assignments.get(s.id, ""), ""),
-                        activities=tuple(contract.Activity(a.id, a.label, a.icon)
-                                         for a in s.activities),
-                        colour=s.colour, icon=s.icon)  # type: ignore[arg-type]
-            for s in self.config.plan.stations)
-        return RotationState(**contract.envelope("hub", now), state=snap.phase.value,
-                             block=snap.block, blocks=snap.blocks,
-                             remaining_s=snap.remaining_s, moving_s=snap.moving_s,
-                             stations=plans, questions=self.config.reflection.questions)
+        return rotation_state(self.config.plan, snap, self._public_names(),
+                              self.config.reflection.questions, now)
 
     def _publish_rotation(self, now: float) -> None:
-        message = self.rotation_message(now)
-        if self.bus.publish(contract.rotation_topic(self.room), contract.encode(message),
-                            retain=True):
+        if self._publish(contract.rotation_topic(self.room), self.rotation_message(now),
+                         retain=True):
             self._last_rotation_publish = now
 
     def _publish_notice(self, event: RotationEvent, now: float) -> None:
@@ -363,7 +448,7 @@ class HubService:
                         block=event.block, remaining_s=max(0.0, event.remaining_s))
         self.notices_sent.append(notice)
         del self.notices_sent[:-50]
-        if self.bus.publish(contract.notice_topic(self.room), contract.encode(notice)):
+        if self._publish(contract.notice_topic(self.room), notice):
             self.notices_published += 1
             self._say(f"Sent to the stations: {NOTICE_TEXT.get(event.event, event.event)}", now)
         else:
@@ -394,6 +479,8 @@ class HubService:
             candidates = tuple(sorted(((s.id, s.display_name, s.id not in without)
                                        for s in students), key=lambda c: (c[2], c[1])))
         klass = self.roster.classes().get(self.config.class_id, "")
+        suggested_public = tuple(public_group_names(
+            (f"s{k}", name) for k, (name, _m) in enumerate(self._suggested or ())).values())
         return HubView(
             room=self.room,
             rotation=self.rotation.snapshot(now),
@@ -414,6 +501,10 @@ class HubService:
             suggested_groups=self._suggested,
             message=self._message,
             message_at=self._message_at,
+            teacher_message=self._teacher_message,
+            public_group_names=self._public_names(),
+            suggested_public=suggested_public,
+            access=self.access.view(),
             warnings=self._warnings(),
         )
 
@@ -423,7 +514,8 @@ class HubService:
             count, _ = by_topic.get(topic, (0, ""))
             by_topic[topic] = (count + 1, reason)
         names = {s.id: s.name for s in self.config.plan.stations}
-        return tuple(f"Broker refused {count} × {topic.rsplit('/', 1)[-1]}: {reason}"
+        return tuple(f"{'Not sent' if reason.startswith(NOT_SENT) else 'Broker refused'} "
+                     f"{count} × {topic.rsplit('/', 1)[-1]}: {reason.removeprefix(NOT_SENT)}"
                      for topic, (count, reason) in by_topic.items()) + tuple(
             f"{names.get(station, station)} keeps {n} check-in(s) the hub refused: "
             "see `stations outbox quarantine` there"

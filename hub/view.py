@@ -1,23 +1,19 @@
 """The immutable snapshot the hub display draws, and the pure questions it asks of it.
 
 Made by the ingest thread, read by the display thread (Home Assistant's coordinator
-pattern). Teacher-only facts (reflection flags) live in their own field, and the class view
-never reads it.
+pattern). Teacher-only facts (reflection flags, the teacher's own group names) live in their
+own fields, and the class view never reads them: it names groups by their public names
+(:mod:`hub.privacy`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from hub.badges import Offer
 from hub.ingest import Arrival
 from hub.rotation import RotationSnapshot
-
-#: Words that make a group name label ability; the class view shows "Group N" instead.
-_ABILITY = re.compile(r"\b(low|high|top|bottom|advanced|struggl\w*|remedial|below|above|"
-                      r"gifted|support|intervention|level|tier|basic|extension|slow|fast|"
-                      r"strong|weak|ability)\b", re.IGNORECASE)
+from hub.teacher import AccessView
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +41,7 @@ class HubView:
     room: str
     rotation: RotationSnapshot
     station_names: dict[str, str]
+    #: TEACHER ONLY: group id → the name the teacher gave it.
     group_names: dict[str, str]
     arrivals: tuple[Arrival, ...]
     station_states: dict[str, str]
@@ -61,9 +58,17 @@ class HubView:
     #: Groups suggested by the grouping engine, waiting for the teacher's approval
     #: (group name → member ids); None when there is nothing to approve.
     suggested_groups: tuple[tuple[str, tuple[str, ...]], ...] | None = None
-    #: The last thing the teacher did or the hub wants the teacher to know, and when.
+    #: The last thing the teacher did or the hub wants the teacher to know, and when; in
+    #: public names (the class view shows it), and as the teacher view shows it.
     message: str = ""
     message_at: float = 0.0
+    teacher_message: str = ""
+    #: Group id → the name the class may see (hub.privacy.public_group_names).
+    public_group_names: dict[str, str] = field(default_factory=dict)
+    #: The public names of the suggested groups, in their order.
+    suggested_public: tuple[str, ...] = ()
+    #: Whether the teacher view is unlocked, until when, and the PIN keypad's state.
+    access: AccessView = field(default_factory=AccessView)
     #: TEACHER ONLY: problems the teacher (or IT) must hear about, e.g. the broker refusing
     #: the hub's notices, one short line each.
     warnings: tuple[str, ...] = ()
@@ -80,17 +85,25 @@ class Person:
     other: str = ""
 
 
-def public_group_name(name: str, index: int) -> str:
-    """A group's name as the class may see it: ability-labelling names become "Group N"."""
-    return f"Group {index + 1}" if not name or _ABILITY.search(name) else name
-
-
 def group_label(view: HubView, group_id: str, *, teacher: bool) -> str:
-    name = view.group_names.get(group_id, "")
-    if teacher or not group_id:
-        return name
-    order = list(view.group_names)
-    return public_group_name(name, order.index(group_id) if group_id in order else 0)
+    """What the display calls a group: the teacher's name in the teacher view, else public."""
+    if teacher:
+        return view.group_names.get(group_id, "")
+    return view.public_group_names.get(group_id, "")
+
+
+def suggested_label(view: HubView, index: int, *, teacher: bool) -> str:
+    """What the display calls the ``index``-th suggested group."""
+    if teacher and view.suggested_groups is not None:
+        return view.suggested_groups[index][0]
+    return view.suggested_public[index] if index < len(view.suggested_public) else ""
+
+
+def message(view: HubView, now: float, *, teacher: bool, show_s: float) -> str:
+    """The banner to show now ("" when there is none or it is old)."""
+    if not view.message or now - view.message_at >= show_s:
+        return ""
+    return (view.teacher_message or view.message) if teacher else view.message
 
 
 def _this_block(view: HubView) -> dict[str, Arrival]:

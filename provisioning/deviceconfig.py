@@ -61,7 +61,8 @@ def hub_config(site: Site, room: Room, creds: DeviceCredentials) -> str:
         "roster": str(layout.ROSTER),
         "broker": _broker_table(creds),
         "store": {"database": str(layout.HUB_DATABASE)},
-        "display": {"enabled": room.hub_display, "fullscreen": room.hub_fullscreen},
+        "display": {"enabled": room.hub_display, "fullscreen": room.hub_fullscreen,
+                    **({"teacher_pin_hash": room.hub_pin_hash} if room.hub_pin_hash else {})},
         "rotation": {"block_minutes": room.block_minutes, "autostart": room.autostart},
         "stations": [{"id": s.id, "name": s.name, "kind": s.kind,
                       "activities": [{"id": a.id, "label": a.label, "icon": a.icon}

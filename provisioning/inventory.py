@@ -15,8 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from broker import contract
 from broker.contract import ID_RE
-from hub.config import STATION_KINDS
+from broker.devices import read_broker_settings
+from hub.config import COLOURS, KIND_ICONS, STATION_KINDS
+from hub.pin import parse_pin_hash
+from hub.rotation import ActivityDef, GroupDef, StationDef
+from hub.wire import rotation_size_problem
+from kiosk.readers.factory import reader_options
 from stations.errors import ConfigError
 from stations.tomlconfig import Section, load_toml
 
@@ -91,14 +97,33 @@ class LineIndex:
         return None
 
 
-class Table:
-    """A :class:`Section` that also knows its position, so every error names a line."""
+class _LinedSection(Section):
+    """A Section whose errors (an unknown key found at the end, too) name the line."""
 
     def __init__(self, path: Path, data: Mapping[str, Any], where: tuple[Any, ...],
-                 index: LineIndex) -> None:
-        self.section = Section(path, data, "".join(
+                 index: LineIndex, registry: list[Section] | None) -> None:
+        super().__init__(path, data, "".join(
             (f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p))
-            for i, p in enumerate(where)) + ("." if where else ""))
+            for i, p in enumerate(where)) + ("." if where else ""), registry=registry)
+        self.where = where
+        self.index = index
+
+    def error(self, name: str | None, problem: str) -> InventoryError:
+        line = self.index.find(self.where + ((name,) if name else ()))
+        return InventoryError(self.path, line, self.key(name) if name else
+                              self.prefix.rstrip(".") or None, problem)
+
+
+class Table:
+    """A :class:`Section` that also knows its position, so every error names a line.
+
+    Tables made from one root share its registry: :meth:`check_unknown` on the root refuses
+    any key no loader asked for, naming its line and the nearest known key.
+    """
+
+    def __init__(self, path: Path, data: Mapping[str, Any], where: tuple[Any, ...],
+                 index: LineIndex, registry: list[Section] | None = None) -> None:
+        self.section = _LinedSection(path, data, where, index, registry)
         self.path = path
         self.data = data
         self.where = where
@@ -109,9 +134,19 @@ class Table:
         return self.index.find(self.where)
 
     def error(self, key: str | None, problem: str) -> InventoryError:
-        line = self.index.find(self.where + ((key,) if key else ()))
-        return InventoryError(self.path, line, self.section.key(key) if key else
-                              self.section.prefix.rstrip(".") or None, problem)
+        return self.section.error(key, problem)
+
+    def has(self, key: str) -> bool:
+        return self.section.has(key)
+
+    def known(self, *keys: str) -> None:
+        self.section.known(*keys)
+
+    def check_unknown(self) -> None:
+        self.section.check_unknown()
+
+    def _child(self, data: Mapping[str, Any], where: tuple[Any, ...]) -> Table:
+        return Table(self.path, data, where, self.index, self.section._registry)
 
     def _wrap(self, key: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -123,9 +158,14 @@ class Table:
         return self._wrap(key, self.section.get, key, kind, default, required=required)
 
     def optional(self, key: str, kind: type) -> Any:
-        return self.get(key, kind) if key in self.data else None
+        return self.get(key, kind) if self.has(key) else None
+
+    def short_text(self, key: str, default: str | None = None, *,
+                   required: bool = False) -> str:
+        return self._wrap(key, self.section.short_text, key, default, required=required)
 
     def table(self, key: str, *, required: bool = True) -> Table:
+        self.known(key)
         value = self.data.get(key)
         if value is None:
             if required:
@@ -133,9 +173,10 @@ class Table:
             value = {}
         if not isinstance(value, Mapping):
             raise self.error(key, f"must be a table, got {type(value).__name__}")
-        return Table(self.path, value, (*self.where, key), self.index)
+        return self._child(value, (*self.where, key))
 
     def tables(self, key: str, *, required: bool = True) -> list[Table]:
+        self.known(key)
         value = self.data.get(key)
         if value is None:
             if required:
@@ -143,8 +184,7 @@ class Table:
             return []
         if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
             raise self.error(key, f"must be an array of tables ([[{self.section.key(key)}]])")
-        return [Table(self.path, v, (*self.where, key, i), self.index)
-                for i, v in enumerate(value)]
+        return [self._child(v, (*self.where, key, i)) for i, v in enumerate(value)]
 
     def ident(self, key: str, default: str | None = None) -> str:
         value = self.get(key, str, default, required=default is None)
@@ -154,6 +194,7 @@ class Table:
         return value
 
     def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        self.known(key)
         value = self.data.get(key)
         if value is None:
             return default
@@ -244,6 +285,8 @@ class Room:
     hub_display: bool
     hub_fullscreen: bool
     hub_label: str
+    #: The teacher's PIN for the hub display, hashed (``stations teacher pin``).
+    hub_pin_hash: str | None
     roster_text: str = field(repr=False)
     block_minutes: float
     autostart: bool
@@ -282,12 +325,13 @@ def _wifi(table: Table, base: Path) -> Wifi:
     if security not in WIFI_SECURITY:
         raise table.error("security", f"{security!r}: use {', '.join(WIFI_SECURITY)}")
     password = ""
+    table.known("password", "password_file", "identity", "eap_method")
     if security != "open":
-        if "password" in table.data and "password_file" in table.data:
+        if table.has("password") and table.has("password_file"):
             raise table.error("password", "give password or password_file, not both")
-        if "password_file" in table.data:
+        if table.has("password_file"):
             password = table.file_text("password_file", base).strip()
-        elif "password" in table.data:
+        elif table.has("password"):
             password = table.get("password", str)
         if not password:
             raise table.error(None, f"Wi-Fi {ssid!r} has no password: add password = \"...\" "
@@ -328,7 +372,7 @@ def _site(root: Table, base: Path) -> Site:
         raise admin.error("user", f"{user!r} must be a lower-case Linux user name other than "
                                   f"root, {SERVICE_USER} or mosquitto")
     keys = list(admin.strings("ssh_keys"))
-    if "ssh_keys_file" in admin.data:
+    if admin.has("ssh_keys_file"):
         keys += [k.strip() for k in admin.file_text("ssh_keys_file", base).splitlines()
                  if k.strip() and not k.lstrip().startswith("#")]
     if not keys:
@@ -351,14 +395,18 @@ def _site(root: Table, base: Path) -> Site:
 
 
 def _activities(table: Table) -> tuple[Activity, ...]:
-    value = table.data.get("activities", [])
+    """A station's menu, as the message contract carries it."""
+    value = table.data.get("activities", []) if table.has("activities") else []
     if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
         raise table.error("activities", "must be a list of { id, label, icon } tables")
+    if len(value) > contract.MAX_ACTIVITIES:
+        raise table.error("activities", f"{len(value)} activities; the message contract "
+                                        f"carries at most {contract.MAX_ACTIVITIES} a station")
     out = []
     for i, item in enumerate(value):
-        entry = Table(table.path, item, (*table.where, "activities", i), table.index)
-        out.append(Activity(entry.ident("id"), entry.get("label", str, required=True),
-                            entry.get("icon", str, "star")))
+        entry = table._child(item, (*table.where, "activities", i))
+        out.append(Activity(entry.ident("id"), entry.short_text("label", required=True),
+                            entry.ident("icon", "star")))
     return tuple(out)
 
 
@@ -371,6 +419,7 @@ def _hub_network(hub: Table) -> HubNetwork:
         raise hub.error("network", f"{mode!r}: use dhcp (reserve the address on the DHCP "
                                    "server) or static")
     if mode == "dhcp":
+        hub.known("prefix", "gateway", "dns")  # a static address's, unused with dhcp
         return HubNetwork(interface, mode)
     prefix = hub.get("prefix", int, 24)
     if not 8 <= prefix <= 30:
@@ -405,11 +454,20 @@ def _room(entry: Table, base: Path, site: Site) -> Room:
     groups = []
     for g in entry.tables("groups"):
         members = g.strings("members")
-        groups.append(Group(g.ident("id"), g.get("name", str, required=True), members))
-    broker = entry.table("broker", required=False).data
+        groups.append(Group(g.ident("id"), g.short_text("name", required=True), members))
+    broker_table = entry.table("broker", required=False)
+    broker = broker_table.data
     for forbidden in ("install_dir", "user"):
         if forbidden in broker:
-            raise entry.table("broker").error(forbidden, "is fixed by the device image; remove it")
+            raise broker_table.error(forbidden, "is fixed by the device image; remove it")
+    # The device list's own reader checks every key now, before anything is written.
+    read_broker_settings(broker_table.section)
+    pin_hash = hub.optional("teacher_pin_hash", str)
+    if pin_hash is not None:
+        try:
+            parse_pin_hash(pin_hash)
+        except ValueError as err:
+            raise hub.error("teacher_pin_hash", str(err)) from None
     block = entry.get("block_minutes", float, 12.0)
     if block <= 0:
         raise entry.error("block_minutes", f"must be greater than 0, got {block}")
@@ -424,6 +482,7 @@ def _room(entry: Table, base: Path, site: Site) -> Room:
         hub_display=hub.get("display", bool, True),
         hub_fullscreen=hub.get("fullscreen", bool, True),
         hub_label=hub.get("label", str, ""),
+        hub_pin_hash=pin_hash,
         roster_text=entry.file_text("roster", base),
         block_minutes=block,
         autostart=entry.get("autostart", bool, False),
@@ -434,7 +493,7 @@ def _room(entry: Table, base: Path, site: Site) -> Room:
 
 def _station(entry: Table, rooms: Mapping[str, Room]) -> Station:
     station_id = entry.ident("id")
-    if "room" not in entry.data:
+    if not entry.has("room"):
         raise entry.error(None, f"station {station_id!r} has no room: add room = "
                                 f"\"{next(iter(rooms), 'ROOM-ID')}\"")
     room = entry.get("room", str)
@@ -448,6 +507,7 @@ def _station(entry: Table, rooms: Mapping[str, Room]) -> Station:
     reader_kind = reader.get("kind", str, "mfrc522")
     if reader_kind not in READER_KINDS:
         raise reader.error("kind", f"{reader_kind!r}: use one of {', '.join(READER_KINDS)}")
+    reader.known(*reader_options(reader_kind))  # the kiosk reads them; known here already
     activities = _activities(entry)
     if not activities:
         raise entry.error("activities", "a station needs at least one activity")
@@ -455,7 +515,7 @@ def _station(entry: Table, rooms: Mapping[str, Room]) -> Station:
         id=station_id,
         room=room,
         hostname=_hostname(entry, "hostname", f"{room}-{station_id}"[:63].strip("-")),
-        name=entry.get("name", str, station_id),
+        name=entry.short_text("name", station_id),
         kind=kind,
         reader=reader_kind,
         reader_options={k: v for k, v in reader.data.items() if k != "kind"},
@@ -497,7 +557,7 @@ def load_inventory(path: Path | str) -> Inventory:
             raise entry.error("id", f"station {station.id!r} is listed twice in room "
                                     f"{station.room!r}")
         claim(station.hostname, f"station {station.id} of room {station.room}", entry,
-              "hostname" if "hostname" in entry.data else "id")
+              "hostname" if entry.has("hostname") else "id")
         stations[station.room].append(station)
     out = []
     for room in rooms.values():
@@ -508,8 +568,28 @@ def load_inventory(path: Path | str) -> Inventory:
             raise InventoryError(path, index.find(("rooms",)), "rooms",
                                  f"room {room.id!r} has {len(room.groups)} groups but only "
                                  f"{len(stations[room.id])} stations")
+        _check_rotation_size(path, index, room, stations[room.id])
         out.append(_replace_stations(room, tuple(stations[room.id])))
+    root.check_unknown()
     return Inventory(path=path, site=site, rooms=tuple(out))
+
+
+def _check_rotation_size(path: Path, index: LineIndex, room: Room,
+                         stations: list[Station]) -> None:
+    """The room's hub must be able to send its rotation state: measure the largest one."""
+    if len(stations) > contract.MAX_STATIONS:
+        raise InventoryError(path, index.find(("rooms",)), "stations",
+                             f"room {room.id!r} has {len(stations)} stations; the message "
+                             f"contract carries at most {contract.MAX_STATIONS} a room")
+    defs = [StationDef(s.id, s.name, s.kind, tuple(ActivityDef(a.id, a.label, a.icon)
+                                                  for a in s.activities),
+                       colour=max(COLOURS, key=len), icon=KIND_ICONS[s.kind])
+            for s in stations]
+    groups = [GroupDef(g.id, g.name, g.members) for g in room.groups]
+    problem = rotation_size_problem(defs, groups, len(defs), ("confidence",))
+    if problem is not None:
+        raise InventoryError(path, index.find(("stations",)), "stations",
+                             f"room {room.id!r}: {problem}")
 
 
 def _replace_stations(room: Room, stations: tuple[Station, ...]) -> Room:

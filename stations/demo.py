@@ -31,14 +31,20 @@ log = logging.getLogger(__name__)
 HEADLESS_DEFAULT_S = 30.0
 #: The demo's blocks are short so that warnings and moves happen while someone watches.
 DEMO_BLOCK_MINUTES = 2.0
+#: The demo hub's teacher PIN (a real room's is set with `stations teacher pin`).
+DEMO_PIN = "1234"
 
 
 def _write_configs(room: DeployedRoom, block_minutes: float) -> tuple[Path, list[Path]]:
+    from hub.pin import hash_pin
+
     template = (ROOM_DIR / "hub.toml").read_text()
     hub_path = room.hub_config(replace={
         "block_minutes = 12": f"block_minutes = {block_minutes:g}",
         "transition_minutes = 1": f"transition_minutes = {block_minutes / 8:g}",
         "warning_minutes = 2": f"warning_minutes = {block_minutes / 4:g}",
+        "# teacher_pin_hash = \"$scrypt$ln=15,r=8,p=1$...\"":
+            f"teacher_pin_hash = \"{hash_pin(DEMO_PIN)}\"",
     })
     names = {s["id"]: s["name"] for s in tomllib.loads(template)["stations"]}
     kiosks = [room.kiosk_config(sid, display_name=names.get(sid, sid))
@@ -80,7 +86,7 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
     hub_cfg, kiosk_cfgs = _write_configs(room, block_minutes)
     print(f"demo: room {room.room} on Mosquitto with its generated config (stations over TLS "
           f"on 127.0.0.1:{room.tls_port}, the hub on loopback :{room.local_port}, a password "
-          f"per device, the ACL), output in {out}")
+          f"per device, the ACL), output in {out}; the teacher view's PIN is {DEMO_PIN}")
     hub = _spawn(["hub", "--config", str(hub_cfg), *head, "--screenshot",
                   str(screens / "hub.png"), "--stats", str(out / "hub-stats.json")],
                  out / "hub.log", env)
