@@ -70,10 +70,11 @@ class HubService:
         self.config = config
         self.clock = clock
         self.room = config.room
+        # The roster file is checked before the database is made: a broken one leaves nothing.
+        roster_file = read_roster(config.roster)
         db = open_db(config.database)
         self.store = HubStore(db)
         self.roster = Roster(db)
-        roster_file = read_roster(config.roster)
         self.roster.load(roster_file.entries, roster_file.classes)
         self.rotation = Rotation(config.plan)
         self._pending_events: list[RotationEvent] = []

@@ -1,0 +1,240 @@
+"""Groups named like ability levels never reach a screen or a message other students see.
+
+The class view is drawn after every teacher action through a painter that keeps every string
+it draws, and those strings are read; the stations' traffic is read on the room as deployed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pygame
+import pytest
+
+from broker import contract as c
+from hub.config import load_hub_config
+from hub.controls import Controls
+from hub.display import draw_hub
+from hub.painter import HubPainter
+from hub.screenshots import ROOM, scene
+from hub.service import HubService
+from stations.deployment import DeployedRoom
+from tests.broker_helpers import connect
+from tests.conftest import wait_until
+
+#: The demo room's groups, renamed the way a teacher might name ability groups.
+LEVELS = {'name = "Foxes"': 'name = "Low readers"', 'name = "Owls"': 'name = "Intervention"',
+          'name = "Otters"': 'name = "Advanced"', 'name = "Hawks"': 'name = "Below level"'}
+SECRET = ("Low readers", "Intervention", "Advanced", "Below level")
+#: What the grouping engine might call its suggestions.
+SUGGESTED = ("Struggling readers", "Gifted", "Tier 2 support", "High flyers")
+
+
+class ReadingPainter(HubPainter):
+    """The real painter, keeping every string it draws so a test can read the screen."""
+
+    def __init__(self, surface: pygame.Surface) -> None:
+        super().__init__(surface)
+        self.texts: list[str] = []
+
+    def text(self, text: str, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.texts.append(text)
+        return super().text(text, *args, **kwargs)
+
+
+def screen_text(view, controls: Controls, now: float, size=(1280, 720)) -> str:
+    painter = ReadingPainter(pygame.Surface(size))
+    draw_hub(view, painter, controls, now)
+    return "\n".join(painter.texts)
+
+
+def leaks(text: str, names=SECRET + SUGGESTED) -> list[str]:
+    return [n for n in names if n.lower() in text.lower()]
+
+
+def level_config(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (ROOM / "hub.toml").read_text()
+    for old, new in LEVELS.items():
+        text = text.replace(old, new)
+    (folder / "roster.toml").write_text((ROOM / "roster.toml").read_text())
+    (folder / "hub.toml").write_text(text)
+    return folder / "hub.toml"
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubService]:
+    pygame.init()
+    (tmp_path / "scene").mkdir()
+    service = scene(tmp_path / "scene", level_config(tmp_path / "source"))
+    try:
+        yield service
+    finally:
+        service.store.db.close()
+        pygame.quit()
+
+
+def class_screens(hub: HubService) -> dict[str, str]:
+    """Every text of the class view and of the dialogs it opens, with the banner showing."""
+    view = hub.view
+    now = view.message_at or view.at
+    student = next(iter(view.student_names))
+    screens = {"class view": Controls(), "students": Controls(dialog="students"),
+               "move one": Controls(dialog="student", student=student)}
+    if view.suggested_groups is not None:
+        screens["approve groups"] = Controls(dialog="groups")
+    return {name: screen_text(view, controls, now) for name, controls in screens.items()}
+
+
+def act(hub: HubService, action: str) -> None:
+    """One teacher action, as the display's controls send it."""
+    view = hub.view
+    students = list(view.student_names)
+    if action == "move":
+        hub.teacher("move", student=students[0], group="g2")
+    elif action == "absent":
+        hub.teacher("absent", student=students[5])
+    elif action == "extend":
+        hub.teacher("extend", 5.0)
+    elif action == "enroll":
+        hub.teacher("enroll", badge=view.enrollment.offers[0].badge, student=students[3])
+    elif action == "suggest":
+        hub.suggest_groups([(name, students[k * 4:k * 4 + 4])
+                            for k, name in enumerate(SUGGESTED)])
+    else:
+        hub.teacher(action)
+    hub.step(0)
+
+
+@pytest.mark.parametrize("actions", [["move"], ["absent"], ["extend"], ["enroll"],
+                                     ["suggest", "approve_groups"],
+                                     ["move", "suggest", "approve_groups", "move"]])
+def test_the_class_view_shows_public_names_after_every_teacher_action(hub, actions) -> None:
+    for action in actions:
+        act(hub, action)
+        for screen, text in class_screens(hub).items():
+            assert not leaks(text), f"after {action}, the {screen} shows {leaks(text)}"
+        # the banner is on the screen read above, in public names
+        if action == "move":
+            assert hub.view.message.endswith("moved to Group 2"), hub.view.message
+
+
+def test_the_teacher_view_keeps_the_teachers_names(hub) -> None:
+    """The check above can fail: the same drawing path shows the names to the teacher."""
+    hub.teacher("move", student=next(iter(hub.view.student_names)), group="g2")
+    hub.step(0)
+    view = hub.view
+    assert view.access.unlocked(view.at)  # the scene's teacher unlocked it
+    teacher = screen_text(view, Controls(teacher=True), view.message_at)
+    assert "Intervention" in teacher and "moved to Intervention" in teacher
+
+
+# --- the wire ---------------------------------------------------------------------------------
+
+class Station:
+    """One station's subscriptions with its own credentials, keeping every raw payload."""
+
+    def __init__(self, room: DeployedRoom, station: str) -> None:
+        self.station = station
+        self.room = room.room
+        self.raw: list[bytes] = []
+        self.got: list[c.Message] = []
+        self.lock = threading.Lock()
+        self.session = connect(room.creds(station), room.tls_port)
+        self.session.client.on_message = self._on_message
+        for topic in c.station_subscriptions(room.room, station):
+            self.session.subscribe(topic)
+
+    def _on_message(self, client, userdata, msg) -> None:
+        _route, message = c.decode(msg.topic, msg.payload)
+        with self.lock:
+            self.raw.append(msg.payload)
+            self.got.append(message)
+
+    def of(self, kind: type) -> list:
+        with self.lock:
+            return [m for m in self.got if isinstance(m, kind)]
+
+    def publish(self, leaf: str, message: c.Message) -> None:
+        ack = self.session.publish(c.station_topic(self.room, self.station, leaf),
+                                   c.encode(message))
+        assert not ack.is_failure  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def wire(deployed_room, room) -> Iterator[tuple[HubService, list[float], dict[str, Station]]]:
+    folder = room(**{"autostart = true": "autostart = false", **LEVELS})
+    now = [1_760_000_000.0]
+    service = HubService(load_hub_config(folder / "hub.toml"), clock=lambda: now[0])
+    stations = {s: Station(deployed_room, s) for s in deployed_room.stations}
+    service.start()
+    try:
+        assert service.bus.wait_connected(10)
+        yield service, now, stations
+    finally:
+        service.stop()
+        for station in stations.values():
+            station.session.close()
+
+
+@pytest.mark.broker
+def test_stations_receive_group_ids_and_public_names_only(wire) -> None:
+    service, now, stations = wire
+    service.teacher("start")
+    assert wait_until(lambda: all(x.of(c.Notice) for x in stations.values()))
+    members = service.config.plan.groups[0].members
+    service.teacher("move", student=members[0], group="g3")
+    service.suggest_groups([(name, list(g.members)) for name, g in
+                            zip(SUGGESTED, service.config.plan.groups, strict=True)])
+    service.teacher("approve_groups")
+    now[0] += service.config.plan.block(0).total_s + 1  # the next block: everyone moves
+    assert wait_until(lambda: all(any(r.block == 1 for r in x.of(c.RotationState))
+                                  for x in stations.values()))
+    for station in stations.values():
+        with station.lock:
+            payloads = b"\n".join(station.raw).decode()
+        assert not leaks(payloads), f"{station.station} received {leaks(payloads)}"
+        states = station.of(c.RotationState)
+        assert states and station.of(c.Notice)
+        for state in states:
+            assert {p.group for p in state.stations} <= {"", "Group 1", "Group 2", "Group 3",
+                                                         "Group 4"}
+        running = [r for r in states if r.state == "running"]
+        assert running and all({p.group_id for p in r.stations} == {"g1", "g2", "g3", "g4"}
+                               for r in running)
+    # the teacher still sees their own names
+    assert set(service.view.group_names.values()) == set(SUGGESTED)
+
+
+@pytest.mark.broker
+def test_a_resend_after_the_student_left_is_acknowledged_without_the_name(wire) -> None:
+    service, now, stations = wire
+    s1 = stations["s1"]
+    ana, ben = "0411A133", "0412A236"
+    roster = {b: service.roster.student_for_badge(b) for b in (ana, ben)}
+    assert all(roster.values())
+
+    def reply_to(message_id: str) -> c.Reply:
+        assert wait_until(lambda: any(r.in_reply_to == message_id for r in s1.of(c.Reply)))
+        return next(r for r in s1.of(c.Reply) if r.in_reply_to == message_id)
+
+    assert wait_until(lambda: s1.of(c.RotationState))  # the hub is up and subscribed
+    hello = c.Hello(**c.envelope("s1", now[0]), badge=ana)
+    s1.publish("hello", hello)
+    assert reply_to(hello.id).display_name == roster[ana].display_name
+    checkin = c.CheckIn(**c.envelope("s1", now[0]), badge=ana, answers={"confidence": 3},
+                        activity="read", tapped_at=now[0])
+    s1.publish("checkin", checkin)
+    assert reply_to(checkin.id).display_name == roster[ana].display_name
+    # Ben taps in at s1; then s1 resends Ana's check-in (her reply was lost, say)
+    now[0] += 30
+    s1.publish("hello", c.Hello(**c.envelope("s1", now[0]), badge=ben))
+    assert wait_until(lambda: len(s1.of(c.Reply)) == 3)
+    s1.publish("checkin", checkin)
+    assert wait_until(lambda: len(s1.of(c.Reply)) == 4)
+    resend = s1.of(c.Reply)[-1]
+    assert resend.in_reply_to == checkin.id and resend.duplicate
+    assert resend.status == "accepted" and resend.display_name == ""
+    assert roster[ana].display_name.encode() not in s1.raw[-1]
