@@ -1,6 +1,7 @@
 """The hub's subcommands of ``stations``: roster, badges, export, retention, student,
-teacher pin and hub-screenshots. ``register(subparsers)`` adds them; each works on the hub's database named
-by ``--config hub.toml`` (the hub may be running: SQLite WAL lets both write safely).
+teacher pin and hub-screenshots. ``register(subparsers)`` adds them; each works on the hub's
+database named by ``--config hub.toml`` (the hub may be running: SQLite WAL lets both write
+safely).
 
 Exit codes: 0 done, 2 bad input (a message names the file, row and column), 1 not found.
 """

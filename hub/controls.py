@@ -221,7 +221,7 @@ class Controls:
         kh = max(KEY_MIN, g.px(140))
         kw = max(KEY_MIN, g.px(220))
         left = x0 + (dw - 3 * kw - 2 * gap) // 2
-        top = y0 + max(g.px(200), 150)
+        top = y0 + g.px(200)
         usable = view.access.pin_set and self.pin_sent_at < 0 and \
             view.access.paused_until <= view.at
         out = []
@@ -231,7 +231,7 @@ class Controls:
             style = ("primary" if key == "pin_ok" else "normal") if usable else "off"
             out.append(HubButton(ident, left + (k % 3) * (kw + gap), top + (k // 3) * (kh + gap),
                                  kw, kh, label, "", style))
-        row_h = max(56, g.px(100))
+        row_h = max(KEY_MIN, g.px(100))
         fw = max(KEY_MIN * 3, g.px(400))
         out.append(HubButton("close", x0 + (dw - fw) // 2, y0 + dh - row_h - gap, fw, row_h,
                              "Cancel", "arrow_down", "normal"))

@@ -11,8 +11,8 @@ import pytest
 from hub.controls import Controls, Geometry
 from hub.display import draw_hub
 from hub.painter import HubPainter
-from hub.screenshots import render_views, scene
 from hub.privacy import public_group_names
+from hub.screenshots import render_views, scene
 from hub.teacher import AccessView
 from hub.view import people_at
 from stations.ui.painter import PALETTE

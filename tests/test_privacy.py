@@ -16,13 +16,12 @@ import pytest
 from broker import contract as c
 from hub.config import load_hub_config
 from hub.controls import Controls
-from hub.display import draw_hub
-from hub.painter import HubPainter
 from hub.screenshots import ROOM, scene
 from hub.service import HubService
 from stations.deployment import DeployedRoom
 from tests.broker_helpers import connect
 from tests.conftest import wait_until
+from tests.hub_screen import screen_text
 
 #: The demo room's groups, renamed the way a teacher might name ability groups.
 LEVELS = {'name = "Foxes"': 'name = "Low readers"', 'name = "Owls"': 'name = "Intervention"',
@@ -30,24 +29,6 @@ LEVELS = {'name = "Foxes"': 'name = "Low readers"', 'name = "Owls"': 'name = "In
 SECRET = ("Low readers", "Intervention", "Advanced", "Below level")
 #: What the grouping engine might call its suggestions.
 SUGGESTED = ("Struggling readers", "Gifted", "Tier 2 support", "High flyers")
-
-
-class ReadingPainter(HubPainter):
-    """The real painter, keeping every string it draws so a test can read the screen."""
-
-    def __init__(self, surface: pygame.Surface) -> None:
-        super().__init__(surface)
-        self.texts: list[str] = []
-
-    def text(self, text: str, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        self.texts.append(text)
-        return super().text(text, *args, **kwargs)
-
-
-def screen_text(view, controls: Controls, now: float, size=(1280, 720)) -> str:
-    painter = ReadingPainter(pygame.Surface(size))
-    draw_hub(view, painter, controls, now)
-    return "\n".join(painter.texts)
 
 
 def leaks(text: str, names=SECRET + SUGGESTED) -> list[str]:
