@@ -36,13 +36,22 @@ def test_reconnects_and_keeps_its_session(mosquitto) -> None:
         pub.stop()
 
 
-def test_refuses_oversized_payloads(mosquitto) -> None:
-    client = BusClient("big", BrokerSettings(port=mosquitto.port))
+def test_refuses_oversized_payloads(mosquitto, caplog) -> None:
+    """The client alone (an anonymous broker): an oversized payload is never sent, and is
+    logged, counted and reported like a publish the broker refused."""
+    refusals: list[tuple[str, str]] = []
+    client = BusClient("big", BrokerSettings(port=mosquitto.port),
+                       on_refused=lambda topic, reason: refusals.append((topic, reason)))
     client.start()
     try:
         assert client.wait_connected(10)
-        assert not client.publish("t/x", b"x" * (MAX_PAYLOAD_BYTES + 1))
+        with caplog.at_level("ERROR", logger="broker.client"):
+            assert not client.publish("t/x", b"x" * (MAX_PAYLOAD_BYTES + 1))
+        assert client.refused == 1 and refusals[0][0] == "t/x"
+        assert f"over the {MAX_PAYLOAD_BYTES}-byte limit" in refusals[0][1]
+        assert "t/x" in caplog.text
         assert client.publish("t/x", b"x" * MAX_PAYLOAD_BYTES)
+        assert client.refused == 1
     finally:
         client.stop()
 

@@ -241,3 +241,28 @@ def test_a_killed_hub_forgets_nothing_the_teacher_sees(deployed_room, room) -> N
         assert "stu-01" in view.rotation.members["g2"]
     finally:
         after.store.db.close()
+
+
+def test_a_message_the_contract_would_refuse_is_never_sent_but_logged_counted_and_shown(
+        hub, caplog) -> None:
+    """Groups approved with a name longer than a rotation state carries: the hub does not
+    publish the state every station would reject; it logs, counts and warns the teacher."""
+    service, _now, listeners = hub
+    assert wait_until(lambda: all(x.of(c.RotationState) for x in listeners.values()))
+    long_name = "Readers of " + "the very " * 8 + "long book"  # a public name, 86 characters
+    groups = service.config.plan.groups
+    service.suggest_groups([(long_name if k == 0 else f"Team {k}", list(g.members))
+                            for k, g in enumerate(groups)])
+    with caplog.at_level(logging.ERROR, logger="hub.service"):
+        service.teacher("approve_groups")
+        service.teacher("start")
+        assert wait_until(lambda: service.unsendable >= 1)
+        assert wait_until(lambda: any(n.event == "move" for n in listeners["s1"].of(c.Notice)))
+    rotation = c.rotation_topic("demo-room")
+    assert any(r.levelno == logging.ERROR and rotation in r.getMessage()
+               and "invalid" in r.getMessage() for r in caplog.records)
+    assert wait_until(lambda: any(w.startswith("Not sent") and "rotation" in w
+                                  for w in service.view.warnings))
+    for listener in listeners.values():  # every station still has only states it can use
+        assert all(p.group != long_name for r in listener.of(c.RotationState)
+                   for p in r.stations)

@@ -200,3 +200,21 @@ def test_a_name_goes_to_a_station_only_while_the_students_visit_there_is_open(
     (offline,) = replies(hub, [checkin("s3", t + 100, badge="0A0B0C0E")], t + 900)
     assert offline.status == "accepted" and offline.display_name == ""
     assert hub.store.checkin_count() == 3
+
+
+def test_a_reply_the_contract_would_refuse_goes_out_without_the_name(tmp_path: Path,
+                                                                     caplog) -> None:
+    """A name too long for a reply (from a OneRoster import, say): the station would reject
+    the reply and resend for ever; it gets one without the name, and the hub logs and counts."""
+    db = open_db(tmp_path / "hub.db")
+    roster = Roster(db)
+    roster.load([RosterEntry(Student("stu-1", "A" * 70, "Rivera"), ("0A0B0C0D",))])
+    hub = Ingest(ROOM, HubStore(db), roster, Rotation(RotationPlan((), (), 600)))
+    now = time.time()
+    (welcome,) = replies(hub, [hello("s1", now)], now)  # decodes: the station accepts it
+    assert welcome.status == "accepted" and welcome.display_name == ""
+    (stored,) = replies(hub, [checkin("s1", now)], now)
+    assert stored.status == "accepted" and stored.display_name == ""
+    assert hub.stats.unsendable == 2 and hub.store.checkin_count() == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 2 and "display_name" in errors[0]
