@@ -196,3 +196,45 @@ def connect(creds: DeviceCredentials, port: int, *, host: str = "127.0.0.1",
         client.loop_stop()
         raise ConnectRefused(answer)
     return session
+
+
+class StationListener:
+    """One station's subscriptions through a real paho client with the station's
+    credentials: every message it receives, decoded by the contract, and its raw payload."""
+
+    def __init__(self, room: DeployedRoom, station: str) -> None:
+        from broker import contract
+
+        self.contract = contract
+        self.room = room.room
+        self.station = station
+        self.got: list[object] = []
+        self.raw: list[bytes] = []
+        self.lock = threading.Lock()
+        self.session = connect(room.creds(station), room.tls_port)
+        self.client = self.session.client
+        self.client.on_message = self._on_message
+        for topic in contract.station_subscriptions(room.room, station):
+            self.session.subscribe(topic)  # raises if the ACL refuses it
+
+    def _on_message(self, client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
+        _route, message = self.contract.decode(msg.topic, msg.payload)
+        with self.lock:
+            self.got.append(message)
+            self.raw.append(msg.payload)
+
+    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+        with self.lock:
+            return [m for m in self.got if isinstance(m, kind)]
+
+    def payloads(self) -> bytes:
+        with self.lock:
+            return b"\n".join(self.raw)
+
+    def publish(self, leaf: str, message: object) -> None:
+        ack = self.session.publish(self.contract.station_topic(self.room, self.station, leaf),
+                                   self.contract.encode(message))  # type: ignore[arg-type]
+        assert not ack.is_failure  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.session.close()

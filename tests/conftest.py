@@ -87,3 +87,34 @@ def room(deployed_room: DeployedRoom) -> Callable[..., Path]:
             deployed_room.kiosk_config(sid)
         return deployed_room.folder
     return make
+
+
+@pytest.fixture
+def lesson(deployed_room: DeployedRoom,
+           room: Callable[..., Path]) -> Iterator[Callable[..., tuple]]:
+    """``lesson(**hub_text_replacements)``: the hub service on the deployed room (not
+    autostarting, its clock the list ``now``) with every station listening through a
+    :class:`tests.broker_helpers.StationListener`; returns (service, now, listeners)."""
+    from hub.config import load_hub_config
+    from hub.service import HubService
+    from tests.broker_helpers import StationListener
+
+    started: list[tuple] = []
+
+    def start(**replacements: str) -> tuple:
+        folder = room(**{"autostart = true": "autostart = false", **replacements})
+        now = [1_760_000_000.0]
+        service = HubService(load_hub_config(folder / "hub.toml"), clock=lambda: now[0])
+        listeners = {s: StationListener(deployed_room, s) for s in deployed_room.stations}
+        started.append((service, listeners))
+        service.start()
+        assert service.bus.wait_connected(10)
+        return service, now, listeners
+
+    try:
+        yield start
+    finally:
+        for service, listeners in started:
+            service.stop()
+            for listener in listeners.values():
+                listener.close()

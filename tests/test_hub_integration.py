@@ -10,9 +10,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -20,59 +18,16 @@ from broker import contract as c
 from hub.config import load_hub_config
 from hub.service import HubService
 from hub.view import counts, people_at
-from stations.deployment import DeployedRoom
-from tests.broker_helpers import connect
+from tests.broker_helpers import StationListener
 from tests.conftest import REPO, wait_until
 
 pytestmark = pytest.mark.broker
 STATIONS = ("s1", "s2", "s3", "s4")
 
 
-class Listener:
-    """One station's subscriptions through a real paho client with the station's credentials."""
-
-    def __init__(self, room: DeployedRoom, station: str) -> None:
-        self.station = station
-        self.got: list[c.Message] = []
-        self.lock = threading.Lock()
-        self.session = connect(room.creds(station), room.tls_port)
-        self.client = self.session.client
-        self.client.on_message = self._on_message
-        for topic in c.station_subscriptions("demo-room", station):
-            self.session.subscribe(topic)  # raises if the ACL refuses it
-
-    def _on_message(self, client, userdata, msg) -> None:
-        _route, message = c.decode(msg.topic, msg.payload)
-        with self.lock:
-            self.got.append(message)
-
-    def of(self, kind: type) -> list:
-        with self.lock:
-            return [m for m in self.got if isinstance(m, kind)]
-
-    def publish(self, leaf: str, message: c.Message) -> None:
-        ack = self.session.publish(c.station_topic("demo-room", self.station, leaf),
-                                   c.encode(message))
-        assert not ack.is_failure  # type: ignore[attr-defined]
-
-    def close(self) -> None:
-        self.session.close()
-
-
 @pytest.fixture
-def hub(deployed_room, room) -> Iterator[tuple[HubService, list[float], dict[str, Listener]]]:
-    folder = room(**{"autostart = true": "autostart = false"})
-    now = [1_760_000_000.0]
-    service = HubService(load_hub_config(folder / "hub.toml"), clock=lambda: now[0])
-    listeners = {s: Listener(deployed_room, s) for s in STATIONS}
-    service.start()
-    try:
-        assert service.bus.wait_connected(10)
-        yield service, now, listeners
-    finally:
-        service.stop()
-        for listener in listeners.values():
-            listener.close()
+def hub(lesson) -> tuple[HubService, list[float], dict[str, StationListener]]:
+    return lesson()
 
 
 def test_transitions_and_warnings_reach_every_station(hub) -> None:
@@ -116,7 +71,7 @@ def test_a_refused_publish_is_an_error_the_teacher_sees(deployed_room, room, cap
     notice = c.notice_topic("demo-room")
     acl.write_text(acl.read_text().replace(f"topic write {notice}\n", ""))
     deployed_room.broker.reload()
-    listener = Listener(deployed_room, "s1")
+    listener = StationListener(deployed_room, "s1")
     service = HubService(load_hub_config(folder / "hub.toml"))
     service.start()
     try:
@@ -197,7 +152,7 @@ def test_a_killed_hub_forgets_nothing_the_teacher_sees(deployed_room, room) -> N
     places = {s: before.rotation.station_id_for(s) for s in ("stu-02", "stu-05", "stu-09")}
     badge_of = dict(before.store.db.execute("SELECT student_id, badge FROM badges"))
     before.store.db.close()
-    listeners = {s: Listener(deployed_room, s) for s in STATIONS}
+    listeners = {s: StationListener(deployed_room, s) for s in STATIONS}
     log = (folder / "hub.log").open("wb")
     hub = subprocess.Popen([sys.executable, "-m", "stations", "hub", "--config",
                             str(folder / "hub.toml"), "--no-display"], cwd=REPO,

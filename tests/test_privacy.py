@@ -6,7 +6,6 @@ it draws, and those strings are read; the stations' traffic is read on the room 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,12 +13,10 @@ import pygame
 import pytest
 
 from broker import contract as c
-from hub.config import load_hub_config
 from hub.controls import Controls
 from hub.screenshots import ROOM, scene
 from hub.service import HubService
-from stations.deployment import DeployedRoom
-from tests.broker_helpers import connect
+from tests.broker_helpers import StationListener
 from tests.conftest import wait_until
 from tests.hub_screen import screen_text
 
@@ -114,50 +111,9 @@ def test_the_teacher_view_keeps_the_teachers_names(hub) -> None:
 
 # --- the wire ---------------------------------------------------------------------------------
 
-class Station:
-    """One station's subscriptions with its own credentials, keeping every raw payload."""
-
-    def __init__(self, room: DeployedRoom, station: str) -> None:
-        self.station = station
-        self.room = room.room
-        self.raw: list[bytes] = []
-        self.got: list[c.Message] = []
-        self.lock = threading.Lock()
-        self.session = connect(room.creds(station), room.tls_port)
-        self.session.client.on_message = self._on_message
-        for topic in c.station_subscriptions(room.room, station):
-            self.session.subscribe(topic)
-
-    def _on_message(self, client, userdata, msg) -> None:
-        _route, message = c.decode(msg.topic, msg.payload)
-        with self.lock:
-            self.raw.append(msg.payload)
-            self.got.append(message)
-
-    def of(self, kind: type) -> list:
-        with self.lock:
-            return [m for m in self.got if isinstance(m, kind)]
-
-    def publish(self, leaf: str, message: c.Message) -> None:
-        ack = self.session.publish(c.station_topic(self.room, self.station, leaf),
-                                   c.encode(message))
-        assert not ack.is_failure  # type: ignore[attr-defined]
-
-
 @pytest.fixture
-def wire(deployed_room, room) -> Iterator[tuple[HubService, list[float], dict[str, Station]]]:
-    folder = room(**{"autostart = true": "autostart = false", **LEVELS})
-    now = [1_760_000_000.0]
-    service = HubService(load_hub_config(folder / "hub.toml"), clock=lambda: now[0])
-    stations = {s: Station(deployed_room, s) for s in deployed_room.stations}
-    service.start()
-    try:
-        assert service.bus.wait_connected(10)
-        yield service, now, stations
-    finally:
-        service.stop()
-        for station in stations.values():
-            station.session.close()
+def wire(lesson) -> tuple[HubService, list[float], dict[str, StationListener]]:
+    return lesson(**LEVELS)
 
 
 @pytest.mark.broker
@@ -174,8 +130,7 @@ def test_stations_receive_group_ids_and_public_names_only(wire) -> None:
     assert wait_until(lambda: all(any(r.block == 1 for r in x.of(c.RotationState))
                                   for x in stations.values()))
     for station in stations.values():
-        with station.lock:
-            payloads = b"\n".join(station.raw).decode()
+        payloads = station.payloads().decode()
         assert not leaks(payloads), f"{station.station} received {leaks(payloads)}"
         states = station.of(c.RotationState)
         assert states and station.of(c.Notice)
