@@ -59,3 +59,26 @@ def test_bad_roster(tmp_path: Path) -> None:
     path.write_text('[[students]]\nid="a"\ngiven_name="A"\nfamily_name="B"\nbadges=["xyz"]\n')
     with pytest.raises(ConfigError, match="hex"):
         read_roster_file(path)
+
+
+def test_a_section_knows_every_key_its_loader_asks_for() -> None:
+    from stations.tomlconfig import Section
+
+    path = Path("x.toml")
+    data = {"a": 1, "t": {"x": 1, "y": 2}, "arr": [{"k": 1}, {"kk": 2}], "later": True}
+    root = Section(path, data)
+    root.get("a", int)
+    root.table("t").get("x", int)
+    root.table("t").get("y", int)  # a second look at the same table counts too
+    for entry in root.tables("arr"):
+        entry.get("k", int, 0)
+    root.known("later")  # a key this case does not read
+    with pytest.raises(ConfigError) as err:
+        root.check_unknown()
+    assert (err.value.key, err.value.problem) == ("arr[1].kk",
+                                                  "unknown key; did you mean `k`?")
+    root.tables("arr")[1].get("kk", int)  # a key a loader reads is known, nothing to declare
+    root.check_unknown()
+    # a misspelt required key is named as such
+    with pytest.raises(ConfigError, match=r"required but missing \(is `kk` a misspelling"):
+        Section(path, {"kk": 1}).get("k", int)

@@ -108,6 +108,19 @@ def test_the_hub_config_loads_and_names_every_station(tmp_path: Path) -> None:
     assert f"password_file {layout.MOSQUITTO_DIR}/passwd" in conf
 
 
+def test_the_teacher_pin_hash_in_the_inventory_reaches_the_hubs_config(tmp_path: Path) -> None:
+    from hub.pin import hash_pin, verify_pin
+
+    stored = hash_pin("482913")
+    inventory = make_inventory(tmp_path / "inv", {
+        'label = "HUB 214"': f'label = "HUB 214"\nteacher_pin_hash = "{stored}"'})
+    out = tmp_path / "out"
+    provision_file(inventory, out)
+    config = load_hub_config(out / "lincoln-214/hub/files/etc/stations/hub.toml")
+    assert config.teacher_pin_hash == stored and verify_pin("482913", stored)
+    assert "482913" not in (out / "sheet.txt").read_text()
+
+
 def test_user_data_sets_the_device_up_with_ssh_keys_only(tmp_path: Path) -> None:
     out = tmp_path / "out"
     provision_file(EXAMPLE, out)
