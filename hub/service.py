@@ -354,7 +354,11 @@ class HubService:
         assert stored is not None
 
         def check() -> None:  # scrypt takes a quarter second on a Pi: not on this thread
-            right = verify_pin(pin, stored)
+            try:
+                right = verify_pin(pin, stored)
+            except Exception:  # never leave the keypad waiting for an answer
+                log.exception("teacher PIN check failed")
+                right = False
             self._inbox.put(lambda when: self._pin_checked(right, when))
         threading.Thread(target=check, name="hub-pin-check", daemon=True).start()
 
