@@ -160,8 +160,9 @@ def test_a_resend_after_the_student_left_is_acknowledged_without_the_name(wire) 
     hello = c.Hello(**c.envelope("s1", now[0]), badge=ana)
     s1.publish("hello", hello)
     assert reply_to(hello.id).display_name == roster[ana].display_name
+    menu = next(st for st in service.config.plan.stations if st.id == "s1").activities
     checkin = c.CheckIn(**c.envelope("s1", now[0]), badge=ana, answers={"confidence": 3},
-                        activity="read", tapped_at=now[0])
+                        activity=menu[0].id, tapped_at=now[0])
     s1.publish("checkin", checkin)
     assert reply_to(checkin.id).display_name == roster[ana].display_name
     # Ben taps in at s1; then s1 resends Ana's check-in (her reply was lost, say)
