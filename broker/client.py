@@ -120,6 +120,8 @@ class BusClient:
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         client.on_publish = self._handle_publish
+        client.on_subscribe = self._handle_subscribe
+        self._subscribe_mid = -1
         self._client = client
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -193,7 +195,23 @@ class BusClient:
         self.log.info("connected to %s:%d (session present: %s)", self.settings.host,
                       self.settings.port, flags.session_present)
         if self.subscriptions:
-            client.subscribe([(topic, QOS) for topic in self.subscriptions])
+            # Connected counts from the SUBACK: before it, what others publish can miss us.
+            _rc, self._subscribe_mid = client.subscribe(
+                [(topic, QOS) for topic in self.subscriptions])
+            return
+        self._now_connected()
+
+    def _handle_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
+                          reason_codes: list[mqtt.ReasonCode],
+                          properties: Properties | None) -> None:
+        if mid != self._subscribe_mid:
+            return
+        for topic, code in zip(self.subscriptions, reason_codes, strict=False):
+            if code.is_failure:
+                self.log.error("the broker refused the subscription to %s: %s", topic, code)
+        self._now_connected()
+
+    def _now_connected(self) -> None:
         self._connected.set()
         if self._on_connection is not None:
             self._on_connection(True)
