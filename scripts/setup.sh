@@ -50,13 +50,46 @@ if [ "${CI:-}" = "true" ] || [ "${STATIONS_SYSTEM_TOOLS:-}" = "1" ]; then
     fi
 fi
 
+# A virtual X server for the test that opens the demo's real windows (their places and sizes).
+if [ "${CI:-}" = "true" ] || [ "${STATIONS_SYSTEM_TOOLS:-}" = "1" ]; then
+    if ! command -v Xvfb >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            say "installing Xvfb for the windowed demo's test"
+            env DEBIAN_FRONTEND=noninteractive apt-get install -y -q xvfb >/dev/null 2>&1 || {
+                apt-get update -q >/dev/null
+                env DEBIAN_FRONTEND=noninteractive apt-get install -y -q xvfb >/dev/null
+            } || fail "could not install Xvfb: run 'apt-get update && apt-get install xvfb' and look at its error."
+        fi
+    fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
     say "creating .venv with $python"
     "$python" -m venv .venv 2>/dev/null || fail "could not create a virtual environment: sudo apt-get install python3-venv"
 fi
+
+# Installed again only when what pip would install changes: the project's metadata, the
+# Python, or an extra not installed yet. Code edits need nothing (the install is editable).
+stamp=.venv/.stations-installed
+want="$( { cat pyproject.toml; .venv/bin/python -VV; } | sha256sum | cut -d' ' -f1)"
+have_extras=""
+if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$want" ]; then
+    have_extras="$(sed -n 2p "$stamp")"
+    missing=""
+    for extra in ${extras//,/ }; do
+        case ",$have_extras," in *",$extra,"*) ;; *) missing=1 ;; esac
+    done
+    [ -z "$missing" ] && exit 0
+fi
+all_extras="$(printf '%s\n' ${have_extras//,/ } ${extras//,/ } | sort -u | paste -sd, -)"
 spec="."
-[ -n "$extras" ] && spec=".[${extras}]"
+[ -n "$all_extras" ] && spec=".[${all_extras}]"
+rm -f "$stamp"
 say "installing the project ($spec) into .venv"
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" ||
+log=.venv/setup.log
+if ! { .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip &&
+       .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec"; } >"$log" 2>&1; then
+    cat "$log" >&2
     fail "pip could not install the project: see the error above (a network problem, or a missing compiler: sudo apt-get install build-essential python3-dev)."
+fi
+printf '%s\n%s\n' "$want" "$all_extras" >"$stamp"
