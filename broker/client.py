@@ -92,6 +92,7 @@ class BusClient:
         self._on_refused = on_refused
         self.log = logger or logging.getLogger(f"{__name__}.{client_id}")
         self._connected = threading.Event()
+        self._winding_down = False
         self.last_error: str = ""
         #: Publishes the broker refused since start.
         self.refused = 0
@@ -135,8 +136,13 @@ class BusClient:
                                    clean_start=False, properties=props)
         self._client.loop_start()
 
+    def wind_down(self) -> None:
+        """The owner is stopping: a broker that goes away now is expected, not diagnosed."""
+        self._winding_down = True
+
     def stop(self, final: Sequence[tuple[str, bytes, bool]] = ()) -> None:
         """Publish ``final`` (topic, payload, retain) messages if connected, then disconnect."""
+        self._winding_down = True
         if self.connected:
             for topic, payload, retain in final:
                 info = self._client.publish(topic, payload, qos=QOS, retain=retain)
@@ -217,6 +223,8 @@ class BusClient:
             self._on_connection(True)
 
     def _handle_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        if self._winding_down:
+            return
         # paho does not say why a connection attempt failed; one probe of our own does.
         self._report(self.diagnose())
 
@@ -247,7 +255,9 @@ class BusClient:
         was_connected = self._connected.is_set()
         self._connected.clear()
         if was_connected:
-            self.log.warning("disconnected from broker: %s", reason_code)
+            # Our own stop is no news; anything else is.
+            (self.log.info if self._winding_down else self.log.warning)(
+                "disconnected from broker: %s", reason_code)
             if self._on_connection is not None:
                 self._on_connection(False)
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stations.errors import BrokerError
+from stations.lifecycle import child_options
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +88,11 @@ class MosquittoProcess:
             return self
         binary = find_mosquitto()
         with self.log_path.open("ab") as log_file:
+            # Stopped by its owner, after the services that still need it (a terminal's
+            # Ctrl-C does not reach it); ended if the owner dies.
             self._proc = subprocess.Popen([binary, "-c", str(self.config_path)],
                                           stdout=log_file, stderr=log_file,
-                                          stdin=subprocess.DEVNULL)
+                                          stdin=subprocess.DEVNULL, **child_options())
         for port in self.ports:
             if not wait_for_port(self.host, port, timeout):
                 self.stop()

@@ -29,6 +29,7 @@ from broker.client import (
     RefusalHandler,
     Will,
 )
+from stations.lifecycle import ignore_stop_signals
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ RESTART_S = 1.0
 def _child(conn: Connection, client_id: str, settings: BrokerSettings,
            subscriptions: list[str], will: Will | None, level: int) -> None:
     """The child: one BusClient, relaying both ways until the parent says stop or vanishes."""
+    # Its life is the parent's: a terminal's Ctrl-C or systemd's stop reaches both at once,
+    # and the parent, still flushing replies, stops the child when it is done.
+    ignore_stop_signals()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     inbox: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
     bus = BusClient(client_id, settings, subscriptions=subscriptions,

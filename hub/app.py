@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hub.config import HubConfig
@@ -13,13 +15,24 @@ from hub.controls import Controls
 from hub.display import draw_hub
 from hub.service import HubService
 from stations.sdnotify import Notifier
+from stations.ui.window import WindowGeometry, open_window
 
 log = logging.getLogger(__name__)
 
 
 def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None = None,
             screenshot: Path | None = None, stats: Path | None = None,
-            notifier: Notifier | None = None) -> HubService:
+            notifier: Notifier | None = None,
+            window: WindowGeometry | None = None,
+            last_picture: threading.Event | None = None,
+            on_close: Callable[[], None] | None = None) -> HubService:
+    """Run until ``stop`` is set (or ``seconds`` pass).
+
+    With ``screenshot``, the display is saved there as check-ins arrive (at most once a
+    second); once ``last_picture`` is set, it is saved one last time and then left alone, so
+    the picture shows the room while its stations are still connected. Closing the window
+    calls ``on_close`` (default: stop).
+    """
     notifier = notifier or Notifier(None)
     service = HubService(config)
     service.start()
@@ -27,7 +40,8 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
     started = time.monotonic()
     try:
         if config.display:
-            _display_loop(service, stop, started, seconds, screenshot, notifier)
+            _display_loop(service, stop, started, seconds, screenshot, notifier, window,
+                          last_picture or threading.Event(), on_close or stop.set)
         else:
             while not stop.wait(0.5):
                 _watchdog(service, notifier)
@@ -56,16 +70,22 @@ def _watchdog(service: HubService, notifier: Notifier) -> None:
 
 def _display_loop(service: HubService, stop: threading.Event, started: float,
                   seconds: float | None, screenshot: Path | None,
-                  notifier: Notifier) -> None:
+                  notifier: Notifier, window: WindowGeometry | None,
+                  last_picture: threading.Event, on_close: Callable[[], None]) -> None:
     import pygame
 
     from hub.painter import HubPainter
 
-    pygame.init()
-    pygame.display.set_caption(f"Classroom hub · room {service.room}")
-    flags = pygame.FULLSCREEN if service.config.fullscreen else pygame.RESIZABLE
-    display = pygame.display.set_mode((0, 0) if service.config.fullscreen
-                                      else service.config.window, flags)
+    pygame.display.init()  # no sound on the hub
+    pygame.font.init()
+    fullscreen = service.config.fullscreen
+    display = open_window(pygame, f"Classroom hub · room {service.room}",
+                          fullscreen=fullscreen, geometry=window,
+                          default=service.config.window, resizable=True)
+    # A window may be made smaller than the display was designed for (the demo's room on one
+    # screen), never smaller than it opened.
+    min_w, min_h = (min(v, m) for v, m in zip(display.get_size(), (1024, 600), strict=True))
+    painter = HubPainter(display)
     controls = Controls(idle_s=service.config.teacher_idle_s)
     clock = pygame.time.Clock()
     saved: tuple[int, float] | None = None  # (check-ins shown, when)
@@ -78,10 +98,11 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
             for event in pygame.event.get():
                 view = service.view
                 if event.type == pygame.QUIT:
-                    stop.set()
-                elif event.type == pygame.VIDEORESIZE and not service.config.fullscreen:
-                    display = pygame.display.set_mode((max(1024, event.w), max(600, event.h)),
-                                                      flags)
+                    on_close()
+                elif event.type == pygame.VIDEORESIZE and not fullscreen:
+                    display = pygame.display.set_mode((max(min_w, event.w),
+                                                       max(min_h, event.h)), pygame.RESIZABLE)
+                    painter.surface = display
                 elif event.type == pygame.KEYDOWN:
                     name = "+" if event.unicode == "+" else pygame.key.name(event.key)
                     _send(service, controls.key(name, view, w, h, now))
@@ -96,19 +117,29 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
                                                   w, h, now))
             _watchdog(service, notifier)
             _send(service, controls.update(service.view, now))
-            draw_hub(service.view, HubPainter(display), controls, now)
+            draw_hub(service.view, painter, controls, now)
             pygame.display.flip()
             # Saved as check-ins arrive (at most once a second), so the picture shows the
             # room in use rather than the stations going offline at the end.
             view, mono = service.view, time.monotonic()
-            if screenshot is not None and (saved is None or (view.stored != saved[0]
-                                                             and mono - saved[1] >= 1.0)):
-                screenshot.parent.mkdir(parents=True, exist_ok=True)
-                pygame.image.save(display, str(screenshot))
+            if screenshot is not None and (saved is None or last_picture.is_set()
+                                           or (view.stored != saved[0]
+                                               and mono - saved[1] >= 1.0)):
+                _save(pygame, display, screenshot)
                 saved = (view.stored, mono)
+                if last_picture.is_set():
+                    screenshot = None
             clock.tick(8)
     finally:
         pygame.quit()
+
+
+def _save(pygame, surface, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Write the PNG whole or not at all: someone may be reading it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.stem}.part.png")  # pygame picks the format by suffix
+    pygame.image.save(surface, str(part))
+    os.replace(part, path)
 
 
 def _send(service: HubService, actions: list) -> None:  # type: ignore[type-arg]

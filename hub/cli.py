@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CONFIG = Path("hub.toml")
+from stations.configsearch import config_help, find_config
 
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -24,14 +24,14 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from hub.roster import Roster
     from hub.store import HubStore, open_db
 
-    config = load_hub_config(args.config)
+    config = load_hub_config(find_config(args.config, "hub.toml"))
     db = open_db(config.database)
     return config, HubStore(db), Roster(db)
 
 
 def _config_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
-                   help="the hub's config file (default: hub.toml)")
+    p.add_argument("--config", type=Path, default=None, metavar="HUB_TOML",
+                   help=config_help("hub.toml"))
 
 
 # --- roster -----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ is one press.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,9 @@ from kiosk.readers.simulated import SimulatedReader
 from kiosk.runtime import KioskRuntime
 from kiosk.screens.base import HEIGHT, WIDTH, Layout
 from stations.sdnotify import Notifier
+from stations.ui.window import WindowGeometry, headless_environment, open_window
+
+__all__ = ["KioskWindow", "headless_environment"]
 
 log = logging.getLogger(__name__)
 
@@ -26,22 +28,17 @@ ACTIVE_FPS = 30
 IDLE_FPS = 5
 
 
-def headless_environment() -> None:
-    """Use SDL's dummy video and audio drivers (tests, CI, `stations demo --headless`)."""
-    os.environ["SDL_VIDEODRIVER"] = "dummy"
-    os.environ["SDL_AUDIODRIVER"] = "dummy"
-
-
 class KioskWindow:
     def __init__(self, runtime: KioskRuntime, *, screenshots: Path | None = None,
-                 size: tuple[int, int] | None = None,
+                 geometry: WindowGeometry | None = None,
                  on_frame: Callable[[float], None] | None = None,
                  notifier: Notifier | None = None) -> None:
         self.runtime = runtime
         #: systemd's watchdog: READY after the first frame, a ping every loop turn.
         self.notifier = notifier or Notifier(None)
         self.screenshots = screenshots
-        self.size = size
+        #: A window's size and place on a desktop; given, it wins over fullscreen.
+        self.geometry = geometry
         #: Called with the monotonic time after every frame is on screen (benchmarks).
         self.on_frame = on_frame
         self._typed = ""
@@ -60,10 +57,10 @@ class KioskWindow:
 
         rt = self.runtime
         pygame.init()
-        pygame.display.set_caption(f"Station {rt.station}")
-        fullscreen = rt.config.fullscreen
-        size = self.size or ((0, 0) if fullscreen else (WIDTH, HEIGHT))
-        display = pygame.display.set_mode(size, pygame.FULLSCREEN if fullscreen else 0)
+        fullscreen = rt.config.fullscreen and self.geometry is None
+        display = open_window(pygame, f"{rt.config.name} · station {rt.station}",
+                              fullscreen=fullscreen, geometry=self.geometry,
+                              default=(WIDTH, HEIGHT))
         pygame.mouse.set_visible(not fullscreen)
         rt.ctx.layout = Layout(*display.get_size())
         rt.feedback.append(Sound())
@@ -76,8 +73,7 @@ class KioskWindow:
             while True:
                 if seconds is not None and rt.clock() - started >= seconds:
                     rt.request_stop()
-                if self._events(pygame):
-                    break
+                self._events(pygame)
                 rt.step()
                 if rt.finished():
                     break
@@ -114,13 +110,14 @@ class KioskWindow:
                 visit and visit.question, ctx.rotation, ctx.active_notice(now),
                 int(now * IDLE_FPS) if animated else 0)
 
-    def _events(self, pygame) -> bool:  # type: ignore[no-untyped-def]
-        """Turn pygame input into runtime input; True when the window should close."""
+    def _events(self, pygame) -> None:  # type: ignore[no-untyped-def]
+        """Turn pygame input into runtime input; closing the window (or Esc on a laptop)
+        stops the station as a signal does."""
         rt = self.runtime
         L = rt.ctx.layout
         for event in pygame.event.get():
-            if event.type == pygame.QUIT:
-                return True
+            if event.type == pygame.QUIT:  # the visit ends and the outbox drains first
+                rt.request_stop()
             if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
                 if getattr(event, "touch", False):
                     continue  # synthesised from a finger: FINGERDOWN already pressed
@@ -129,9 +126,8 @@ class KioskWindow:
                 rt.press(int(event.x * L.w), int(event.y * L.h))
             elif event.type == pygame.KEYDOWN:
                 if event.key == pygame.K_ESCAPE and not rt.config.fullscreen:
-                    return True
+                    rt.request_stop()
                 self._key(event.unicode)
-        return False
 
     def _key(self, char: str) -> None:
         """Keys: on a laptop with the simulated reader, type a badge number and Enter;

@@ -114,6 +114,7 @@ class KioskRuntime:
         if not self.stopping:
             self.stopping = True
             self._stop_at = self.clock()
+            self.bus.wind_down()
             if self.autopilot is not None:
                 self.autopilot.active = False
 

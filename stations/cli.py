@@ -12,7 +12,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from stations.configsearch import config_help, find_config
 from stations.errors import StationsError
+from stations.lifecycle import stop_on_signals
+from stations.ui.window import headless_environment
 
 log = logging.getLogger("stations")
 
@@ -30,9 +33,8 @@ def cmd_hub(args: argparse.Namespace) -> int:
     from hub.app import run_hub
     from hub.config import load_hub_config
 
-    config = load_hub_config(args.config)
+    config = load_hub_config(find_config(args.config, "hub.toml"))
     if args.headless:
-        from kiosk.app import headless_environment
         headless_environment()
     if args.no_display:
         from dataclasses import replace
@@ -40,24 +42,33 @@ def cmd_hub(args: argparse.Namespace) -> int:
     # Two busy threads share the GIL (paho's network thread and ingest): handing it over
     # every 5 ms (the default) costs more than it gives under a flood of check-ins.
     sys.setswitchinterval(0.02)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
+    stop, last_picture = threading.Event(), threading.Event()
+    stop_on_signals(stop.set)
+    # The demo's "take your last picture now", before it stops the stations.
+    signal.signal(signal.SIGUSR1, lambda *_: last_picture.set())
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop at once
         from stations.sdnotify import Notifier
 
         run_hub(config, stop=stop, seconds=args.seconds, screenshot=args.screenshot,
-                stats=args.stats, notifier=Notifier.from_environment())
+                stats=args.stats, notifier=Notifier.from_environment(), window=args.window,
+                last_picture=last_picture, on_close=_ask_parent if args.close_asks_parent
+                else None)
     return 0
 
 
+def _ask_parent() -> None:
+    """The demo's hub window was closed: the demo stops the whole room, in order."""
+    os.kill(os.getppid(), signal.SIGINT)
+
+
 def cmd_kiosk(args: argparse.Namespace) -> int:
-    from kiosk.app import KioskWindow, headless_environment
+    from kiosk.app import KioskWindow
     from kiosk.autopilot import SimulatedStudents
     from kiosk.config import load_kiosk_config
     from kiosk.readers.simulated import SimulatedReader
     from kiosk.runtime import KioskRuntime
 
-    config = load_kiosk_config(args.config)
+    config = load_kiosk_config(find_config(args.config, "kiosk.toml"))
     if args.headless:
         headless_environment()
     autopilot = None
@@ -83,9 +94,10 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     runtime = KioskRuntime(config, reader, autopilot=autopilot, feedback=feedback)
     for sink in feedback:
         sink.on_button(runtime.physical_button)
-    signal.signal(signal.SIGTERM, lambda *_: runtime.request_stop())
+    stop_on_signals(runtime.request_stop)
     with contextlib.suppress(KeyboardInterrupt):
-        KioskWindow(runtime, screenshots=args.screenshots).run(seconds=args.seconds)
+        KioskWindow(runtime, screenshots=args.screenshots,
+                    geometry=args.window).run(seconds=args.seconds)
     if args.stats:
         runtime.write_stats(args.stats)
     return 0
@@ -113,7 +125,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:
-    from kiosk.app import headless_environment
     from kiosk.screenshots import save_screenshots
 
     headless_environment()
@@ -127,52 +138,105 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
     return 0
 
 
+def _geometry(text: str):  # type: ignore[no-untyped-def]
+    from stations.ui.window import WindowGeometry
+
+    try:
+        return WindowGeometry.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stations", description=__doc__)
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--log-level", default="INFO", metavar="LEVEL",
+                        help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run a whole room on this machine: broker, hub, kiosks")
-    demo.add_argument("--headless", action="store_true", help="SDL dummy driver, no windows")
+    demo = sub.add_parser("demo", help="run a whole room on this machine: broker, hub, kiosks",
+                          description="A whole room on this machine: Mosquitto with the room's "
+                                      "generated config, the hub and up to four kiosks side "
+                                      "by side, simulated students tapping in. Ctrl-C stops "
+                                      "it cleanly and prints what happened.")
+    demo.add_argument("--headless", action="store_true",
+                      help="no windows (SDL's dummy driver): for CI and machines without a "
+                           "screen")
     demo.add_argument("--seconds", type=float, default=None,
-                      help="stop after this long (default: until the hub window is closed; "
-                           "30 with --headless)")
-    demo.add_argument("--stations", type=int, default=4, help="kiosks to start (1-4)")
-    demo.add_argument("--out", type=Path, default=None, help="folder for screenshots and data")
-    demo.add_argument("--seed", type=int, default=1)
+                      help="stop after this long (default: until the hub window is closed or "
+                           "Ctrl-C; 30 with --headless)")
+    demo.add_argument("--stations", type=int, default=4, metavar="N",
+                      help="kiosks to start, 1-4 (default 4)")
+    demo.add_argument("--out", type=Path, default=None, metavar="DIR",
+                      help="folder for the room's files, logs and screenshots (default: "
+                           "demo-out/DATE-TIME)")
+    demo.add_argument("--seed", type=int, default=1,
+                      help="seed for the simulated students (default 1): the same seed, the "
+                           "same taps")
     demo.add_argument("--block-minutes", type=float, default=2.0, metavar="MIN",
                       help="length of the demo lesson's blocks (default 2; the warning comes "
                            "at a quarter of it before the end)")
     demo.add_argument("--json", action="store_true", help="last line: the summary as JSON")
     demo.set_defaults(func=cmd_demo)
 
-    hub = sub.add_parser("hub", help="run the classroom hub")
-    hub.add_argument("--config", type=Path, required=True)
-    hub.add_argument("--headless", action="store_true")
+    hub = sub.add_parser("hub", help="run the classroom hub: ingest, store, rotation, display",
+                         description="The classroom hub. It needs the room's broker: on a "
+                                     "hub that is Mosquitto with the room's generated config "
+                                     "(stations broker-config); on a laptop, `stations demo` "
+                                     "runs both.")
+    hub.add_argument("--config", type=Path, default=None, metavar="HUB_TOML",
+                     help=config_help("hub.toml"))
+    hub.add_argument("--headless", action="store_true",
+                     help="draw the display off screen (SDL's dummy driver)")
     hub.add_argument("--no-display", action="store_true", help="service only, no window")
-    hub.add_argument("--seconds", type=float, default=None)
-    hub.add_argument("--screenshot", type=Path, default=None, help="PNG of the display at exit")
-    hub.add_argument("--stats", type=Path, default=None, help="JSON counters at exit")
+    hub.add_argument("--seconds", type=float, default=None,
+                     help="stop after this long (default: run until stopped)")
+    hub.add_argument("--window", type=_geometry, default=None, metavar="WxH+X+Y",
+                     help="the window's size and place on the desktop (default: the config's "
+                          "display.window, placed by the desktop)")
+    hub.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
+                     help="save the display here while it runs (as check-ins arrive, at most "
+                          "once a second)")
+    hub.add_argument("--stats", type=Path, default=None, metavar="JSON",
+                     help="write counters (stored, notices sent, refused) here at exit")
+    hub.add_argument("--close-asks-parent", action="store_true",
+                     help="closing the window asks the parent process to stop (the demo then "
+                          "stops the whole room, in order)")
     hub.set_defaults(func=cmd_hub)
 
-    kiosk = sub.add_parser("kiosk", help="run a station kiosk")
-    kiosk.add_argument("--config", type=Path, required=True)
-    kiosk.add_argument("--headless", action="store_true")
-    kiosk.add_argument("--seconds", type=float, default=None)
+    kiosk = sub.add_parser("kiosk", help="run a station kiosk",
+                           description="One station: fullscreen on a device, a window on a "
+                                       "laptop (type a badge number and Enter to tap it).")
+    kiosk.add_argument("--config", type=Path, default=None, metavar="KIOSK_TOML",
+                       help=config_help("kiosk.toml"))
+    kiosk.add_argument("--headless", action="store_true",
+                       help="draw off screen (SDL's dummy driver)")
+    kiosk.add_argument("--seconds", type=float, default=None,
+                       help="stop after this long (default: run until stopped)")
+    kiosk.add_argument("--window", type=_geometry, default=None, metavar="WxH+X+Y",
+                       help="the window's size and place on the desktop (default 800x480, "
+                            "placed by the desktop)")
     kiosk.add_argument("--simulate", type=Path, default=None, metavar="ROSTER",
                        help="simulated students tap badges from this roster file")
     kiosk.add_argument("--groups", type=Path, default=None, metavar="HUB_TOML",
                        help="with --simulate: students follow this hub's groups")
-    kiosk.add_argument("--seed", type=int, default=0)
-    kiosk.add_argument("--gap", type=float, default=1.0, help="mean seconds between students")
-    kiosk.add_argument("--screenshots", type=Path, default=None)
-    kiosk.add_argument("--stats", type=Path, default=None)
+    kiosk.add_argument("--seed", type=int, default=0,
+                       help="seed for the simulated students (default 0)")
+    kiosk.add_argument("--gap", type=float, default=1.0, metavar="SECONDS",
+                       help="mean seconds between simulated students (default 1)")
+    kiosk.add_argument("--screenshots", type=Path, default=None, metavar="DIR",
+                       help="save a PNG of each screen here as it is shown")
+    kiosk.add_argument("--stats", type=Path, default=None, metavar="JSON",
+                       help="write counters (taps, check-ins, replies, latency) here at exit")
     kiosk.set_defaults(func=cmd_kiosk)
 
     shots = sub.add_parser("screenshots", help="PNG of every kiosk screen, per language")
-    shots.add_argument("--out", type=Path, default=Path("docs/screens"))
-    shots.add_argument("--lang", nargs="+", default=["en", "es"])
-    shots.add_argument("--size", default="800x480", help="WIDTHxHEIGHT")
+    shots.add_argument("--out", type=Path, default=Path("docs/screens"), metavar="DIR",
+                       help="folder for the pictures, one subfolder per language "
+                            "(default docs/screens)")
+    shots.add_argument("--lang", nargs="+", default=["en", "es"], metavar="LANG",
+                       help="languages to draw (default: en es)")
+    shots.add_argument("--size", default="800x480", metavar="WxH",
+                       help="screen size (default 800x480, the official 7-inch display)")
     shots.set_defaults(func=cmd_screenshots)
 
     for register in _registrars():

@@ -20,11 +20,15 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from pathlib import Path
 
 from stations.deployment import DEMO_ROOM, ROOM_DIR, DeployedRoom
+from stations.errors import StationsError
+from stations.lifecycle import child_options, stop_on_signals
+from stations.ui.window import WindowGeometry
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,10 @@ HEADLESS_DEFAULT_S = 30.0
 DEMO_BLOCK_MINUTES = 2.0
 #: The demo hub's teacher PIN (a real room's is set with `stations teacher pin`).
 DEMO_PIN = "1234"
+#: A kiosk's window at most (the 7-inch display); smaller to fit the room on one screen.
+KIOSK_SIZE = (800, 480)
+#: Between windows; above each, a desktop's title bar; at the top and bottom, its panels.
+GAP, TITLE_H, PANEL_H = 8, 32, 40
 
 
 def _write_configs(room: DeployedRoom, block_minutes: float) -> tuple[Path, list[Path]]:
@@ -52,10 +60,50 @@ def _write_configs(room: DeployedRoom, block_minutes: float) -> tuple[Path, list
     return hub_path, kiosks
 
 
+def room_layout(screen: tuple[int, int], stations: int) -> tuple[WindowGeometry,
+                                                                 list[WindowGeometry]]:
+    """Where the windows go on a screen: the hub at the front of the room, the stations in a
+    row below it, none overlapping, each with room for a desktop's title bar above it."""
+    w, h = screen
+    n = max(1, stations)
+    avail_h = h - PANEL_H * 2
+    kw = min(KIOSK_SIZE[0], (w - GAP * (n + 1)) // n)
+    kh = kw * KIOSK_SIZE[1] // KIOSK_SIZE[0]
+    hub_h = min(avail_h - (TITLE_H + kh) - GAP - TITLE_H, (w - 2 * GAP) * 9 // 16)
+    hub_w = hub_h * 16 // 9
+    if hub_w < 320 or kw < 160:
+        raise StationsError(f"a {w}x{h} screen is too small for the demo's room; use "
+                            "--headless")
+    hub = WindowGeometry(hub_w, hub_h, (w - hub_w) // 2, PANEL_H + TITLE_H)
+    row_y = hub.bottom + GAP + TITLE_H
+    left = (w - (n * kw + (n - 1) * GAP)) // 2
+    kiosks = [WindowGeometry(kw, kh, left + k * (kw + GAP), row_y) for k in range(n)]
+    return hub, kiosks
+
+
+def _screen_size() -> tuple[int, int]:
+    """The size of the screen the windows open on (the first one)."""
+    import pygame
+
+    try:
+        pygame.display.init()
+        sizes = pygame.display.get_desktop_sizes()
+    except pygame.error as err:
+        raise StationsError(f"no screen to open the room's windows on ({err}); run "
+                            "`scripts/demo.sh --headless` on a machine without one") from err
+    finally:
+        pygame.display.quit()
+    if not sizes:
+        raise StationsError("no screen found; run `scripts/demo.sh --headless`")
+    return sizes[0]
+
+
 def _spawn(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # Each service in a process group of its own: a terminal's Ctrl-C reaches only the demo,
+    # which stops the room in order. Each also ends if the demo is killed.
     with log_path.open("ab") as fh:
         return subprocess.Popen([sys.executable, "-m", "stations", *args], stdout=fh, stderr=fh,
-                                stdin=subprocess.DEVNULL, env=env)
+                                stdin=subprocess.DEVNULL, env=env, **child_options())
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -72,6 +120,12 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
     stations = max(1, min(4, stations))
     if headless and seconds is None:
         seconds = HEADLESS_DEFAULT_S
+    hub_place: WindowGeometry | None = None
+    kiosk_places: list[WindowGeometry | None] = [None] * stations
+    if not headless:
+        screen = _screen_size()
+        hub_place, placed = room_layout(screen, stations)
+        kiosk_places = list(placed)
     out = (out or Path("demo-out") / time.strftime("%Y%m%d-%H%M%S")).resolve()
     out.mkdir(parents=True, exist_ok=True)
     screens = out / "screens"
@@ -79,45 +133,39 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
     if headless:
         env.update(SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
     head = ["--headless"] if headless else []
+    stop = threading.Event()
+    stop_on_signals(stop.set)
 
     ids = [s["id"] for s in tomllib.loads((ROOM_DIR / "hub.toml").read_text())["stations"]]
     room = DeployedRoom(out, room=DEMO_ROOM, stations=ids[:stations]).start()
-    broker = room.broker
     hub_cfg, kiosk_cfgs = _write_configs(room, block_minutes)
     print(f"demo: room {room.room} on Mosquitto with its generated config (stations over TLS "
           f"on 127.0.0.1:{room.tls_port}, the hub on loopback :{room.local_port}, a password "
           f"per device, the ACL), output in {out}; the teacher view's PIN is {DEMO_PIN}")
-    hub = _spawn(["hub", "--config", str(hub_cfg), *head, "--screenshot",
-                  str(screens / "hub.png"), "--stats", str(out / "hub-stats.json")],
-                 out / "hub.log", env)
-    kiosks = []
+    if not headless:
+        print("demo: close the hub's window or press Ctrl-C to stop", flush=True)
+    hub_png = screens / "hub.png"
+    hub = _spawn(["hub", "--config", str(hub_cfg), *head, "--screenshot", str(hub_png),
+                  "--stats", str(out / "hub-stats.json"), "--close-asks-parent",
+                  *_window(hub_place)], out / "hub.log", env)
+    kiosks: list[subprocess.Popen[bytes]] = []
     try:
-        _wait_for_hub(out / "hub.db", timeout=20)
-        for k, cfg in enumerate(kiosk_cfgs):
-            sid = cfg.stem.removeprefix("kiosk-")
-            kiosks.append(_spawn(["kiosk", "--config", str(cfg), *head,
-                                  "--simulate", str(out / "roster.toml"),
-                                  "--groups", str(hub_cfg), "--seed",
-                                  str(seed * 100 + k), "--screenshots", str(screens),
-                                  "--stats", str(out / f"kiosk-{sid}-stats.json")],
-                                 out / f"kiosk-{sid}.log", env))
-        started = time.monotonic()
-        try:
-            while hub.poll() is None and (seconds is None
-                                          or time.monotonic() - started < seconds):
-                time.sleep(0.2)
-        except KeyboardInterrupt:
-            pass
+        if _wait_for_hub(out / "hub.db", hub, stop, timeout=20):
+            for k, cfg in enumerate(kiosk_cfgs):
+                sid = cfg.stem.removeprefix("kiosk-")
+                kiosks.append(_spawn(["kiosk", "--config", str(cfg), *head,
+                                      "--simulate", str(out / "roster.toml"),
+                                      "--groups", str(hub_cfg), "--seed",
+                                      str(seed * 100 + k), "--screenshots", str(screens),
+                                      "--stats", str(out / f"kiosk-{sid}-stats.json"),
+                                      *_window(kiosk_places[k])],
+                                     out / f"kiosk-{sid}.log", env))
+            started = time.monotonic()
+            while not stop.is_set() and hub.poll() is None and (
+                    seconds is None or time.monotonic() - started < seconds):
+                stop.wait(0.2)
     finally:
-        for proc in kiosks:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in kiosks:
-            _wait(proc, 40)
-        if hub.poll() is None:
-            hub.send_signal(signal.SIGTERM)
-        _wait(hub, 20)
-        broker.stop()
+        _stop_room(hub, kiosks, room, hub_png)
 
     summary = _summarise(out, [c.stem.removeprefix("kiosk-") for c in kiosk_cfgs])
     summary["out"] = str(out)
@@ -138,18 +186,56 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
     return 0 if ok else 1
 
 
-def _wait_for_hub(db: Path, timeout: float) -> None:
+def _window(place: WindowGeometry | None) -> list[str]:
+    return [] if place is None else ["--window", str(place)]
+
+
+def _stop_room(hub: subprocess.Popen[bytes], kiosks: list[subprocess.Popen[bytes]],
+               room: DeployedRoom, hub_png: Path) -> None:
+    """Stop in order: the hub's last picture while every station is connected; the students
+    (each station finishes its visit and empties its outbox); the stations; the hub; the
+    broker last."""
+    print("demo: stopping the room: students stop, stations empty their outboxes, then the "
+          "hub and the broker", flush=True)
+    if hub.poll() is None and kiosks:
+        before = hub_png.stat().st_mtime_ns if hub_png.exists() else 0
+        hub.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and hub.poll() is None and (
+                (hub_png.stat().st_mtime_ns if hub_png.exists() else 0) == before):
+            time.sleep(0.05)
+    for proc in kiosks:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in kiosks:
+        _wait(proc, 40)
+    if hub.poll() is None:
+        hub.send_signal(signal.SIGTERM)
+    _wait(hub, 20)
+    room.stop()
+
+
+def _wait_for_hub(db: Path, hub: subprocess.Popen[bytes], stop: threading.Event,
+                  timeout: float) -> bool:
+    """True once the hub has loaded its roster; False if stopped first; raises if the hub
+    died or took too long."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stop.is_set():
+            return False
+        if hub.poll() is not None:
+            raise StationsError(f"the hub exited at start (code {hub.returncode}): see "
+                                f"{db.parent}/hub.log")
         if db.exists():
             try:
                 with sqlite3.connect(db) as conn:
                     if conn.execute("SELECT COUNT(*) FROM students").fetchone()[0] > 0:
-                        return
+                        return True
             except sqlite3.Error:
                 pass
         time.sleep(0.1)
-    raise RuntimeError(f"the hub did not start within {timeout:.0f} s: see {db.parent}/hub.log")
+    raise StationsError(f"the hub did not start within {timeout:.0f} s: see "
+                        f"{db.parent}/hub.log")
 
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float) -> None:

@@ -25,6 +25,17 @@ class ConfigError(StationsError, ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+class ConfigNotFound(StationsError, FileNotFoundError):
+    """No config file where one was named or searched for; ``path`` is the named one."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class ContractError(StationsError, ValueError):
     """An MQTT message breaks the topic and payload contract.
 
