@@ -8,6 +8,7 @@ from pathlib import Path
 
 from broker.config_gen import generate
 from broker.devices import load_devices
+from stations.files import undo_on_failure
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace) -> int:
     devices = load_devices(args.devices)
-    result = generate(devices, args.out, rotate=args.rotate_station,
-                      rotate_bridge=args.rotate_bridge, install_dir=args.install_dir)
+    with undo_on_failure(args.out):  # a first run that fails leaves no half a room behind
+        result = generate(devices, args.out, rotate=args.rotate_station,
+                          rotate_bridge=args.rotate_bridge, install_dir=args.install_dir)
     # A summary for the person at the terminal; secrets stay in their 0600 files.
     lines = [f"room {devices.room}: {len(devices.stations)} stations, broker config in "
              f"{result.out / 'broker'}"]

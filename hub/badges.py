@@ -132,7 +132,8 @@ def import_badges(path: Path | str, roster: Roster, now: float, *,
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise BadgeError("file not found", name) from None
+        raise BadgeError("no such badge file (a CSV with columns badge and student_id)",
+                         str(path)) from None
     except UnicodeDecodeError as err:
         raise BadgeError("is not UTF-8", name) from err
     reader = csv.DictReader(io.StringIO(text, newline=""))

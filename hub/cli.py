@@ -13,20 +13,38 @@ import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from stations.configsearch import config_help, find_config
+from stations.errors import StationsError
+from stations.files import undo_on_failure, write_if_changed
 
 
-def _open(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+@contextmanager
+def _hub(args: argparse.Namespace, *, create: bool = False) -> Iterator[tuple[Any, Any, Any]]:
+    """(config, store, roster) on the hub's database, closed afterwards.
+
+    Only a command that brings data (``create``: a roster import) may make the database, and
+    one that fails takes it away again; the others need the hub's existing database.
+    """
     from hub.config import load_hub_config
     from hub.roster import Roster
     from hub.store import HubStore, open_db
 
     config = load_hub_config(find_config(args.config, "hub.toml"))
-    db = open_db(config.database)
-    return config, HubStore(db), Roster(db)
+    if not create and not config.database.exists():
+        raise StationsError(f"{config.database}: no hub database yet; the hub makes it when "
+                            f"it first runs (stations hub --config {config.path}), and so "
+                            "does `stations roster import EXPORT`")
+    with undo_on_failure(config.database, sqlite=True):
+        db = open_db(config.database)
+        try:
+            yield config, HubStore(db), Roster(db)
+        finally:
+            db.close()
 
 
 def _config_arg(p: argparse.ArgumentParser) -> None:
@@ -39,11 +57,11 @@ def _config_arg(p: argparse.ArgumentParser) -> None:
 def cmd_roster_import(args: argparse.Namespace) -> int:
     from hub.oneroster import import_oneroster
 
-    _config, store, roster = _open(args)
-    try:
+    if not args.path.exists():
+        raise StationsError(f"{args.path}: no such OneRoster export (give the zip file or the "
+                            "folder of CSV files the school's SIS exported)")
+    with _hub(args, create=True) as (_config, _store, roster):
         summary = import_oneroster(args.path, roster)
-    finally:
-        store.db.close()
     print(f"imported OneRoster {summary.version} from {args.path}: {summary.classes} classes, "
           f"{summary.students} students, {summary.teachers} teachers, {summary.enrollments} "
           "active enrollments")
@@ -59,9 +77,8 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
 def cmd_badges(args: argparse.Namespace) -> int:
     from hub import badges
 
-    _config, store, roster = _open(args)
     now = time.time()
-    try:
+    with _hub(args) as (_config, store, roster):
         if args.badges_command == "import":
             n = badges.import_badges(args.path, roster, now, reassign=args.reassign)
             print(f"imported {n} badges from {args.path}")
@@ -76,8 +93,6 @@ def cmd_badges(args: argparse.Namespace) -> int:
                                     "ORDER BY b.student_id, b.badge").fetchall()
             for badge, student, revoked in rows:
                 print(f"{badge}\t{student}\t{'revoked' if revoked else 'active'}")
-    finally:
-        store.db.close()
     return 0
 
 
@@ -86,29 +101,29 @@ def cmd_badges(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from hub.export import export_day
 
-    config, store, roster = _open(args)
     day = args.date or dt.date.today()
-    try:
-        files = export_day(store, roster, day, args.out, class_id=args.class_id)
-    finally:
-        store.db.close()
+    with _hub(args) as (_config, store, roster):
+        if args.class_id and args.class_id not in roster.classes():
+            raise StationsError(f"--class {args.class_id}: no such class on this hub (the "
+                                "roster's classes: "
+                                f"{', '.join(sorted(roster.classes())) or 'none'})")
+        with undo_on_failure(args.out):
+            files = export_day(store, roster, day, args.out, class_id=args.class_id)
     for f in files:
         print(f)
     if not files:
         print(f"no check-ins on {day.isoformat()}", file=sys.stderr)
-    del config
     return 0
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
     from hub.export import apply_retention
 
-    config, store, _roster = _open(args)
-    days = config.retention_days if args.days is None else args.days
-    try:
+    with _hub(args) as (config, store, _roster):
+        days = config.retention_days if args.days is None else args.days
+        if days < 0:
+            raise StationsError(f"--days {days}: give 0 (keep everything) or more days")
         purged = apply_retention(store, days, time.time())
-    finally:
-        store.db.close()
     print(f"deleted {purged.checkins} check-ins and {purged.unknown_badges} unknown-badge "
           f"sightings older than {days} days" if days else "retention is off (days = 0)")
     return 0
@@ -118,8 +133,7 @@ def cmd_student(args: argparse.Namespace) -> int:
     from hub.export import erase_student, export_student
     from hub.service import ROTATION_KEY
 
-    config, store, roster = _open(args)
-    try:
+    with _hub(args) as (config, store, roster):
         if args.student_command == "export":
             try:
                 data = export_student(store, roster, args.student,
@@ -129,7 +143,7 @@ def cmd_student(args: argparse.Namespace) -> int:
                 return 1
             text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
             if args.out:
-                args.out.write_text(text + "\n", encoding="utf-8")
+                write_if_changed(args.out, text + "\n", 0o600)  # a child's data: owner only
                 print(f"wrote everything held about {args.student} to {args.out}")
             else:
                 print(text)
@@ -143,8 +157,6 @@ def cmd_student(args: argparse.Namespace) -> int:
         except KeyError:
             print(f"stations: no student {args.student!r} on this hub", file=sys.stderr)
             return 1
-    finally:
-        store.db.close()
     print(f"erased {args.student}: {erased.checkins} check-ins with their reflections, "
           f"{erased.badges} badges, {erased.enrollments} enrollments")
     listed = [g.id for g in config.plan.groups if args.student in g.members]

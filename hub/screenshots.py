@@ -18,6 +18,7 @@ from hub.config import load_hub_config
 from hub.controls import Controls
 from hub.pin import hash_pin
 from hub.service import HubService
+from stations.files import undo_on_failure
 
 ROOM = Path(__file__).resolve().parent.parent / "stations" / "room"
 SIZES = ((1920, 1080), (1280, 720))
@@ -26,13 +27,11 @@ T0 = 1_760_000_000.0  # a fixed school morning, so the pictures do not change ru
 
 def scene(folder: Path, config_path: Path | None = None) -> HubService:
     """A lesson in block 2 with arrivals, a wrong station, an absence, flags and an offer."""
-    source = config_path or ROOM / "hub.toml"
-    # the teacher's PIN is set, as in a real room (the demo's, 1234)
-    text = source.read_text().replace('# teacher_pin_hash = "$scrypt$ln=15,r=8,p=1$..."',
-                                      f'teacher_pin_hash = "{hash_pin("1234")}"')
-    (folder / "roster.toml").write_text((source.parent / "roster.toml").read_text())
-    (folder / "hub.toml").write_text(text)
-    config = dataclasses.replace(load_hub_config(folder / "hub.toml"), autostart=False)
+    # The room's own files, read only: the database goes in ``folder``. The teacher's PIN is
+    # set, as in a real room (the demo's, 1234).
+    config = dataclasses.replace(load_hub_config(config_path or ROOM / "hub.toml"),
+                                 database=folder / "hub.db", autostart=False,
+                                 teacher_pin_hash=hash_pin("1234"))
     now = [T0]
     hub = HubService(config, clock=lambda: now[0])
     room = config.room
@@ -108,12 +107,13 @@ def render_views(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES,
     from hub.display import draw_hub
     from hub.painter import HubPainter
 
-    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    pygame.init()
+    pygame.display.init()
+    pygame.font.init()
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, undo_on_failure(out):
             hub = scene(Path(tmp), config_path)
+            out.mkdir(parents=True, exist_ok=True)
             try:
                 view = dataclasses.replace(hub.view, connected=True, message="")
                 first = next(iter(view.student_names))

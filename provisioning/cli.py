@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from stations.files import undo_on_failure
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
@@ -38,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run_provision(args: argparse.Namespace) -> int:
     from provisioning.provision import provision_file
 
-    result = provision_file(args.inventory, args.out)
+    with undo_on_failure(args.out):  # a first run that fails leaves no half a school behind
+        result = provision_file(args.inventory, args.out)
     rooms = sorted({c.room for c in result.cards})
     print(f"{len(result.cards)} cards for {len(rooms)} room(s) ({', '.join(rooms)}) in "
           f"{result.out} ({result.seconds:.2f} s)")
@@ -55,7 +58,8 @@ def run_provision(args: argparse.Namespace) -> int:
 def run_imager_json(args: argparse.Namespace) -> int:
     from provisioning.imager import write_repository
 
-    path = write_repository(args.images, url_base=args.url_base, out=args.out,
-                            release_date=args.release_date)
+    with undo_on_failure(args.out):
+        path = write_repository(args.images, url_base=args.url_base, out=args.out,
+                                release_date=args.release_date)
     print(f"wrote {path}: {len(args.images)} image(s)")
     return 0

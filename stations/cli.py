@@ -14,8 +14,9 @@ from pathlib import Path
 
 from stations.configsearch import config_help, find_config
 from stations.errors import StationsError
+from stations.files import undo_on_failure
 from stations.lifecycle import stop_on_signals
-from stations.ui.window import headless_environment
+from stations.ui.window import WindowGeometry, headless_environment
 
 log = logging.getLogger("stations")
 
@@ -125,22 +126,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:
+    from kiosk.i18n import available_languages
     from kiosk.screenshots import save_screenshots
 
+    known = ["en", *available_languages()]
+    unknown = [lang for lang in args.lang if lang not in known]
+    if unknown:
+        raise StationsError(f"--lang {' '.join(unknown)}: no catalog; the kiosk speaks "
+                            f"{', '.join(known)} (kiosk/locale)")
     headless_environment()
-    try:
-        w, h = (int(v) for v in args.size.lower().split("x"))
-    except ValueError as err:
-        raise StationsError(f"--size {args.size!r}: write it as WIDTHxHEIGHT, "
-                            "e.g. 800x480") from err
-    written = save_screenshots(args.out, args.lang, (w, h))
+    with undo_on_failure(args.out):
+        written = save_screenshots(args.out, args.lang, args.size.size)
     print(f"{len(written)} screenshots in {args.out}")
     return 0
 
 
-def _geometry(text: str):  # type: ignore[no-untyped-def]
-    from stations.ui.window import WindowGeometry
-
+def _geometry(text: str) -> WindowGeometry:
     try:
         return WindowGeometry.parse(text)
     except ValueError as err:
@@ -235,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default docs/screens)")
     shots.add_argument("--lang", nargs="+", default=["en", "es"], metavar="LANG",
                        help="languages to draw (default: en es)")
-    shots.add_argument("--size", default="800x480", metavar="WxH",
+    shots.add_argument("--size", type=_geometry, default=WindowGeometry(800, 480), metavar="WxH",
                        help="screen size (default 800x480, the official 7-inch display)")
     shots.set_defaults(func=cmd_screenshots)
 

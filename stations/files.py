@@ -1,11 +1,15 @@
 """Writing generated files the way secrets and device configs need: atomically, with the
 mode set before the first byte, and only when the content changed (so a re-run rewrites
-nothing and the broker or device sees no spurious change)."""
+nothing and the broker or device sees no spurious change); and leaving nothing behind when a
+command fails (:func:`undo_on_failure`)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -32,3 +36,37 @@ def write_if_changed(path: Path, data: bytes | str, mode: int) -> bool:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+#: SQLite's files beside a database (write-ahead log, shared memory, rollback journal).
+SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
+
+
+@contextmanager
+def undo_on_failure(*paths: Path, sqlite: bool = False) -> Iterator[None]:
+    """Remove those of ``paths`` (files or folders) that did not exist before the block, if
+    it fails: a failed command leaves nothing behind. ``sqlite`` also removes a database's
+    sidecar files."""
+    targets = [Path(p) for p in paths]
+    if sqlite:
+        targets += [Path(f"{p}{suffix}") for p in paths for suffix in SQLITE_SIDECARS]
+    new = [top for top in map(_topmost_missing, targets) if top is not None]
+    try:
+        yield
+    except BaseException:
+        for path in new:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        raise
+
+
+def _topmost_missing(path: Path) -> Path | None:
+    """The outermost folder (or the file) a command would create to write ``path``."""
+    missing = None
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
