@@ -60,6 +60,14 @@ def read_broker(section: Section) -> BrokerSettings:
                           client_id=section.get("client_id", str, "") or None)
 
 
+class _PahoLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """paho's own messages, at DEBUG: it logs an error at every reconnect attempt, while
+    this class says once, diagnosed, what is wrong (and again only when that changes)."""
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+        super().log(logging.DEBUG, msg, *args, **kwargs)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Will:
     topic: str
@@ -105,7 +113,7 @@ class BusClient:
 
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                              protocol=mqtt.MQTTv5)
-        client.enable_logger(self.log)
+        client.enable_logger(_PahoLog(self.log, {}))  # type: ignore[arg-type]
         if settings.username is not None:
             client.username_pw_set(settings.username, settings.password)
         if settings.ca_file is not None:
@@ -244,9 +252,11 @@ class BusClient:
                          "reachable now, retrying")
 
     def _report(self, diagnosis: Diagnosis) -> None:
-        """Log a connection problem once per change, not at every retry."""
+        """Log a connection problem once per change, not at every retry (paho keeps retrying
+        in the background, waiting longer each time up to 30 s)."""
         if diagnosis.message != self.last_error:
-            self.log.warning("cannot connect: %s", diagnosis.message)
+            self.log.warning("cannot connect: %s Retrying in the background.",
+                             diagnosis.message)
         self.last_error = diagnosis.message
 
     def _handle_disconnect(self, client: mqtt.Client, userdata: object,

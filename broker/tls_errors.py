@@ -27,6 +27,7 @@ _CLIENT_ID = {133, 2}
 _UNAVAILABLE = {136, 137, 3}
 _BANNED = {138}
 _RATE = {151, 159}
+_THIS_MACHINE = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
@@ -152,10 +153,21 @@ def _network(err: BaseException, where: str, host: str, tls: bool | None) -> Dia
             "in the device's mqtt.toml and the school's DNS; the hub's IP address works too "
             "(it is in the certificate).")
     if isinstance(err, ConnectionRefusedError):
+        listener = {True: ", the TLS listener", False: ", the plain (loopback) listener",
+                    None: ""}[tls]
+        if host in _THIS_MACHINE:
+            return Diagnosis(
+                "refused",
+                f"Nothing accepts connections at {where}{listener}: the room's broker is not "
+                "running on this machine, or listens on another port. Start Mosquitto with "
+                "the room's generated config ('systemctl start mosquitto' on a provisioned "
+                "hub; elsewhere 'mosquitto -c DIR/broker/mosquitto.conf', DIR from 'stations "
+                "broker-config'), or run 'stations demo', which starts a whole room with its "
+                "broker.")
         return Diagnosis(
             "refused",
-            f"Nothing accepts connections at {where}: the broker is not running on the hub "
-            "('systemctl status mosquitto') or the port is wrong.")
+            f"Nothing accepts connections at {where}{listener}: the broker is not running "
+            "on the hub ('systemctl status mosquitto') or the port is wrong.")
     if isinstance(err, TimeoutError | socket.timeout):
         return Diagnosis(
             "timeout",
