@@ -74,7 +74,7 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
                   last_picture: threading.Event, on_close: Callable[[], None]) -> None:
     import pygame
 
-    from hub.painter import HubPainter
+    from stations.ui.painter import Painter
 
     pygame.display.init()  # no sound on the hub
     pygame.font.init()
@@ -85,7 +85,7 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
     # A window may be made smaller than the display was designed for (the demo's room on one
     # screen), never smaller than it opened.
     min_w, min_h = (min(v, m) for v, m in zip(display.get_size(), (1024, 600), strict=True))
-    painter = HubPainter(display)
+    painter = Painter(display)
     controls = Controls(idle_s=service.config.teacher_idle_s)
     clock = pygame.time.Clock()
     saved: tuple[int, float] | None = None  # (check-ins shown, when)

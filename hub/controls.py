@@ -22,29 +22,13 @@ from dataclasses import dataclass, field
 from hub.actions import TeacherAction
 from hub.pin import MAX_DIGITS
 from hub.view import HubView, group_label
+from stations.ui.widgets import Button
 
 REF_W, REF_H = 1920, 1080
 EXTEND_MINUTES = 5.0
 #: The keypad's keys: never smaller than this on any screen (a child's fingertip is 48).
 KEY_MIN = 64
 KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "pin_back", "0", "pin_ok")
-
-
-@dataclass(frozen=True, slots=True)
-class HubButton:
-    id: str
-    x: int
-    y: int
-    w: int
-    h: int
-    label: str
-    icon: str
-    #: "normal", "primary", "warn" or "off" (drawn greyed, does nothing)
-    style: str = "normal"
-    key: str = ""
-
-    def contains(self, px: int, py: int) -> bool:
-        return self.x <= px < self.x + self.w and self.y <= py < self.y + self.h
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +91,11 @@ class Controls:
 
     # --- layout ---------------------------------------------------------------------------------
 
-    def buttons(self, view: HubView, w: int, h: int) -> list[HubButton]:
+    def buttons(self, view: HubView, w: int, h: int) -> list[Button]:
         g = Geometry(w, h)
         return self._dialog_buttons(view, g) if self.dialog else self._bar_buttons(view, g)
 
-    def _bar_buttons(self, view: HubView, g: Geometry) -> list[HubButton]:
+    def _bar_buttons(self, view: HubView, g: Geometry) -> list[Button]:
         phase = view.rotation.phase.value
         items: list[tuple[str, str, str, str, str]] = []  # id, label, icon, style, key
         if phase in ("idle", "ended"):
@@ -119,9 +103,9 @@ class Controls:
         elif phase == "paused":
             items.append(("resume", "Resume", "arrow_right", "primary", "space"))
         else:
-            items.append(("pause", "Pause", "hourglass", "normal", "space"))
+            items.append(("pause", "Pause", "pause", "normal", "space"))
         running = phase in ("running", "paused")
-        items += [("extend", f"+{EXTEND_MINUTES:g} min", "clock", "normal" if running else "off",
+        items += [("extend", f"+{EXTEND_MINUTES:g} min", "hourglass", "normal" if running else "off",
                    "+"),
                   ("skip", "Next block", "arrow_down", "normal" if running else "off", "n"),
                   ("end", "End", "fault", "warn" if running else "off", "e"),
@@ -136,11 +120,11 @@ class Controls:
         bw = (g.w - gap * (len(items) + 1)) // len(items)
         bh = g.controls_h - 2 * gap
         y = g.h - g.controls_h + gap
-        return [HubButton(i, gap + k * (bw + gap), y, bw, bh, label, icon, style, key)
+        return [Button(i, gap + k * (bw + gap), y, bw, bh, label, icon, style, key)
                 for k, (i, label, icon, style, key) in enumerate(items)]
 
     def _grid(self, g: Geometry, items: list[tuple[str, str, str, str]], title_h: int,
-              footer: list[tuple[str, str, str, str]]) -> list[HubButton]:
+              footer: list[tuple[str, str, str, str]]) -> list[Button]:
         x0, y0, dw, dh = g.dialog()
         gap = g.px(16)
         row_h = max(56, g.px(100))
@@ -153,7 +137,7 @@ class Controls:
         self.page = min(self.page, pages - 1)
         shown = items[self.page * per_page:(self.page + 1) * per_page]
         cw = (dw - gap * (cols + 1)) // cols
-        out = [HubButton(i, x0 + gap + (k % cols) * (cw + gap), top + (k // cols) * (row_h + gap),
+        out = [Button(i, x0 + gap + (k % cols) * (cw + gap), top + (k // cols) * (row_h + gap),
                          cw, row_h, label, icon, style)
                for k, (i, label, icon, style) in enumerate(shown)]
         foot = list(footer)
@@ -163,11 +147,11 @@ class Controls:
                      "off" if self.page >= pages - 1 else "normal"), *foot]
         fw = (dw - gap * (len(foot) + 1)) // max(1, len(foot))
         fy = y0 + dh - row_h - gap
-        out += [HubButton(i, x0 + gap + k * (fw + gap), fy, fw, row_h, label, icon, style)
+        out += [Button(i, x0 + gap + k * (fw + gap), fy, fw, row_h, label, icon, style)
                 for k, (i, label, icon, style) in enumerate(foot)]
         return out
 
-    def _dialog_buttons(self, view: HubView, g: Geometry) -> list[HubButton]:
+    def _dialog_buttons(self, view: HubView, g: Geometry) -> list[Button]:
         title_h = g.px(120)
         teacher = self.showing_teacher(view, view.at)
         close = ("close", "Close", "arrow_down", "normal")
@@ -214,7 +198,7 @@ class Controls:
             return self._keypad(view, g)
         return []
 
-    def _keypad(self, view: HubView, g: Geometry) -> list[HubButton]:
+    def _keypad(self, view: HubView, g: Geometry) -> list[Button]:
         """Twelve keys of at least KEY_MIN px, centred under the typed digits, and Cancel."""
         x0, y0, dw, dh = g.dialog()
         gap = g.px(16)
@@ -229,11 +213,11 @@ class Controls:
             label = {"pin_back": "Delete", "pin_ok": "OK"}.get(key, key)
             ident = key if key.startswith("pin_") else f"digit:{key}"
             style = ("primary" if key == "pin_ok" else "normal") if usable else "off"
-            out.append(HubButton(ident, left + (k % 3) * (kw + gap), top + (k // 3) * (kh + gap),
+            out.append(Button(ident, left + (k % 3) * (kw + gap), top + (k // 3) * (kh + gap),
                                  kw, kh, label, "", style))
         row_h = max(KEY_MIN, g.px(100))
         fw = max(KEY_MIN * 3, g.px(400))
-        out.append(HubButton("close", x0 + (dw - fw) // 2, y0 + dh - row_h - gap, fw, row_h,
+        out.append(Button("close", x0 + (dw - fw) // 2, y0 + dh - row_h - gap, fw, row_h,
                              "Cancel", "arrow_down", "normal"))
         return out
 
@@ -330,7 +314,7 @@ class Controls:
                     return self._activate(b, view, now)
         return []
 
-    def _activate(self, b: HubButton, view: HubView, now: float) -> list[TeacherAction]:
+    def _activate(self, b: Button, view: HubView, now: float) -> list[TeacherAction]:
         if b.style == "off" and b.id not in ("page_prev", "page_next"):
             return []
         self.focus = -1

@@ -19,12 +19,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from hub.controls import Controls, Geometry, HubButton
+from hub.controls import Controls, Geometry
 from hub.view import HubView, Person, counts, group_label, message, people_at, suggested_label
-from kiosk.screens.chrome import format_countdown
+from stations.ui.widgets import Button, Move, draw_moves, format_countdown
 
 if TYPE_CHECKING:
-    from hub.painter import HubPainter
+    from stations.ui.painter import Painter
 
 #: The default window; fullscreen uses the screen's size.
 WIDTH, HEIGHT = 1280, 720
@@ -35,7 +35,7 @@ STATUS_ICON = {"present": ("check", "good"), "missing": ("question", "muted"),
 MESSAGE_S = 8.0
 
 
-def draw_hub(view: HubView, ui: HubPainter, controls: Controls | None = None,
+def draw_hub(view: HubView, ui: Painter, controls: Controls | None = None,
              now: float | None = None) -> None:
     controls = controls or Controls()
     now = time.time() if now is None else now
@@ -62,7 +62,7 @@ def draw_hub(view: HubView, ui: HubPainter, controls: Controls | None = None,
         _toast(ui, g, banner)
 
 
-def _top_bar(view: HubView, ui: HubPainter, g: Geometry, teacher: bool) -> None:
+def _top_bar(view: HubView, ui: Painter, g: Geometry, teacher: bool) -> None:
     rot = view.rotation
     px = g.px
     bar = "text" if teacher else "bar"
@@ -78,10 +78,14 @@ def _top_bar(view: HubView, ui: HubPainter, g: Geometry, teacher: bool) -> None:
         ui.text(f"Block {rot.block + 1} of {rot.blocks}", px(30), mid + px(34), px(48),
                 "bar_text", anchor="midleft", max_w=px(560))
     if rot.phase.value in ("running", "paused"):
+        # An hourglass and "left": the time to go in the block, never the time of day.
         warn = rot.warning or rot.phase.value == "paused"
-        ui.icon("clock", px(700), mid, px(90), "warn" if warn else "bar_text")
-        ui.text(format_countdown(rot.remaining_s), px(770), mid + px(6), px(190),
-                "warn" if warn else "bar_text", anchor="midleft", max_w=px(520))
+        role = "warn" if warn else "bar_text"
+        ui.icon("hourglass", px(690), mid, px(84), role)
+        clock = ui.text(format_countdown(rot.remaining_s), px(750), mid + px(6), px(170),
+                        role, anchor="midleft", max_w=px(420))
+        ui.text("left", clock.right + px(14), mid + px(30), px(56), role,
+                anchor="midleft", max_w=px(120))
     word = PHASE_WORDS[rot.phase.value]
     if rot.phase.value == "running" and rot.moving_s > 0:
         word = f"Move now · {format_countdown(rot.moving_s)}"
@@ -98,7 +102,7 @@ def _top_bar(view: HubView, ui: HubPainter, g: Geometry, teacher: bool) -> None:
                 or rot.warning else "bar_text", anchor="midright", max_w=px(560))
 
 
-def _stations(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, x0: int, y0: int,
+def _stations(view: HubView, ui: Painter, g: Geometry, teacher: bool, x0: int, y0: int,
               w: int, h: int) -> None:
     px = g.px
     infos = list(view.stations) or []
@@ -145,7 +149,7 @@ def _stations(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, x0: int
                 ch - head - px(96))
 
 
-def _people(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, people: list[Person],
+def _people(view: HubView, ui: Painter, g: Geometry, teacher: bool, people: list[Person],
             x: int, y: int, w: int, h: int) -> None:
     px = g.px
     line = px(50)
@@ -181,7 +185,7 @@ def _people(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, people: l
                 y + (k % per_col) * line + line // 2, px(34), "muted", anchor="midleft")
 
 
-def _teacher_panel(view: HubView, ui: HubPainter, g: Geometry, x: int, y: int, w: int,
+def _teacher_panel(view: HubView, ui: Painter, g: Geometry, x: int, y: int, w: int,
                    h: int) -> None:
     px = g.px
     ui.panel(x, y + px(20), w - px(20), h - px(40), "panel", radius=px(22))
@@ -218,7 +222,7 @@ def _teacher_panel(view: HubView, ui: HubPainter, g: Geometry, x: int, y: int, w
             anchor="midleft")
 
 
-def _next_strip(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, y: int) -> None:
+def _next_strip(view: HubView, ui: Painter, g: Geometry, teacher: bool, y: int) -> None:
     px = g.px
     ui.panel(0, y, g.w, g.next_h, "button")
     mid = y + g.next_h // 2
@@ -239,16 +243,25 @@ def _next_strip(view: HubView, ui: HubPainter, g: Geometry, teacher: bool, y: in
                 if rot.model.value != "station-rotation" else "")
         ui.text(text, px(200), mid, px(36), "text", anchor="midleft")
         return
-    slot = (g.w - px(210)) // len(items)
-    for k, s in enumerate(items):
-        x = px(210) + k * slot
-        ui.swatch(s.colour, x + px(26), mid, px(24), s.icon)
-        ui.text(f"{s.name}: {group_label(view, nxt[s.id], teacher=teacher)}", x + px(60),
-                mid, px(36), "text", anchor="midleft", max_w=slot - px(70))
+    moves = [Move(group_label(view, nxt[s.id], teacher=teacher), s.name, s.colour, s.icon)
+             for s in items]
+    draw_moves(ui, moves, px(210), y, g.w - px(230), g.next_h, text_size=px(36))
 
 
-def _buttons(ui: HubPainter, g: Geometry, buttons: list[HubButton], focus: int) -> None:
+def _buttons(ui: Painter, g: Geometry, buttons: list[Button], focus: int) -> None:
+    """The controls, one label size per kind (the largest every one of them fits at): a
+    picture then its word; a keypad's keys, their digit alone, centred."""
     px = g.px
+    worded = [b for b in buttons if b.icon]
+    keys = [b for b in buttons if not b.icon]
+    icon = int(min(min((b.h for b in worded), default=0) * 0.5, px(56)))
+    pad, gap = icon // 2, icon // 3
+
+    def room(b: Button) -> int:
+        return b.w - pad - icon - gap - pad
+    size = min((ui.fit(b.label, min(px(44), b.h // 2), room(b)) for b in worded), default=0)
+    key_size = min((ui.fit(b.label, max(24, min(px(64), b.h // 2)), b.w - px(20))
+                    for b in keys), default=0)
     for k, b in enumerate(buttons):
         fill = {"primary": "accent", "warn": "button", "off": "panel"}.get(b.style, "button")
         edge = {"warn": "warn", "off": "muted"}.get(b.style, "button_edge")
@@ -256,19 +269,17 @@ def _buttons(ui: HubPainter, g: Geometry, buttons: list[HubButton], focus: int) 
         ui.panel(b.x, b.y, b.w, b.h, fill, radius=px(18))
         ui.outline(b.x, b.y, b.w, b.h, "text" if k == focus else edge,
                    max(2, px(8 if k == focus else 4)), radius=px(18))
-        if not b.icon:  # a keypad key: the label alone, centred
-            ui.text(b.label, b.x + b.w // 2, b.y + b.h // 2, max(24, min(px(64), b.h // 2)),
-                    fg, max_w=b.w - px(20))
+        if not b.icon:
+            ui.text(b.label, b.x + b.w // 2, b.y + b.h // 2, key_size, fg, max_w=b.w - px(20))
             continue
-        size = min(b.h * 0.5, px(56))
-        ui.icon(b.icon, b.x + int(size * 0.9), b.y + b.h // 2, int(size),
+        ui.icon(b.icon, b.x + pad + icon // 2, b.y + b.h // 2, icon,
                 fg if b.style != "normal" else "accent")
-        ui.text(b.label, b.x + int(size * 1.7), b.y + b.h // 2, max(18, min(px(44), b.h // 2)),
-                fg, anchor="midleft", max_w=b.w - int(size * 1.9))
+        ui.text(b.label, b.x + pad + icon + gap, b.y + b.h // 2, size, fg, anchor="midleft",
+                max_w=room(b))
 
 
-def _dialog(view: HubView, ui: HubPainter, g: Geometry, controls: Controls,
-            buttons: list[HubButton], teacher: bool, now: float) -> None:
+def _dialog(view: HubView, ui: Painter, g: Geometry, controls: Controls,
+            buttons: list[Button], teacher: bool, now: float) -> None:
     px = g.px
     ui.shade()
     x, y, w, h = g.dialog()
@@ -300,7 +311,7 @@ def _dialog(view: HubView, ui: HubPainter, g: Geometry, controls: Controls,
     _buttons(ui, g, buttons, controls.focus)
 
 
-def _toast(ui: HubPainter, g: Geometry, message: str) -> None:
+def _toast(ui: Painter, g: Geometry, message: str) -> None:
     px = g.px
     w, h = min(g.w - px(100), px(1200)), px(90)
     x, y = (g.w - w) // 2, g.h - g.controls_h - g.next_h - h - px(20)

@@ -105,7 +105,7 @@ def render_views(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES,
     import pygame
 
     from hub.display import draw_hub
-    from hub.painter import HubPainter
+    from stations.ui.painter import Painter
 
     written: list[Path] = []
     pygame.display.init()
@@ -127,7 +127,7 @@ def render_views(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES,
                 for w, h in sizes:
                     for name, controls in screens.items():
                         surface = pygame.Surface((w, h))
-                        draw_hub(view, HubPainter(surface), controls, view.at)
+                        draw_hub(view, Painter(surface), controls, view.at)
                         path = out / f"hub-{name}-{w}x{h}.png"
                         pygame.image.save(surface, str(path))
                         written.append(path)

@@ -108,6 +108,7 @@ class KioskWindow:
                 None if remaining is None else int(remaining), id(visit),
                 visit and visit.reply, visit and visit.display_name,
                 visit and visit.question, ctx.rotation, ctx.active_notice(now),
+                ctx.moving(now),
                 int(now * IDLE_FPS) if animated else 0)
 
     def _events(self, pygame) -> None:  # type: ignore[no-untyped-def]

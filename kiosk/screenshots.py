@@ -10,6 +10,8 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
+
 from broker import contract as c
 from kiosk.i18n import translator
 from kiosk.machine import KioskMachine
@@ -23,7 +25,12 @@ ROTATION = c.RotationState(
     stations=(c.StationPlan("s1", "Quiet corner", "independent", "Foxes", MENU, "green",
                             "book"),
               c.StationPlan("s2", "Blue table", "collaborative", "Owls", (), "blue",
-                            "people")))
+                            "people"),
+              c.StationPlan("s3", "Teacher table", "teacher-led", "Otters", (), "orange",
+                            "teacher"),
+              c.StationPlan("s4", "Computers", "online", "Hawks", (), "purple", "laptop")))
+#: The first minute of a block: the class is moving to its new stations.
+MOVING = msgspec.structs.replace(ROTATION, remaining_s=705, moving_s=45)
 
 
 def _reply(go_to: str, name: str) -> c.Reply:
@@ -40,10 +47,10 @@ def scenes(layout: Layout) -> Iterator[tuple[str, KioskMachine]]:
     """(name, machine showing it) for every screen and the states worth seeing."""
     def machine(screen: ScreenId, *, online: bool = True, question: int = 0,
                 reply: c.Reply | None = None, named: bool = True,
-                notice: str = "") -> KioskMachine:
+                notice: str = "", rotation: c.RotationState = ROTATION) -> KioskMachine:
         counter = itertools.count()
         ctx = Context(station="s1", station_name="Quiet corner", fallback_activities=MENU,
-                      layout=layout, online=online, rotation=ROTATION)
+                      layout=layout, online=online, rotation=rotation)
         m = KioskMachine(ctx, lambda: f"{next(counter):032x}", 0.0)
         m.current = m.screens[screen]
         if screen is not ScreenId.IDLE:
@@ -58,7 +65,7 @@ def scenes(layout: Layout) -> Iterator[tuple[str, KioskMachine]]:
     yield "idle", machine(ScreenId.IDLE)
     yield "idle-offline", machine(ScreenId.IDLE, online=False)
     yield "idle-notice-warning", machine(ScreenId.IDLE, notice="warning")
-    yield "idle-notice-move", machine(ScreenId.IDLE, notice="move")
+    yield "idle-notice-move", machine(ScreenId.IDLE, notice="move", rotation=MOVING)
     yield "welcome", machine(ScreenId.WELCOME)
     yield "welcome-offline", machine(ScreenId.WELCOME, online=False, named=False)
     for k, question in enumerate(ROTATION.questions):
@@ -77,7 +84,8 @@ def save_screenshots(out: Path, languages: list[str], size: tuple[int, int]) -> 
 
     from stations.ui.painter import Painter
 
-    pygame.init()
+    pygame.display.init()
+    pygame.font.init()
     written = []
     try:
         layout = Layout(*size)

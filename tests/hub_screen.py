@@ -6,11 +6,11 @@ import pygame
 
 from hub.controls import Controls
 from hub.display import draw_hub
-from hub.painter import HubPainter
 from hub.view import HubView
+from stations.ui.painter import Painter
 
 
-class ReadingPainter(HubPainter):
+class ReadingPainter(Painter):
     """The real painter, keeping every string it draws so a test can read the screen."""
 
     def __init__(self, surface: pygame.Surface) -> None:

@@ -10,12 +10,11 @@ import pytest
 
 from hub.controls import Controls, Geometry
 from hub.display import draw_hub
-from hub.painter import HubPainter
 from hub.privacy import public_group_names
 from hub.screenshots import render_views, scene
 from hub.teacher import AccessView
 from hub.view import people_at
-from stations.ui.painter import PALETTE
+from stations.ui.painter import PALETTE, Painter
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +38,7 @@ def draw(view, w=1920, h=1080, **controls) -> pygame.Surface:
     surface = pygame.Surface((w, h))
     if controls.get("teacher"):
         view = unlocked(view)
-    draw_hub(view, HubPainter(surface), Controls(**controls), view.at)
+    draw_hub(view, Painter(surface), Controls(**controls), view.at)
     return surface
 
 

@@ -14,9 +14,13 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 from broker.contract import Activity, Notice, Reply, RotationState, StationPlan
+from stations.ui.widgets import Button
 
 if TYPE_CHECKING:
     from stations.ui.painter import Painter
+
+__all__ = ["Button", "Context", "Event", "HubReply", "Layout", "Press", "ScreenId", "Tap",
+           "Visit"]
 
 
 def N_(message: str) -> str:
@@ -94,24 +98,6 @@ class Layout:
     def bottom(self) -> int:
         """The lowest y a control may reach."""
         return self.h - self.px(BOTTOM_MARGIN)
-
-
-@dataclass(frozen=True, slots=True)
-class Button:
-    id: str
-    x: int
-    y: int
-    w: int
-    h: int
-    label: str
-    icon: str
-
-    def contains(self, px: int, py: int) -> bool:
-        return self.x <= px < self.x + self.w and self.y <= py < self.y + self.h
-
-    @property
-    def center(self) -> tuple[int, int]:
-        return self.x + self.w // 2, self.y + self.h // 2
 
 
 def grid_of_buttons(layout: Layout, items: list[tuple[str, str, str]], top: int,
@@ -217,6 +203,12 @@ class Context:
         if self.rotation.state == "paused":
             return self.rotation.remaining_s
         return max(0.0, self.rotation.remaining_s - (now - self.rotation_at))
+
+    def moving(self, now: float) -> bool:
+        """True while the class is moving between stations (the block's first minutes)."""
+        rot = self.rotation
+        return (rot is not None and rot.state == "running"
+                and rot.moving_s - (now - self.rotation_at) > 0)
 
     def active_notice(self, now: float) -> Notice | None:
         if self.notice is not None and now - self.notice_at < NOTICE_S:

@@ -39,6 +39,6 @@ class ChoiceScreen:
         ui.fill("background")
         draw_chrome(ctx, ui, now)
         ui.text(ui._("What will you do now?"), L.w // 2, L.bar_h + L.px(50), L.px(48), "text")
-        for button in self.buttons(ctx):
-            # Activity labels are the teacher's own words, shown as written.
-            ui.button(button, button.label)
+        buttons = self.buttons(ctx)
+        # Activity labels are the teacher's own words, shown as written.
+        ui.buttons(buttons, [b.label for b in buttons])

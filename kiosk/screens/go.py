@@ -78,8 +78,8 @@ class GoScreen:
         else:
             ui.icon("hourglass", icon_x, row2, L.px(80), "muted")
             ui.text(ui._("Sending…"), left, row2, L.px(44), "muted", anchor="midleft")
-        for button in self.buttons(ctx):
-            ui.button(button, ui._(button.label))
+        buttons = self.buttons(ctx)
+        ui.buttons(buttons, [ui._(b.label) for b in buttons])
 
 
 def _draw_rejected(ctx: Context, ui: Painter, left: int, icon_x: int, row1: int,

@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from kiosk.screens.base import Button, Context, Event, ScreenId
-from kiosk.screens.chrome import draw_chrome
+from kiosk.screens.chrome import draw_chrome, draw_move_board, moves
 
 if TYPE_CHECKING:
     from stations.ui.painter import Painter
@@ -34,6 +34,12 @@ class IdleScreen:
     def draw(self, ctx: Context, ui: Painter, now: float) -> None:
         L = ctx.layout
         ui.fill("background")
+        if ctx.moving(now) and moves(ctx):
+            draw_chrome(ctx, ui, now, notice=False)
+            draw_move_board(ctx, ui, L.bar_h, int(L.h * 0.7))
+            ui.text(ui._("Tap your badge"), L.w // 2, int(L.h * 0.8), L.px(48), "text")
+            ui.icon("arrow_down", L.w // 2, L.h - L.px(30), L.px(40), "accent")
+            return
         draw_chrome(ctx, ui, now)
         pulse = 1.0 + 0.06 * math.sin(2 * math.pi * now / PULSE_S)
         mid = L.bar_h + (L.h - L.bar_h) * 0.42

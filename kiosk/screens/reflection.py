@@ -54,5 +54,5 @@ class ReflectionScreen:
         draw_chrome(ctx, ui, now)
         ui.text(ui._(self._question(ctx).prompt), L.w // 2, L.bar_h + L.px(52), L.px(46),
                 "text")
-        for button in self.buttons(ctx):
-            ui.button(button, ui._(button.label))
+        buttons = self.buttons(ctx)
+        ui.buttons(buttons, [ui._(b.label) for b in buttons])

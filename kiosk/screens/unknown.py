@@ -41,5 +41,5 @@ class UnknownScreen:
         ui.icon("teacher", L.w // 2 - L.px(190), top + L.px(240), L.px(50), "accent")
         ui.text(ui._("Please ask your teacher."), L.w // 2 + L.px(25), top + L.px(240),
                 L.px(40), "text")
-        for button in self.buttons(ctx):
-            ui.button(button, ui._(button.label))
+        buttons = self.buttons(ctx)
+        ui.buttons(buttons, [ui._(b.label) for b in buttons])

@@ -46,5 +46,5 @@ class WelcomeScreen:
             ui.icon("wave", L.w // 2, centre_y, L.px(130), "accent")
         greeting = ui._("Hi, {name}!").format(name=name) if name else ui._("Hi!")
         ui.text(greeting, L.w // 2, centre_y + L.px(120), L.px(64), "text")
-        for button in self.buttons(ctx):
-            ui.button(button, ui._(button.label))
+        buttons = self.buttons(ctx)
+        ui.buttons(buttons, [ui._(b.label) for b in buttons])

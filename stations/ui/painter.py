@@ -1,20 +1,29 @@
 """A small painter over a pygame surface: text, panels, big buttons and vector icons.
 
-Screens draw only through it, so screen modules stay free of pygame. Colours come by role
-from the Okabe-Ito palette (distinguishable with every common colour-blindness) on a
-high-contrast ground; meaning is always carried by an icon and a word as well.
+Both displays draw only through it, so their screen modules stay free of pygame. Colours come
+by role from the Okabe-Ito palette (distinguishable with every common colour-blindness) on a
+high-contrast ground; meaning is always carried by an icon and a word as well. Text is set in
+Atkinson Hyperlegible (``fonts/``), shipped with the code so every device draws the same
+letters; a text too wide for its place is set in a smaller size, never squeezed.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pygame
 
 if TYPE_CHECKING:
-    from kiosk.screens.base import Button
+    from stations.ui.widgets import Button
+
+FONT = Path(__file__).with_name("fonts") / "AtkinsonHyperlegible-Bold.ttf"
+#: Sizes are given as for pygame's old default font; this sets ours at the same cap height.
+FONT_SCALE = 0.7
+#: Below this a label stops shrinking (it may then be cut by its button's edge).
+MIN_TEXT = 10
 
 #: Okabe & Ito (2008), "Color Universal Design": the names stations and avatars use.
 OKABE_ITO: dict[str, tuple[int, int, int]] = {
@@ -27,6 +36,8 @@ OKABE_ITO: dict[str, tuple[int, int, int]] = {
     "purple": (204, 121, 167),
     "black": (0, 0, 0),
 }
+#: Station colours light enough to need a dark icon on them.
+LIGHT_COLOURS = {"orange", "sky", "yellow", "purple"}
 
 PALETTE: dict[str, tuple[int, int, int]] = {
     "background": (250, 248, 242),
@@ -55,11 +66,37 @@ class Painter:
         self._ = gettext
         self._fonts: dict[int, pygame.font.Font] = {}
 
+    # --- text ------------------------------------------------------------------------------
+
     def font(self, size: int) -> pygame.font.Font:
+        size = max(MIN_TEXT, int(size))
         if size not in self._fonts:
-            # None: pygame's bundled font, so the look is the same on every device.
-            self._fonts[size] = pygame.font.Font(None, size)
+            self._fonts[size] = pygame.font.Font(FONT, max(1, round(size * FONT_SCALE)))
         return self._fonts[size]
+
+    def fit(self, text: str, size: int, max_w: int) -> int:
+        """The largest size up to ``size`` at which ``text`` is at most ``max_w`` wide."""
+        size = max(MIN_TEXT, int(size))
+        while size > MIN_TEXT:
+            width = self.font(size).size(text)[0]
+            if width <= max_w:
+                break
+            size = max(MIN_TEXT, min(size - 1, int(size * max_w / width)))
+        return size
+
+    def common_size(self, texts: Sequence[str], size: int, max_w: int) -> int:
+        """One size for several texts of a kind (a row of buttons): the largest all fit at."""
+        return min((self.fit(t, size, max_w) for t in texts), default=int(size))
+
+    def text(self, text: str, x: int, y: int, size: int, role: str = "text",
+             anchor: str = "center", max_w: int | None = None) -> pygame.Rect:
+        limit = max_w or self.surface.get_width() - 16
+        image = self.font(self.fit(text, size, limit)).render(text, True, PALETTE[role])
+        rect = image.get_rect(**{anchor: (x, y)})
+        self.surface.blit(image, rect)
+        return rect
+
+    # --- shapes ------------------------------------------------------------------------------
 
     def fill(self, role: str) -> None:
         self.surface.fill(PALETTE[role])
@@ -68,25 +105,47 @@ class Painter:
               radius: int = 0) -> None:
         pygame.draw.rect(self.surface, PALETTE[role], (x, y, w, h), border_radius=radius)
 
+    def outline(self, x: int, y: int, w: int, h: int, role: str, width: int,
+                radius: int = 0) -> None:
+        pygame.draw.rect(self.surface, PALETTE[role], (x, y, w, h), width=width,
+                         border_radius=radius)
+
     def disc(self, cx: int, cy: int, r: int, role: str) -> None:
         """A filled circle in a palette colour, with a dark rim so yellow shows on white."""
         pygame.draw.circle(self.surface, PALETTE.get(role, PALETTE["accent"]), (cx, cy), r)
         pygame.draw.circle(self.surface, PALETTE["text"], (cx, cy), r, max(1, r // 16))
 
-    def text(self, text: str, x: int, y: int, size: int, role: str = "text",
-             anchor: str = "center", max_w: int | None = None) -> pygame.Rect:
-        font = self.font(size)
-        image = font.render(text, True, PALETTE[role])
-        limit = max_w or self.surface.get_width() - 16
-        if image.get_width() > limit:  # long translations shrink rather than overflow
-            scale = limit / image.get_width()
-            image = pygame.transform.smoothscale(
-                image, (limit, max(1, int(image.get_height() * scale))))
-        rect = image.get_rect(**{anchor: (x, y)})
-        self.surface.blit(image, rect)
-        return rect
+    def swatch(self, colour: str, cx: int, cy: int, r: int, icon: str) -> None:
+        """A station: a disc in its colour (grey if it has none) with its icon on top, in
+        white or black, whichever shows: the colour is never the only cue."""
+        pygame.draw.circle(self.surface, OKABE_ITO.get(colour, PALETTE["muted"]), (cx, cy), r)
+        self.icon(icon, cx, cy, int(r * 1.2), "text" if colour in LIGHT_COLOURS else "bar_text")
 
-    def button(self, button: Button, label: str) -> None:
+    def stripe(self, colour: str, x: int, y: int, w: int, h: int, radius: int = 0) -> None:
+        pygame.draw.rect(self.surface, OKABE_ITO.get(colour, PALETTE["muted"]), (x, y, w, h),
+                         border_radius=radius)
+
+    def shade(self, alpha: int = 150) -> None:
+        veil = pygame.Surface(self.surface.get_size(), pygame.SRCALPHA)
+        veil.fill((20, 25, 40, alpha))
+        self.surface.blit(veil, (0, 0))
+
+    # --- buttons -----------------------------------------------------------------------------
+
+    def label_size(self, button: Button) -> int:
+        """The label size a big button of this height starts from."""
+        return max(28, min(36, button.h // 4))
+
+    def buttons(self, buttons: Sequence[Button], labels: Sequence[str]) -> None:
+        """A row of big buttons (icon above, word below), every label in one size."""
+        if not buttons:
+            return
+        size = min(self.common_size([label], self.label_size(b), b.w - 16)
+                   for b, label in zip(buttons, labels, strict=True))
+        for b, label in zip(buttons, labels, strict=True):
+            self.button(b, label, size)
+
+    def button(self, button: Button, label: str, size: int | None = None) -> None:
         rect = pygame.Rect(button.x, button.y, button.w, button.h)
         pygame.draw.rect(self.surface, PALETTE["button"], rect, border_radius=22)
         pygame.draw.rect(self.surface, PALETTE["button_edge"], rect, width=4, border_radius=22)
@@ -94,7 +153,7 @@ class Painter:
         self.icon(button.icon, rect.centerx, int(rect.y + button.h * 0.42), int(icon_size),
                   "accent")
         self.text(label, rect.centerx, rect.bottom - max(20, button.h // 8),
-                  max(28, min(36, button.h // 4)), "text", max_w=button.w - 12)
+                  size or self.label_size(button), "text", max_w=button.w - 16)
 
     def icon(self, name: str, cx: int, cy: int, size: int, role: str = "accent") -> None:
         draw = getattr(self, f"_icon_{name}", self._icon_star)
@@ -119,6 +178,7 @@ class Painter:
             pygame.draw.arc(self.surface, c, arc, -0.6, 0.9, self._line_w(r) // 2 + 1)
 
     def _face(self, cx: int, cy: int, r: float, c: Any, mouth: float) -> None:
+        """A face whose mouth curves by ``mouth`` (-1 a frown, 0 flat, 1 a smile)."""
         w = self._line_w(r)
         pygame.draw.circle(self.surface, c, (cx, cy), int(r * 0.9), w)
         for dx in (-0.32, 0.32):
@@ -139,7 +199,21 @@ class Painter:
         self._face(cx, cy, r, c, 0)
 
     def _icon_face_smile(self, cx: int, cy: int, r: float, c: Any) -> None:
-        self._face(cx, cy, r, c, 0.5)
+        self._face(cx, cy, r, c, 1)
+
+    def _icon_face_happy(self, cx: int, cy: int, r: float, c: Any) -> None:
+        """Beaming, unlike the plain smile: eyes shut in joy, a wide open mouth, a sparkle."""
+        w = self._line_w(r)
+        pygame.draw.circle(self.surface, c, (cx, cy), int(r * 0.9), w)
+        for dx in (-0.32, 0.32):  # happy eyes: upward arcs
+            eye = pygame.Rect(0, 0, int(r * 0.36), int(r * 0.3))
+            eye.center = (int(cx + dx * r), int(cy - r * 0.2))
+            pygame.draw.arc(self.surface, c, eye, 0, math.pi, w)
+        mouth = [(cx - r * 0.5, cy + r * 0.12), (cx + r * 0.5, cy + r * 0.12)]
+        mouth += [(cx + r * 0.5 * math.cos(a), cy + r * 0.12 + r * 0.5 * math.sin(a))
+                  for a in (k * math.pi / 12 for k in range(13))]
+        pygame.draw.polygon(self.surface, c, mouth)
+        self._icon_star(int(cx + r * 0.95), int(cy - r * 0.85), r * 0.32, c)
 
     def _icon_face_tired(self, cx: int, cy: int, r: float, c: Any) -> None:
         w = self._line_w(r)
@@ -176,9 +250,6 @@ class Painter:
     def _icon_pause(self, cx: int, cy: int, r: float, c: Any) -> None:
         for dx in (-0.45, 0.15):
             pygame.draw.rect(self.surface, c, (cx + dx * r, cy - r * 0.7, r * 0.3, r * 1.4))
-
-    def _icon_face_happy(self, cx: int, cy: int, r: float, c: Any) -> None:
-        self._face(cx, cy, r, c, 1)
 
     def _icon_check(self, cx: int, cy: int, r: float, c: Any) -> None:
         pts = [(cx - r * 0.7, cy), (cx - r * 0.2, cy + r * 0.5), (cx + r * 0.75, cy - r * 0.55)]
@@ -241,9 +312,20 @@ class Painter:
         self.text("!", cx, int(cy + r * 0.15), int(r * 1.2), "warn")
 
     def _icon_hourglass(self, cx: int, cy: int, r: float, c: Any) -> None:
-        pts = [(cx - r * 0.6, cy - r * 0.85), (cx + r * 0.6, cy - r * 0.85),
-               (cx - r * 0.6, cy + r * 0.85), (cx + r * 0.6, cy + r * 0.85)]
-        pygame.draw.polygon(self.surface, c, pts, self._line_w(r))
+        """Time running out (a countdown), never a clock face (the time of day)."""
+        w = self._line_w(r)
+        top, bottom, half = cy - r * 0.85, cy + r * 0.85, r * 0.55
+        pygame.draw.line(self.surface, c, (cx - half - w, top), (cx + half + w, top), w + 1)
+        pygame.draw.line(self.surface, c, (cx - half - w, bottom), (cx + half + w, bottom),
+                         w + 1)
+        pygame.draw.lines(self.surface, c, True, [(cx - half, top), (cx + half, top),
+                                                  (cx + r * 0.08, cy), (cx + half, bottom),
+                                                  (cx - half, bottom), (cx - r * 0.08, cy)], w)
+        # sand: a little left above, a heap below
+        pygame.draw.polygon(self.surface, c, [(cx - half * 0.45, cy - r * 0.3),
+                                              (cx + half * 0.45, cy - r * 0.3), (cx, cy)])
+        pygame.draw.polygon(self.surface, c, [(cx - half * 0.85, bottom), (cx + half * 0.85,
+                                              bottom), (cx, bottom - r * 0.45)])
 
     def _icon_teacher(self, cx: int, cy: int, r: float, c: Any) -> None:
         pygame.draw.circle(self.surface, c, (int(cx - r * 0.3), int(cy - r * 0.45)),
