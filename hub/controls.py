@@ -105,8 +105,8 @@ class Controls:
         else:
             items.append(("pause", "Pause", "pause", "normal", "space"))
         running = phase in ("running", "paused")
-        items += [("extend", f"+{EXTEND_MINUTES:g} min", "hourglass", "normal" if running else "off",
-                   "+"),
+        items += [("extend", f"+{EXTEND_MINUTES:g} min", "hourglass",
+                   "normal" if running else "off", "+"),
                   ("skip", "Next block", "arrow_down", "normal" if running else "off", "n"),
                   ("end", "End", "fault", "warn" if running else "off", "e"),
                   ("students", "Move student", "people", "normal", "m"),

@@ -16,6 +16,7 @@ from kiosk.i18n import translator
 from kiosk.readers.simulated import SimulatedReader
 from kiosk.runtime import KioskRuntime
 from kiosk.screens.base import HEIGHT, WIDTH, Layout
+from kiosk.screens.chrome import MOVE_CYCLE_S
 from stations.sdnotify import Notifier
 from stations.ui.window import WindowGeometry, headless_environment, open_window
 
@@ -108,7 +109,7 @@ class KioskWindow:
                 None if remaining is None else int(remaining), id(visit),
                 visit and visit.reply, visit and visit.display_name,
                 visit and visit.question, ctx.rotation, ctx.active_notice(now),
-                ctx.moving(now),
+                int(now / MOVE_CYCLE_S) if ctx.moving(now) else -1,
                 int(now * IDLE_FPS) if animated else 0)
 
     def _events(self, pygame) -> None:  # type: ignore[no-untyped-def]

@@ -71,6 +71,7 @@ def scenes(layout: Layout) -> Iterator[tuple[str, KioskMachine]]:
     for k, question in enumerate(ROTATION.questions):
         yield f"reflection-{question}", machine(ScreenId.REFLECTION, question=k)
     yield "choice", machine(ScreenId.CHOICE)
+    yield "choice-moving", machine(ScreenId.CHOICE, rotation=MOVING)
     yield "go-elsewhere", machine(ScreenId.GO, reply=_reply("s2", "Blue table"))
     yield "go-stay", machine(ScreenId.GO, reply=_reply("s1", "Quiet corner"))
     yield "go-sending", machine(ScreenId.GO)

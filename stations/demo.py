@@ -67,7 +67,9 @@ def room_layout(screen: tuple[int, int], stations: int) -> tuple[WindowGeometry,
     w, h = screen
     n = max(1, stations)
     avail_h = h - PANEL_H * 2
-    kw = min(KIOSK_SIZE[0], (w - GAP * (n + 1)) // n)
+    # The stations' row takes at most a third of the height: the hub is the front of the room.
+    kw = min(KIOSK_SIZE[0], (w - GAP * (n + 1)) // n,
+             (avail_h // 3 - TITLE_H) * KIOSK_SIZE[0] // KIOSK_SIZE[1])
     kh = kw * KIOSK_SIZE[1] // KIOSK_SIZE[0]
     hub_h = min(avail_h - (TITLE_H + kh) - GAP - TITLE_H, (w - 2 * GAP) * 9 // 16)
     hub_w = hub_h * 16 // 9

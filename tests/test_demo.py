@@ -15,6 +15,7 @@ import pygame
 import pytest
 
 from tests.conftest import REPO
+from tests.xserver import VirtualScreen, Window, have_xvfb
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -110,3 +111,72 @@ def test_demo_stops_cleanly_on_ctrl_c_and_sigterm(tmp_path: Path, how: str) -> N
     hub_left = when("Client hub disconnected")
     assert all(when(f"Client {s} disconnected") < hub_left for s in ("s1", "s2", "s3", "s4"))
     assert hub_left < when("terminating")
+
+
+def test_room_layout_fits_every_common_screen() -> None:
+    from stations.demo import room_layout
+
+    for screen in ((1920, 1080), (1680, 1050), (1600, 900), (1440, 900), (1366, 768)):
+        for n in (1, 2, 4):
+            hub, kiosks = room_layout(screen, n)
+            windows = [hub, *kiosks]
+            for k, a in enumerate(windows):
+                assert (a.x or 0) >= 0 and a.right <= screen[0] and a.bottom <= screen[1]
+                assert not any(a.overlaps(b) for b in windows[k + 1:]), (screen, n)
+            assert all(k.w * 3 == k.h * 5 or abs(k.w * 3 - k.h * 5) < 5 for k in kiosks)
+            assert hub.w >= 720 and all(k.w >= 320 for k in kiosks)
+
+
+@pytest.mark.skipif(not have_xvfb() and os.environ.get("CI") != "true",
+                    reason="Xvfb is not installed (scripts/setup.sh installs it in CI)")
+def test_windowed_demo_is_a_room_on_one_screen(tmp_path: Path) -> None:
+    """The demo with windows, on a virtual 1366x768 screen (the smallest it is made for):
+    the hub and four kiosks side by side, none overlapping, all on screen, each titled."""
+    from stations.demo import room_layout
+
+    out = tmp_path / "demo"
+    with VirtualScreen((1366, 768)) as screen:
+        proc = subprocess.Popen([sys.executable, "-m", "stations", "--log-level", "WARNING",
+                                 "demo", "--seconds", "40", "--out", str(out),
+                                 "--block-minutes", "0.2"],
+                                cwd=REPO, env=screen.environment(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            titles = {"Classroom hub · room demo-room", "Teacher table · station s1",
+                      "Computers · station s2", "Team table · station s3",
+                      "Quiet corner · station s4"}
+            deadline = time.monotonic() + 60
+            windows: dict[str, Window] = {}
+            while time.monotonic() < deadline and proc.poll() is None:
+                windows = {w.title: w for w in screen.windows()}
+                if set(windows) >= titles:
+                    break
+                time.sleep(0.5)
+            assert set(windows) >= titles, (windows, proc.poll())
+            placed = [windows[t] for t in sorted(titles)]
+            for k, a in enumerate(placed):
+                assert a.x >= 0 and a.y >= 0 and a.x + a.w <= 1366 and a.y + a.h <= 768, a
+                for b in placed[k + 1:]:
+                    assert not a.overlaps(b), (a, b)
+            hub_place, kiosk_places = room_layout((1366, 768), 4)
+            hub = windows["Classroom hub · room demo-room"]
+            assert (hub.x, hub.y, hub.w, hub.h) == (hub_place.x, hub_place.y, hub_place.w,
+                                                    hub_place.h)
+            kiosks = [windows[t] for t in sorted(titles) if "station" in t]
+            assert sorted((k.x, k.y, k.w, k.h) for k in kiosks) == sorted(
+                (p.x, p.y, p.w, p.h) for p in kiosk_places)
+            # Drawn, not blank: the screen's picture has the room's colours in every window.
+            time.sleep(3)
+            picture = pygame.image.load(str(screen.save(tmp_path / "room.png")))
+            for w in placed:
+                colours = {picture.get_at((x, y))[:3] for x in range(w.x, w.x + w.w, 7)
+                           for y in range(w.y, w.y + w.h, 7)}
+                assert len(colours) > 6, w.title
+            stdout, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert proc.returncode == 0, stdout
+    assert "stored by the hub" in stdout
+    _logs_are_clean(out)

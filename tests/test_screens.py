@@ -158,15 +158,23 @@ def test_a_rejected_check_in_is_not_called_saved(language: str) -> None:
         assert tr("Thank you!") == "¡Gracias!"
 
 
-def test_a_notice_from_the_hub_is_a_banner_on_any_screen() -> None:
+@pytest.mark.parametrize("screen", [ScreenId.IDLE, ScreenId.REFLECTION, ScreenId.CHOICE])
+def test_a_notice_from_the_hub_is_a_banner_on_any_screen(screen: ScreenId) -> None:
+    """The top strip turns orange with the notice: nothing the screen asks is covered."""
     machine, ctx = setup()
+    machine.current = machine.screens[screen]
+    quiet = pygame.Surface((800, 480))
+    machine.current.draw(ctx, Painter(quiet), 1.0)
     ctx.notice = c.Notice(**c.envelope("hub"), event="warning", remaining_s=120)
     ctx.notice_at = 0.0
     surface = pygame.Surface((800, 480))
     machine.current.draw(ctx, Painter(surface), 1.0)
-    assert count(surface, "notice", (0, 60, 800, 40)) > 1000
+    assert count(surface, "notice", (0, 0, 800, 56)) > 1000
+    below = [(x, y) for x in range(0, 800, 2) for y in range(56, 480, 2)
+             if surface.get_at((x, y)) != quiet.get_at((x, y))]
+    assert below == []  # the screen itself is untouched
     machine.current.draw(ctx, Painter(surface), 60.0)  # gone after a while
-    assert count(surface, "notice", (0, 60, 800, 40)) == 0
+    assert count(surface, "notice", (0, 0, 800, 56)) == 0
 
 
 def test_questions_come_from_the_hub_one_after_another() -> None:

@@ -219,6 +219,20 @@ def test_kiosk_shows_where_each_group_goes_while_the_class_moves(language: str) 
             assert ui.swatches[1:] == ["green", "blue", "orange"]  # [0]: this station's
 
 
+def test_a_screen_in_use_names_each_groups_place_in_turn_while_moving() -> None:
+    m, ctx = _moving_kiosk(moving_s=45)
+    ctx.visit = Visit("04AB12CD", 10.0)
+    m.current = m.screens[ScreenId.REFLECTION]
+    seen = set()
+    for now in (10.0, 12.0, 14.0, 16.0):
+        ui = Recorder(pygame.Surface((800, 480)))
+        m.current.draw(ctx, ui, now)
+        texts = [t for t, _ in ui.texts]
+        assert "Time to move!" in texts and "How sure do you feel?" in texts
+        seen |= {t for t in texts if ":" in t and "left" not in t}
+    assert seen == {"Foxes: Quiet corner", "Owls: Blue table", "Group 3: Teacher table"}
+
+
 def test_no_board_when_nobody_moves() -> None:
     m, ctx = _moving_kiosk(moving_s=0)
     ui = Recorder(pygame.Surface((800, 480)))

@@ -22,6 +22,9 @@ NOTICE_TEXT = {
 }
 #: The countdown says what it is: time left in the block, not the time of day.
 TIME_LEFT = N_("{time} left")
+#: While the class moves and the screen is in use, the strip shows each group's place in
+#: turn, this long each.
+MOVE_CYCLE_S = 2.0
 
 
 def moves(ctx: Context) -> list[Move]:
@@ -34,39 +37,56 @@ def moves(ctx: Context) -> list[Move]:
 
 
 def draw_chrome(ctx: Context, ui: Painter, now: float, *, notice: bool = True) -> None:
+    """The top strip. A notice from the hub turns it orange and takes the station's name's
+    place for a while, so it never covers what the screen below is asking."""
     L = ctx.layout
     bar = L.bar_h
-    ui.panel(0, 0, L.w, bar, "bar")
-    plan = ctx.plan()
+    active = ctx.active_notice(now) if notice else None
+    shown = active if active is not None and active.event in NOTICE_TEXT else None
+    # While the class moves, a screen in use names the groups' places one after another.
+    board = moves(ctx) if notice and ctx.moving(now) else []
+    fg, alert = ("notice_text", "notice_text") if shown or board else ("bar_text", "warn")
+    ui.panel(0, 0, L.w, bar, "notice" if shown or board else "bar")
     x = L.px(12)
+    remaining = ctx.remaining(now)
+    right = L.w - L.px(12)
+    if not ctx.online:
+        right = ui.text(ui._("Offline"), right, bar // 2, L.px(24), alert,
+                        anchor="midright").left - L.px(6)
+        ui.icon("offline", right - L.px(15), bar // 2, L.px(30), alert)
+        right -= L.px(40)
+    elif not ctx.reader_ok:
+        right = ui.text(ui._("Reader"), right, bar // 2, L.px(24), alert,
+                        anchor="midright").left - L.px(6)
+        ui.icon("fault", right - L.px(15), bar // 2, L.px(30), alert)
+        right -= L.px(40)
+    if remaining is not None:
+        text = ui._(TIME_LEFT).format(time=format_countdown(remaining))
+        right = ui.text(text, right, bar // 2, L.px(28), fg, anchor="midright",
+                        max_w=right - L.w // 2).left - L.px(8)
+        ui.icon("hourglass", right - L.px(12), bar // 2, L.px(28), fg)
+        right -= L.px(30)
+    if board:
+        ui.icon("arrow_right", x + L.px(18), bar // 2, L.px(32), "notice_text")
+        left = ui.text(ui._(MOVE_TEXT), x + L.px(44), bar // 2, L.px(30), "notice_text",
+                       anchor="midleft", max_w=(right - x) // 2 - L.px(50)).right + L.px(16)
+        move = board[int(now / MOVE_CYCLE_S) % len(board)]
+        draw_moves(ui, [move], left, 0, right - left, bar, text_size=L.px(30))
+        return
+    if shown is not None:
+        text, icon = NOTICE_TEXT[shown.event]
+        minutes = max(1, round(shown.remaining_s / 60))
+        ui.icon(icon, x + L.px(18), bar // 2, L.px(32), "notice_text")
+        ui.text(ui._(text).format(minutes=minutes), x + L.px(44), bar // 2, L.px(32),
+                "notice_text", anchor="midleft", max_w=right - x - L.px(56))
+        return
+    plan = ctx.plan()
     if plan is not None and plan.colour:
         ui.swatch(plan.colour, x + L.px(18), bar // 2, L.px(18), plan.icon)
     else:
         ui.icon("pin", x + L.px(18), bar // 2, L.px(30), "bar_text")
     ui.text(ctx.name_of_station(), x + L.px(44), bar // 2, L.px(28), "bar_text",
-            anchor="midleft", max_w=L.w // 2 - L.px(60))
-    remaining = ctx.remaining(now)
-    right = L.w - L.px(12)
-    if not ctx.online:
-        right = ui.text(ui._("Offline"), right, bar // 2, L.px(24), "warn",
-                        anchor="midright").left - L.px(6)
-        ui.icon("offline", right - L.px(15), bar // 2, L.px(30), "warn")
-        right -= L.px(40)
-    elif not ctx.reader_ok:
-        right = ui.text(ui._("Reader"), right, bar // 2, L.px(24), "warn",
-                        anchor="midright").left - L.px(6)
-        ui.icon("fault", right - L.px(15), bar // 2, L.px(30), "warn")
-        right -= L.px(40)
-    if remaining is not None:
-        text = ui._(TIME_LEFT).format(time=format_countdown(remaining))
-        right = ui.text(text, right, bar // 2, L.px(28), "bar_text", anchor="midright",
-                        max_w=right - L.w // 2).left - L.px(8)
-        ui.icon("hourglass", right - L.px(12), bar // 2, L.px(28), "bar_text")
-    active = ctx.active_notice(now)
-    if notice and active is not None and active.event in NOTICE_TEXT:
-        text, icon = NOTICE_TEXT[active.event]
-        minutes = max(1, round(active.remaining_s / 60))
-        draw_banner(ctx, ui, ui._(text).format(minutes=minutes), icon)
+            anchor="midleft", max_w=right - x - L.px(56))
 
 
 def draw_banner(ctx: Context, ui: Painter, text: str, icon: str) -> int:

@@ -119,6 +119,8 @@ class Painter:
         """A station: a disc in its colour (grey if it has none) with its icon on top, in
         white or black, whichever shows: the colour is never the only cue."""
         pygame.draw.circle(self.surface, OKABE_ITO.get(colour, PALETTE["muted"]), (cx, cy), r)
+        # A dark rim: an orange station still shows on an orange notice strip.
+        pygame.draw.circle(self.surface, PALETTE["text"], (cx, cy), r, max(1, r // 12))
         self.icon(icon, cx, cy, int(r * 1.2), "text" if colour in LIGHT_COLOURS else "bar_text")
 
     def stripe(self, colour: str, x: int, y: int, w: int, h: int, radius: int = 0) -> None:
@@ -133,8 +135,11 @@ class Painter:
     # --- buttons -----------------------------------------------------------------------------
 
     def label_size(self, button: Button) -> int:
-        """The label size a big button of this height starts from."""
-        return max(28, min(36, button.h // 4))
+        """The label size a big button of this height starts from: 28 to 40 on a kiosk's
+        screen, smaller only in a small window (the demo's room on one screen)."""
+        if button.w >= 2 * button.h:  # a wide one (Next, Done): the word beside the picture
+            return min(44, button.h * 2 // 5)
+        return max(min(36, button.h // 4), min(28, button.h // 3))
 
     def buttons(self, buttons: Sequence[Button], labels: Sequence[str]) -> None:
         """A row of big buttons (icon above, word below), every label in one size."""
@@ -149,11 +154,22 @@ class Painter:
         rect = pygame.Rect(button.x, button.y, button.w, button.h)
         pygame.draw.rect(self.surface, PALETTE["button"], rect, border_radius=22)
         pygame.draw.rect(self.surface, PALETTE["button_edge"], rect, width=4, border_radius=22)
-        icon_size = min(button.w, button.h) * 0.5
-        self.icon(button.icon, rect.centerx, int(rect.y + button.h * 0.42), int(icon_size),
+        size = size or self.label_size(button)
+        if button.w >= 2 * button.h:  # picture and word side by side, centred together
+            picture, gap = button.h // 2, button.h // 6
+            room = button.w - picture - gap - button.h // 3
+            size = self.fit(label, size, room)
+            left = rect.centerx - (picture + gap + self.font(size).size(label)[0]) // 2
+            self.icon(button.icon, left + picture // 2, rect.centery, picture, "accent")
+            self.text(label, left + picture + gap, rect.centery, size, "text",
+                      anchor="midleft", max_w=room)
+            return
+        # The picture in the upper part, the word below it: never touching, at any size.
+        icon_size = min(button.w, button.h) * 0.44
+        self.icon(button.icon, rect.centerx, int(rect.y + button.h * 0.38), int(icon_size),
                   "accent")
-        self.text(label, rect.centerx, rect.bottom - max(20, button.h // 8),
-                  size or self.label_size(button), "text", max_w=button.w - 16)
+        self.text(label, rect.centerx, rect.bottom - button.h // 5, size, "text",
+                  max_w=button.w - 16)
 
     def icon(self, name: str, cx: int, cy: int, size: int, role: str = "accent") -> None:
         draw = getattr(self, f"_icon_{name}", self._icon_star)
