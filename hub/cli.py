@@ -217,7 +217,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rsub = roster.add_subparsers(dest="roster_command", required=True)
     imp = rsub.add_parser("import", help="import a OneRoster 1.1 or 1.2 CSV export "
                                          "(a zip or a folder)")
-    imp.add_argument("path", type=Path)
+    imp.add_argument("path", type=Path, metavar="EXPORT",
+                     help="the export: a zip file, or a folder of CSV files (samples in "
+                          "stations/room/samples/oneroster-1.1 and -1.2)")
     imp.add_argument("--json", action="store_true", help="last line: the summary as JSON")
     _config_arg(imp)
     imp.set_defaults(func=cmd_roster_import)
@@ -226,15 +228,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bsub = badges.add_subparsers(dest="badges_command", required=True)
     b_imp = bsub.add_parser("import", help="CSV with columns badge and student_id (or "
                                            "sourcedId)")
-    b_imp.add_argument("path", type=Path)
+    b_imp.add_argument("path", type=Path, metavar="CSV",
+                       help="the badge list (stations/room/samples/badges.csv is one)")
     b_imp.add_argument("--reassign", action="store_true",
                        help="take badges that belong to another student")
     b_as = bsub.add_parser("assign", help="give a badge to a student")
-    b_as.add_argument("badge")
-    b_as.add_argument("student")
-    b_as.add_argument("--reassign", action="store_true")
+    b_as.add_argument("badge", help="the badge's id as a reader reads it, e.g. 0411A133")
+    b_as.add_argument("student", help="the student's id (the roster's sourcedId)")
+    b_as.add_argument("--reassign", action="store_true",
+                      help="take the badge from the student who has it")
     b_rv = bsub.add_parser("revoke", help="a lost badge: it stops working at once")
-    b_rv.add_argument("badge")
+    b_rv.add_argument("badge", help="the lost badge's id")
     b_ls = bsub.add_parser("list", help="every badge and whose it is")
     for p in (b_imp, b_as, b_rv, b_ls):
         _config_arg(p)
@@ -243,7 +247,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     export = sub.add_parser("export", help="a day's check-ins and reflections, a CSV per class")
     export.add_argument("--date", type=_date, default=None, help="YYYY-MM-DD (default: today)")
     export.add_argument("--class", dest="class_id", default=None, help="one class sourcedId")
-    export.add_argument("--out", type=Path, default=Path("."))
+    export.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                        help="folder for the CSV files (default: this one)")
     _config_arg(export)
     export.set_defaults(func=cmd_export)
 
@@ -257,10 +262,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     student = sub.add_parser("student", help="a family's request: export or erase one student")
     ssub = student.add_subparsers(dest="student_command", required=True)
     s_ex = ssub.add_parser("export", help="everything held about one student, as JSON")
-    s_ex.add_argument("student")
-    s_ex.add_argument("--out", type=Path, default=None)
+    s_ex.add_argument("student", help="the student's id (the roster's sourcedId)")
+    s_ex.add_argument("--out", type=Path, default=None, metavar="JSON",
+                      help="write it to this file, readable by you alone (default: print it)")
     s_er = ssub.add_parser("erase", help="delete one student and all their data")
-    s_er.add_argument("student")
+    s_er.add_argument("student", help="the student's id (the roster's sourcedId)")
     s_er.add_argument("--yes", action="store_true", help="really erase")
     for p in (s_ex, s_er):
         _config_arg(p)
@@ -275,7 +281,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t_pin.set_defaults(func=cmd_teacher_pin)
 
     shots = sub.add_parser("hub-screenshots", help="save a PNG of each hub view")
-    shots.add_argument("--out", type=Path, default=Path("docs/hub"))
+    shots.add_argument("--out", type=Path, default=Path("docs/hub"), metavar="DIR",
+                       help="folder for the pictures (default docs/hub)")
     shots.add_argument("--config", type=Path, default=None,
                        help="a hub config to draw (default: the demo room)")
     shots.set_defaults(func=cmd_screenshots)

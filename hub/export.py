@@ -75,7 +75,8 @@ def export_day(store: HubStore, roster: Roster, day: dt.date, out: Path, *,
                    else "", "station": r.station, "activity": r.activity}
             row.update({q: r.answers.get(q, "") for q in questions})
             per_class.setdefault(cls, []).append(row)
-    out.mkdir(parents=True, exist_ok=True)
+    if per_class:  # nothing to write makes no folder
+        out.mkdir(parents=True, exist_ok=True)
     written = []
     for cls, rows in sorted(per_class.items()):
         path = out / f"checkins-{_safe(cls)}-{day.isoformat()}.csv"

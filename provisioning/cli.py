@@ -27,11 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="write the Raspberry Pi Imager repository file for built images",
         description="Describe built images (.img.xz) for Raspberry Pi Imager: sizes and "
                     "SHA-256 of the download and of the extracted image.")
-    imager.add_argument("images", type=Path, nargs="+", metavar="IMAGE.img.xz")
+    imager.add_argument("images", type=Path, nargs="+", metavar="IMAGE.img.xz",
+                        help="the built images to list")
     imager.add_argument("--url-base", required=True,
                         help="where the images will be downloaded from, e.g. "
                              "https://it.district.example/stations/")
-    imager.add_argument("--out", type=Path, required=True, metavar="FILE.json")
+    imager.add_argument("--out", type=Path, required=True, metavar="FILE.json",
+                        help="the repository file to write")
     imager.add_argument("--release-date", default=None, metavar="YYYY-MM-DD",
                         help="default: the image file's modification date (UTC)")
     imager.set_defaults(func=run_imager_json)

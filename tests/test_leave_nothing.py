@@ -110,6 +110,9 @@ def test_failures_on_an_existing_database_change_nothing(room_folder: Path,
     err = capsys.readouterr().err
     assert "missing.csv: no such badge file" in err
     assert "--class no-such-class: no such class" in err
+    # A day without check-ins exports nothing, and makes no folder for it.
+    assert main(["export", "--out", "exports"]) == 0
+    assert not (room_folder / "exports").exists()
     # And one that works writes where it says.
     assert main(["student", "export", "stu-01", "--out", "stu-01.json"]) == 0
     assert '"stu-01"' in (room_folder / "stu-01.json").read_text()

@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     f"sample: stations group {SAMPLE_DIR / 'class-7b.csv'} --mode skill "
                     f"--groups 5 --constraints {SAMPLE_DIR / 'class-7b-constraints.json'}")
     p.add_argument("csv", type=Path, help="class CSV: student_id, name, one column per standard")
-    p.add_argument("--mode", choices=["skill", "mixed", "interest"], default="skill")
+    p.add_argument("--mode", choices=["skill", "mixed", "interest"], default="skill",
+                   help="skill: alike scores together; mixed: each group a spread; interest: "
+                        "by preferred activity (default skill)")
     p.add_argument("--groups", type=int, help="number of groups")
     p.add_argument("--min-size", type=int, help="smallest group")
     p.add_argument("--max-size", type=int, help="largest group")
