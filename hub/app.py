@@ -38,10 +38,12 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
     service.start()
     notifier.ready(f"hub for room {service.room} running")
     started = time.monotonic()
+    #: The stations online in the picture last saved (the demo checks it showed them live).
+    pictured: list[str] = []
     try:
         if config.display:
             _display_loop(service, stop, started, seconds, screenshot, notifier, window,
-                          last_picture or threading.Event(), on_close or stop.set)
+                          last_picture or threading.Event(), on_close or stop.set, pictured)
         else:
             while not stop.wait(0.5):
                 _watchdog(service, notifier)
@@ -58,7 +60,8 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
                                          "refused": dict(s.refused),
                                          "notices_sent": service.notices_published,
                                          "broker_refused": service.bus.refused,
-                                         "unsendable": service.unsendable + s.unsendable}))
+                                         "unsendable": service.unsendable + s.unsendable,
+                                         "pictured_online": pictured}))
     return service
 
 
@@ -71,7 +74,8 @@ def _watchdog(service: HubService, notifier: Notifier) -> None:
 def _display_loop(service: HubService, stop: threading.Event, started: float,
                   seconds: float | None, screenshot: Path | None,
                   notifier: Notifier, window: WindowGeometry | None,
-                  last_picture: threading.Event, on_close: Callable[[], None]) -> None:
+                  last_picture: threading.Event, on_close: Callable[[], None],
+                  pictured: list[str]) -> None:
     import pygame
 
     from stations.ui.painter import Painter
@@ -127,6 +131,8 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
                                                and mono - saved[1] >= 1.0)):
                 _save(pygame, display, screenshot)
                 saved = (view.stored, mono)
+                pictured[:] = sorted(sid for sid, state in view.station_states.items()
+                                     if state == "online")
                 if last_picture.is_set():
                     screenshot = None
             clock.tick(8)

@@ -49,6 +49,9 @@ def test_headless_demo_stores_every_tap(tmp_path: Path) -> None:
     for station in ("s1", "s2", "s3", "s4"):
         for screen in ("idle", "welcome", "reflection", "choice", "go"):
             assert f"kiosk-{station}-{screen}.png" in shots
+    # The hub's picture was taken with the room live: every station connected in it.
+    hub_stats = json.loads((out / "hub-stats.json").read_text())
+    assert hub_stats["pictured_online"] == ["s1", "s2", "s3", "s4"]
     hub = pygame.image.load(str(out / "screens" / "hub.png"))
     assert hub.get_size() == (1280, 720)  # the demo room's window
     colours = {hub.get_at((x, y))[:3] for x in range(0, 1280, 8) for y in range(0, 720, 8)}
@@ -103,6 +106,8 @@ def test_demo_stops_cleanly_on_ctrl_c_and_sigterm(tmp_path: Path, how: str) -> N
     assert summary["pending"] == 0
     assert summary["exit_codes"] == [0, 0, 0, 0, 0]
     _logs_are_clean(out)
+    hub_stats = json.loads((out / "hub-stats.json").read_text())
+    assert hub_stats["pictured_online"] == ["s1", "s2", "s3", "s4"]  # taken before the stop
     # Stopped in order, as the broker saw it: the stations left, then the hub, then the broker.
     lines = (out / "mosquitto.log").read_text().splitlines()
 

@@ -322,3 +322,27 @@ def test_a_check_in_the_hub_never_accepts_is_quarantined_and_not_sent_again(
         assert hub.ingest.stats.refused["activity_not_on_menu"] == 2
     finally:
         rt.close()
+
+
+@pytest.mark.parametrize("stopping", [False, True])
+def test_a_stopping_station_does_not_diagnose_the_broker(room, deployed_room, caplog,
+                                                          stopping: bool) -> None:
+    """A station losing its broker says why (the control); one that is being stopped does
+    not: the broker going away is part of the stop, not news for IT."""
+    import logging
+
+    folder = room()
+    rt = kiosk(folder, "s1")
+    try:
+        assert rt.bus.wait_connected(10)
+        if stopping:
+            rt.request_stop()
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="broker.client"):
+            deployed_room.broker.stop()
+            wait_until(lambda: "cannot connect" in caplog.text, timeout=4)
+        assert ("cannot connect" in caplog.text) is not stopping, caplog.text
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert bool(warnings) is not stopping, caplog.text  # not even "disconnected"
+    finally:
+        rt.close()
