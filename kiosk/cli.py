@@ -12,12 +12,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from stations.configsearch import config_help, find_config
+
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
     from kiosk.config import load_kiosk_config
     from kiosk.outbox import Outbox
 
-    config = load_kiosk_config(args.config)
+    config = load_kiosk_config(find_config(args.config, "kiosk.toml"))
     # An outbox that does not exist yet holds nothing: do not create one by looking.
     entries = []
     if config.outbox.exists():
@@ -70,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="List the check-ins the hub answered 'rejected' (for example an activity "
                     "that is not on the station's menu). They stay in the station's outbox "
                     "file, in a table of their own, and are never sent again.")
-    quarantine.add_argument("--config", type=Path, required=True,
-                            help="the station's config file (kiosk.toml)")
+    quarantine.add_argument("--config", type=Path, default=None, metavar="KIOSK_TOML",
+                            help=config_help("kiosk.toml"))
     quarantine.add_argument("--json", action="store_true", help="one JSON object")
     quarantine.set_defaults(func=cmd_quarantine)
