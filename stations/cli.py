@@ -148,6 +148,19 @@ def _geometry(text: str) -> WindowGeometry:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _service_options(parser: argparse.ArgumentParser, config: str, window: str) -> None:
+    """The options the hub and a kiosk share: which config, a screen or none, how long."""
+    parser.add_argument("--config", type=Path, default=None,
+                        metavar=config.replace(".", "_").upper(), help=config_help(config))
+    parser.add_argument("--headless", action="store_true",
+                        help="draw off screen (SDL's dummy driver)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="stop after this long (default: run until stopped)")
+    parser.add_argument("--window", type=_geometry, default=None, metavar="WxH+X+Y",
+                        help=f"the window's size and place on the desktop (default: {window}, "
+                             "placed by the desktop)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stations", description=__doc__)
     parser.add_argument("--log-level", default="INFO", metavar="LEVEL",
@@ -184,16 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "hub that is Mosquitto with the room's generated config "
                                      "(stations broker-config); on a laptop, `stations demo` "
                                      "runs both.")
-    hub.add_argument("--config", type=Path, default=None, metavar="HUB_TOML",
-                     help=config_help("hub.toml"))
-    hub.add_argument("--headless", action="store_true",
-                     help="draw the display off screen (SDL's dummy driver)")
+    _service_options(hub, "hub.toml", "the config's display.window")
     hub.add_argument("--no-display", action="store_true", help="service only, no window")
-    hub.add_argument("--seconds", type=float, default=None,
-                     help="stop after this long (default: run until stopped)")
-    hub.add_argument("--window", type=_geometry, default=None, metavar="WxH+X+Y",
-                     help="the window's size and place on the desktop (default: the config's "
-                          "display.window, placed by the desktop)")
     hub.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
                      help="save the display here while it runs (as check-ins arrive, at most "
                           "once a second)")
@@ -207,15 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk = sub.add_parser("kiosk", help="run a station kiosk",
                            description="One station: fullscreen on a device, a window on a "
                                        "laptop (type a badge number and Enter to tap it).")
-    kiosk.add_argument("--config", type=Path, default=None, metavar="KIOSK_TOML",
-                       help=config_help("kiosk.toml"))
-    kiosk.add_argument("--headless", action="store_true",
-                       help="draw off screen (SDL's dummy driver)")
-    kiosk.add_argument("--seconds", type=float, default=None,
-                       help="stop after this long (default: run until stopped)")
-    kiosk.add_argument("--window", type=_geometry, default=None, metavar="WxH+X+Y",
-                       help="the window's size and place on the desktop (default 800x480, "
-                            "placed by the desktop)")
+    _service_options(kiosk, "kiosk.toml", "800x480")
     kiosk.add_argument("--simulate", type=Path, default=None, metavar="ROSTER",
                        help="simulated students tap badges from this roster file")
     kiosk.add_argument("--groups", type=Path, default=None, metavar="HUB_TOML",

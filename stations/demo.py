@@ -83,21 +83,22 @@ def room_layout(screen: tuple[int, int], stations: int) -> tuple[WindowGeometry,
     return hub, kiosks
 
 
-def _screen_size() -> tuple[int, int]:
-    """The size of the screen the windows open on (the first one)."""
+def _screen_size() -> tuple[int, int] | None:
+    """The size of the screen the windows open on (the first one); None without a screen
+    (SDL then falls back to drawing off screen)."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return None  # no desktop (a console, ssh): SDL would only draw off screen
     import pygame
 
     try:
         pygame.display.init()
         sizes = pygame.display.get_desktop_sizes()
-    except pygame.error as err:
-        raise StationsError(f"no screen to open the room's windows on ({err}); run "
-                            "`scripts/demo.sh --headless` on a machine without one") from err
+        driver = pygame.display.get_driver()
+    except pygame.error:
+        return None
     finally:
         pygame.display.quit()
-    if not sizes:
-        raise StationsError("no screen found; run `scripts/demo.sh --headless`")
-    return sizes[0]
+    return sizes[0] if sizes and driver not in ("offscreen", "dummy") else None
 
 
 def _spawn(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -120,14 +121,19 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
              as_json: bool = False, seed: int = 1,
              block_minutes: float = DEMO_BLOCK_MINUTES) -> int:
     stations = max(1, min(4, stations))
-    if headless and seconds is None:
-        seconds = HEADLESS_DEFAULT_S
     hub_place: WindowGeometry | None = None
     kiosk_places: list[WindowGeometry | None] = [None] * stations
     if not headless:
         screen = _screen_size()
-        hub_place, placed = room_layout(screen, stations)
-        kiosk_places = list(placed)
+        if screen is None:
+            print("demo: no screen to open windows on (is DISPLAY set?): running headless; "
+                  "the pictures go to the output folder")
+            headless = True
+        else:
+            hub_place, placed = room_layout(screen, stations)
+            kiosk_places = list(placed)
+    if headless and seconds is None:
+        seconds = HEADLESS_DEFAULT_S
     out = (out or Path("demo-out") / time.strftime("%Y%m%d-%H%M%S")).resolve()
     out.mkdir(parents=True, exist_ok=True)
     screens = out / "screens"
