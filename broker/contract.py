@@ -49,6 +49,12 @@ ShortText = Annotated[str, msgspec.Meta(max_length=SHORT_TEXT_MAX)]
 Colour = Literal["", "orange", "sky", "green", "yellow", "blue", "vermillion", "purple", "black"]
 Language = Annotated[str, msgspec.Meta(pattern=r"^([a-z]{2,3}(-[A-Z]{2})?)?$")]
 AnswerValue = Annotated[int, msgspec.Meta(ge=0, le=10)]
+#: A roster id (OneRoster ``sourcedId``): pseudonymous, so never an e-mail address or spaces.
+SourcedId = Annotated[str, msgspec.Meta(pattern=r"^[^\s@]{1,128}$")]
+OptionalSourcedId = Annotated[str, msgspec.Meta(pattern=r"^([^\s@]{1,128})?$")]
+StationKind = Literal["teacher-led", "online", "collaborative", "independent"]
+#: Ids a district ack may carry in one message (32 hex digits each, within the payload limit).
+MAX_ACK_IDS = 200
 
 
 class _Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind"):
@@ -123,7 +129,7 @@ class Activity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class StationPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: Ident
     name: ShortText
-    kind: Literal["teacher-led", "online", "collaborative", "independent"]
+    kind: StationKind
     #: The public name of the group there this block: never a name that labels ability.
     group: ShortText = ""
     activities: Annotated[tuple[Activity, ...], msgspec.Meta(max_length=MAX_ACTIVITIES)] = ()
@@ -157,7 +163,40 @@ class Notice(_Message, tag="notice"):
     remaining_s: Annotated[float, msgspec.Meta(ge=0)] = 0.0
 
 
-Message = CheckIn | Hello | Reply | StationStatus | HubStatus | RotationState | Notice
+class DistrictCheckIn(_Message, tag="district_checkin"):
+    """Hub → district: one check-in the hub stored, as the district keeps it.
+
+    ``id`` is the station's check-in id (the district stores by it), ``sender`` the room and
+    ``ts`` when the hub stored it. Pseudonymous: the roster's ``sourcedId``, never a name,
+    an e-mail address or a badge id.
+    """
+
+    student: SourcedId
+    class_id: OptionalSourcedId
+    station: Ident
+    station_kind: StationKind | Literal[""]
+    activity: Ident
+    answers: Annotated[dict[Ident, AnswerValue], msgspec.Meta(max_length=16)]
+    tapped_at: Timestamp
+    #: When the station finished the check-in (its ``ts``).
+    made_at: Timestamp
+
+
+class RejectedRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: MessageId
+    reason: ShortText
+
+
+class DistrictAck(_Message, tag="district_ack"):
+    """District ingest → one room: these records are committed in the district's database
+    (or refused for good, with a reason); the hub may drop them from its district outbox."""
+
+    stored: Annotated[tuple[MessageId, ...], msgspec.Meta(max_length=MAX_ACK_IDS)] = ()
+    rejected: Annotated[tuple[RejectedRecord, ...], msgspec.Meta(max_length=MAX_ACK_IDS)] = ()
+
+
+Message = (CheckIn | Hello | Reply | StationStatus | HubStatus | RotationState | Notice
+           | DistrictCheckIn | DistrictAck)
 
 # Which kind travels on which topic leaf; a message on the wrong leaf is rejected.
 STATION_TOPICS: dict[str, type[_Message]] = {
@@ -170,7 +209,11 @@ ROOM_TOPICS: dict[str, type[_Message]] = {
     "rotation": RotationState,
     "notice": Notice,
     "hub/status": HubStatus,
+    "district/checkin": DistrictCheckIn,
+    "district/ack": DistrictAck,
 }
+#: The room's topics that travel between the hub and the district's broker.
+DISTRICT_TOPICS = ("district/checkin", "district/ack")
 
 _envelope_decoder = msgspec.json.Decoder(dict)
 _decoder = msgspec.json.Decoder(Message)
@@ -210,6 +253,18 @@ def notice_topic(room: str) -> str:
 
 def hub_status_topic(room: str) -> str:
     return f"{NAMESPACE}/{_check_id(room, 'room')}/hub/status"
+
+
+def district_topic(room: str, leaf: str) -> str:
+    """``district/checkin`` (hub → district) or ``district/ack`` (district → hub)."""
+    if leaf not in DISTRICT_TOPICS:
+        raise ValueError(f"unknown district topic leaf {leaf!r}")
+    return f"{NAMESPACE}/{_check_id(room, 'room')}/{leaf}"
+
+
+def district_ingest_subscription(group: str) -> str:
+    """The MQTT 5 shared subscription every ingest worker of ``group`` takes."""
+    return f"$share/{_check_id(group, 'group')}/{NAMESPACE}/+/district/checkin"
 
 
 def hub_subscriptions(room: str) -> list[str]:
@@ -338,4 +393,9 @@ def decode(topic: str, payload: bytes, *, room: str | None = None) -> tuple[Rout
         raise ContractError("sender_mismatch",
                             f"sender {message.sender!r} on station {route.station!r}'s topic",
                             topic)
+    # A room's records speak for the room in the topic (the district broker's ACL lets a room
+    # write only its own); a record claiming another room is forged.
+    if isinstance(message, DistrictCheckIn) and message.sender != route.room:
+        raise ContractError("sender_mismatch",
+                            f"sender {message.sender!r} on room {route.room!r}'s topic", topic)
     return route, message

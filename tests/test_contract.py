@@ -36,6 +36,13 @@ SAMPLES = {
                                 remaining_s=300.0, stations=(
                                     c.StationPlan("s1", "Teacher table", "teacher-led", "Foxes",
                                                   (c.Activity("read", "Read", "book"),)),)),
+    "district/checkin": c.DistrictCheckIn(**env(ROOM), student="f81d4fae-7dec-11d0-a765",
+                                          class_id="class-4a", station="s1",
+                                          station_kind="online", activity="read",
+                                          answers={"confidence": 2}, tapped_at=NOW - 9,
+                                          made_at=NOW - 5),
+    "district/ack": c.DistrictAck(**env("ingest"), stored=(c.new_id(),),
+                                  rejected=(c.RejectedRecord(c.new_id(), "expired"),)),
 }
 
 
@@ -43,6 +50,8 @@ def topic_for(leaf: str) -> str:
     leaf = leaf.split("-")[0]
     if leaf in c.STATION_TOPICS:
         return c.station_topic(ROOM, "s1", leaf)
+    if leaf.startswith("district/"):
+        return c.district_topic(ROOM, leaf)
     return {"rotation": c.rotation_topic(ROOM), "notice": c.notice_topic(ROOM),
             "hub/status": c.hub_status_topic(ROOM)}[leaf]
 
@@ -136,7 +145,7 @@ def test_contract_document_matches_the_code() -> None:
     for leaf in [*c.STATION_TOPICS, *c.ROOM_TOPICS]:
         assert re.search(rf"/{re.escape(leaf)}`", doc), f"topic {leaf} missing from CONTRACT.md"
     kinds = [c.CheckIn, c.Hello, c.Reply, c.StationStatus, c.HubStatus, c.RotationState, c.Notice,
-             c.StationPlan, c.Activity]
+             c.StationPlan, c.Activity, c.DistrictCheckIn, c.DistrictAck, c.RejectedRecord]
     for kind in kinds:
         section = doc.split(f"### {kind.__name__}", 1)
         assert len(section) == 2, f"no section for {kind.__name__}"
@@ -144,3 +153,26 @@ def test_contract_document_matches_the_code() -> None:
         for name in kind.__struct_fields__:
             assert f"| `{name}` |" in body, f"{kind.__name__}.{name} missing from CONTRACT.md"
     assert str(c.MAX_PAYLOAD_BYTES) in doc
+
+
+def test_a_district_record_speaks_only_for_its_own_room() -> None:
+    record = SAMPLES["district/checkin"]
+    with pytest.raises(ContractError) as err:
+        c.decode(c.district_topic("room-2", "district/checkin"), c.encode(record))
+    assert err.value.reason == "sender_mismatch"
+
+
+@pytest.mark.parametrize("student", ["ana@school.example", "Ana Perez", ""])
+def test_a_district_record_carries_no_email_or_name_as_student(student: str) -> None:
+    raw = json.loads(c.encode(SAMPLES["district/checkin"]))
+    raw["student"] = student
+    with pytest.raises(ContractError) as err:
+        c.decode(c.district_topic(ROOM, "district/checkin"), json.dumps(raw).encode())
+    assert err.value.reason == "invalid"
+
+
+def test_a_full_district_ack_fits_the_payload_limit() -> None:
+    ack = c.DistrictAck(**env("ingest"), stored=tuple(c.new_id() for _ in range(c.MAX_ACK_IDS)))
+    assert len(c.encode(ack)) <= c.MAX_PAYLOAD_BYTES
+    assert c.district_ingest_subscription("ingest") == \
+        "$share/ingest/stations/v1/+/district/checkin"
