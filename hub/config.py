@@ -25,6 +25,7 @@ from hub.rotation import (
     StationDef,
     TeacherTableRule,
 )
+from hub.uplink import DistrictSettings, read_district
 from hub.wire import rotation_size_problem
 from stations.errors import ConfigError
 from stations.tomlconfig import Section, load_toml
@@ -79,6 +80,8 @@ class HubConfig:
     teacher_idle_s: float = 30.0
     #: The teacher's PIN, hashed (hub.pin); None: only the teacher console can unlock.
     teacher_pin_hash: str | None = None
+    #: The uplink to the district's broker (``[district]``); None keeps everything in the room.
+    district: DistrictSettings | None = None
 
 
 def read_activities(section: Section) -> tuple[ActivityDef, ...]:
@@ -294,6 +297,8 @@ def load_hub_config(path: Path | str) -> HubConfig:
         teacher_timeout_s=display.positive("teacher_timeout_seconds", float, 120.0),
         teacher_idle_s=display.positive("teacher_idle_seconds", float, 30.0),
         teacher_pin_hash=_pin_hash(display),
+        district=(read_district(root.table("district"), base)
+                  if root.has("district") else None),
     )
     root.check_unknown()
     return config

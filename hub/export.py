@@ -163,6 +163,8 @@ def erase_student(store: HubStore, student_id: str,
         sightings = db.execute(f"DELETE FROM unknown_badges WHERE badge IN ({marks})",
                                badges).rowcount if badges else 0
         checkins = db.execute("DELETE FROM checkins WHERE student_id=?", (student_id,)).rowcount
+        # Not yet sent to the district: it never will be.
+        db.execute("DELETE FROM district_outbox WHERE student_id=?", (student_id,))
         nb = db.execute("DELETE FROM badges WHERE student_id=?", (student_id,)).rowcount
         ne = db.execute("DELETE FROM enrollments WHERE user_id=?", (student_id,)).rowcount
         db.execute("DELETE FROM students WHERE id=?", (student_id,))

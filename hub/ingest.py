@@ -34,6 +34,7 @@ from hub.badges import Enrollment
 from hub.roster import Roster, Student
 from hub.rotation import Model, Rotation, StationDef
 from hub.store import ROTATION_KEY, HubStore, checkin_row
+from hub.uplink import DistrictFeed
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +134,12 @@ class _Memory:
 class Ingest:
     def __init__(self, room: str, store: HubStore, roster: Roster, rotation: Rotation,
                  enrollment: Enrollment | None = None, *,
-                 on_unsendable: Callable[[str, ContractError], None] | None = None) -> None:
+                 on_unsendable: Callable[[str, ContractError], None] | None = None,
+                 district: DistrictFeed | None = None) -> None:
         self.room = room
+        #: With a district uplink, every stored check-in is queued for it in the same
+        #: transaction (the district outbox).
+        self.district = district
         self.store = store
         self.roster = roster
         self.rotation = rotation
@@ -166,6 +171,7 @@ class Ingest:
         self._students: dict[str, Student] = {}
         self._known: set[str] = set()
         self._rows: list[tuple[object, ...]] = []
+        self._district_rows: list[tuple[object, ...]] = []
         self._places: dict[str, StationDef | None] = {}
         self._lesson_changed = False
 
@@ -208,11 +214,12 @@ class Ingest:
                 self._known = self.store.stored_ids(ids)
                 self._students = self.roster.students_for_badges(badges)
                 self._rows = []
+                self._district_rows = []
                 self._places = {}
                 self._lesson_changed = False
                 for station, message in accepted:
                     out.extend(self._dispatch(station, message, now))
-                self.store.add_checkin_rows(self._rows)
+                self.store.add_checkin_rows(self._rows, self._district_rows)
                 if self._lesson_changed:  # an absence lifted, a visit counted: with them
                     self.store.save_state(ROTATION_KEY, self.rotation.to_dict())
         except BaseException:
@@ -331,6 +338,8 @@ class Ingest:
             return False
         self._known.add(message.id)
         self._rows.append(checkin_row(message, station, student_id, now))
+        if self.district is not None:  # queued for the district in the same transaction
+            self._district_rows.append(self.district.row(message, station, student_id, now))
         return True
 
     def _checkin(self, station: str, message: CheckIn, now: float) -> Outgoing:

@@ -38,6 +38,7 @@ from hub.roster import Roster, read_roster
 from hub.rotation import GroupDef, Phase, Rotation, RotationEvent, RotationSnapshot
 from hub.store import ROTATION_KEY, HubStore, open_db
 from hub.teacher import PinOutcome, TeacherAccess
+from hub.uplink import DistrictFeed, Uplink
 from hub.view import EnrollmentView, HubView, StationInfo
 from hub.wire import rotation_state
 
@@ -89,8 +90,12 @@ class HubService:
                 log.warning("saved rotation not resumed: %s; starting idle", err)
                 self.rotation = Rotation(config.plan)
         self.enrollment = Enrollment()
+        feed = None
+        if config.district is not None:
+            feed = DistrictFeed(self.room, config.class_id,
+                                {s.id: s.kind for s in config.plan.stations})
         self.ingest = Ingest(self.room, self.store, self.roster, self.rotation, self.enrollment,
-                             on_unsendable=self._warn_unsendable)
+                             on_unsendable=self._warn_unsendable, district=feed)
         if self.ingest.recall(clock()):
             log.info("arrivals recalled from the store: %d students",
                      len(self.ingest.arrivals))
@@ -125,6 +130,20 @@ class HubService:
                              on_connection=self._connection_changed,
                              on_refused=self._refused,
                              will=Will(contract.hub_status_topic(self.room), offline))
+        #: The uplink to the district (its own client and account at the district broker).
+        self.uplink: Uplink | None = None
+        self.district_bus: BusClient | None = None
+        if config.district is not None:
+            self.uplink = Uplink(self.store, self.room, window=config.district.window,
+                                 resend_s=config.district.resend_s)
+            uplink = self.uplink
+            self.district_bus = BusClient(
+                self.room, config.district.broker, subscriptions=[uplink.ack_topic],
+                on_message=lambda topic, payload: self._inbox.put(
+                    lambda now: uplink.acknowledged(topic, payload)),
+                on_connection=lambda up: self._inbox.put(lambda now: uplink.reset())
+                if up else None,
+                on_refused=self._refused)
         self._view = self._make_view(clock())
         self._view_at = clock()
         self._turned_at = time.monotonic()
@@ -138,6 +157,8 @@ class HubService:
             self._persist_rotation()
         self._run_retention(now)
         self.bus.start()
+        if self.district_bus is not None:
+            self.district_bus.start()
         self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self._thread.start()
 
@@ -147,6 +168,8 @@ class HubService:
             self._thread.join(timeout=10)
         offline = contract.encode(HubStatus(**contract.envelope("hub"), state="offline"))
         self.bus.stop(final=[(contract.hub_status_topic(self.room), offline, True)])
+        if self.district_bus is not None:
+            self.district_bus.stop()
         self.store.db.close()
 
     def teacher(self, action: str, minutes: float = 0.0, *, student: str = "", group: str = "",
@@ -262,6 +285,7 @@ class HubService:
             self._publish_rotation(now)
         if now - self._retention_at >= RETENTION_EVERY_S:
             self._run_retention(now)
+        self._send_to_district()
         # The display reads a few times a second: under a flood of check-ins (big batches),
         # rebuilding the view after every batch would cost more than storing them.
         if (actions or events or changed or len(batch) < BATCH // 10
@@ -392,6 +416,15 @@ class HubService:
         self._retention_at = now
         apply_retention(self.store, self.config.retention_days, now)
 
+    def _send_to_district(self) -> None:
+        """Publish what the district outbox has due (records stored just now included)."""
+        if self.uplink is None or self.district_bus is None or not self.district_bus.connected:
+            return
+        for topic, payload in self.uplink.due():
+            if not self.district_bus.publish(topic, payload):
+                self.uplink.reset()  # the connection dropped: all of it again after reconnect
+                return
+
     def _connection_changed(self, connected: bool) -> None:
         if connected:
             def announce(now: float) -> None:
@@ -519,10 +552,14 @@ class HubService:
             count, _ = by_topic.get(topic, (0, ""))
             by_topic[topic] = (count + 1, reason)
         names = {s.id: s.name for s in self.config.plan.stations}
-        return tuple(f"{'Not sent' if reason.startswith(NOT_SENT) else 'Broker refused'} "
+        warnings = tuple(f"{'Not sent' if reason.startswith(NOT_SENT) else 'Broker refused'} "
                      f"{count} × {topic.rsplit('/', 1)[-1]}: {reason.removeprefix(NOT_SENT)}"
                      for topic, (count, reason) in by_topic.items()) + tuple(
             f"{names.get(station, station)} keeps {n} check-in(s) the hub refused: "
             "see `stations outbox quarantine` there"
             for station, n in sorted(self.ingest.quarantined.items()))
+        if self.uplink is not None and self.uplink.refused:
+            warnings += (f"District refused {self.uplink.refused} record(s): "
+                         "see the hub's log",)
+        return warnings
 

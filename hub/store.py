@@ -1,11 +1,11 @@
 """The hub's SQLite database (WAL): check-ins stored once per message id, station status,
-unknown badges, and the rotation state that must survive a restart."""
+unknown badges, the rotation state that must survive a restart, and the district outbox."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +57,16 @@ CREATE TABLE IF NOT EXISTS offered_activities (
     activity TEXT NOT NULL,
     PRIMARY KEY (station, activity)
 ) WITHOUT ROWID;
+-- What the district has not confirmed yet: one row per stored check-in, written in the same
+-- transaction as the check-in, deleted only when the district's ingest confirms its commit.
+CREATE TABLE IF NOT EXISTS district_outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,  -- sending order
+    id         TEXT NOT NULL UNIQUE,               -- the check-in's id
+    student_id TEXT NOT NULL,                      -- for a family's erase request
+    payload    BLOB NOT NULL,                      -- the encoded DistrictCheckIn, sent as is
+    queued_at  REAL NOT NULL,
+    rejected   TEXT                                -- the district's reason, when refused for good
+);
 """
 
 #: Columns added after the first release: created on an old database at open.
@@ -69,6 +79,10 @@ ROTATION_KEY = "rotation"
 _INSERT_CHECKIN = ("INSERT OR IGNORE INTO checkins (id, station, student_id, badge, answers, "
                    "activity, tapped_at, sent_at, received_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+_INSERT_DISTRICT = ("INSERT OR IGNORE INTO district_outbox (id, student_id, payload, queued_at) "
+                    "VALUES (?, ?, ?, ?)")
 
 
 def checkin_row(message: CheckIn, station: str, student_id: str,
@@ -110,6 +124,15 @@ def open_db(path: Path | str) -> sqlite3.Connection:
         raise StoreError(f"hub database {path}: {err}") from err
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedRecord:
+    """One record in the district outbox, ready to publish."""
+
+    seq: int
+    id: str
+    payload: bytes
+
+
 class HubStore:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -121,16 +144,58 @@ class HubStore:
             yield db
 
     def add_checkin(self, message: CheckIn, station: str, student_id: str,
-                    received_at: float) -> bool:
-        """Store once; False if this message id was already stored (a resend)."""
-        cur = self.db.execute(_INSERT_CHECKIN,
-                              checkin_row(message, station, student_id, received_at))
+                    received_at: float,
+                    district: tuple[object, ...] | None = None) -> bool:
+        """Store once (with its district outbox row, if given, in the same transaction);
+        False if this message id was already stored (a resend)."""
+        with self.transaction():
+            cur = self.db.execute(_INSERT_CHECKIN,
+                                  checkin_row(message, station, student_id, received_at))
+            if cur.rowcount > 0 and district is not None:
+                self.db.execute(_INSERT_DISTRICT, district)
         return cur.rowcount > 0
 
-    def add_checkin_rows(self, rows: list[tuple[object, ...]]) -> None:
-        """Many new check-ins (rows from :func:`checkin_row`) in one call."""
-        if rows:
+    def add_checkin_rows(self, rows: list[tuple[object, ...]],
+                         district: Sequence[tuple[object, ...]] = ()) -> None:
+        """Many new check-ins (rows from :func:`checkin_row`) and their district outbox rows
+        (``(id, student_id, payload, queued_at)``) in one transaction."""
+        if not rows:
+            return
+        with self.transaction():
             self.db.executemany(_INSERT_CHECKIN, rows)
+            if district:
+                self.db.executemany(_INSERT_DISTRICT, district)
+
+    # --- the district outbox ------------------------------------------------------------------
+
+    def district_after(self, seq: int, limit: int) -> list[QueuedRecord]:
+        """Queued records after ``seq`` in sending order (those refused for good left out)."""
+        return [QueuedRecord(*row) for row in self.db.execute(
+            "SELECT seq, id, payload FROM district_outbox WHERE seq > ? AND rejected IS NULL "
+            "ORDER BY seq LIMIT ?", (seq, limit))]
+
+    def district_confirmed(self, ids: Iterable[str]) -> int:
+        """Drop records the district has committed; how many were still queued."""
+        ids = list(ids)
+        with self.transaction():
+            return sum(self.db.execute("DELETE FROM district_outbox WHERE id=?",
+                                       (i,)).rowcount for i in ids)
+
+    def district_refused(self, reasons: Iterable[tuple[str, str]]) -> int:
+        """Set aside records the district refused for good (kept, never resent)."""
+        with self.transaction():
+            return sum(self.db.execute(
+                "UPDATE district_outbox SET rejected=? WHERE id=? AND rejected IS NULL",
+                (reason, record_id)).rowcount for record_id, reason in reasons)
+
+    def district_pending(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM district_outbox "
+                               "WHERE rejected IS NULL").fetchone()[0]
+
+    def district_refusals(self) -> list[tuple[str, str]]:
+        """``(id, reason)`` of every record the district refused."""
+        return self.db.execute("SELECT id, rejected FROM district_outbox "
+                               "WHERE rejected IS NOT NULL ORDER BY seq").fetchall()
 
     def stored_ids(self, ids: list[str]) -> set[str]:
         """Which of these message ids are stored already."""
