@@ -118,3 +118,41 @@ def lesson(deployed_room: DeployedRoom,
             service.stop()
             for listener in listeners.values():
                 listener.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """One throwaway PostgreSQL cluster (Debian's package, ``initdb`` on a free port) for the
+    session. Missing PostgreSQL skips on a laptop and FAILS in CI (``CI=true``)."""
+    try:
+        import psycopg  # noqa: F401
+
+        from district.pgcluster import LocalPostgres, find_bindir
+
+        find_bindir()
+    except Exception as err:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and missing: {err}")
+        pytest.skip(f"PostgreSQL is not available: {err}")
+    server = LocalPostgres().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def pg_dsn(postgres_server) -> Iterator[str]:
+    """A fresh, empty database of its own for one test: its DSN."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield postgres_server.dsn.replace("dbname=postgres", f"dbname={name}")
+    finally:
+        with psycopg.connect(postgres_server.dsn, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
