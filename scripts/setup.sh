@@ -36,6 +36,34 @@ if ! have_mosquitto; then
     } || fail "could not install Mosquitto: run 'sudo apt-get update && sudo apt-get install mosquitto' and look at its error."
 fi
 
+# PostgreSQL for the district's tests and benchmarks (extras "test" or "district"). They make
+# clusters of their own with initdb on free ports, so Debian's default cluster is not created.
+have_postgres() {
+    [ -n "${STATIONS_PG_BIN:-}" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+case ",$extras," in
+    *,test,*|*,district,*) need_postgres=1 ;;
+    *) need_postgres="" ;;
+esac
+if [ -n "$need_postgres" ] && ! have_postgres; then
+    as_root=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || fail "PostgreSQL is missing and I am not root: run 'sudo apt-get install postgresql' (or set STATIONS_PG_BIN to its bin folder), then run me again."
+        as_root="sudo"
+    fi
+    command -v apt-get >/dev/null 2>&1 || fail "PostgreSQL is missing and this is not a Debian system: install PostgreSQL 13 or newer and set STATIONS_PG_BIN to its bin folder."
+    say "installing PostgreSQL from Debian's packages (without its default cluster)"
+    apt_install() {
+        $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 || {
+            $as_root apt-get update -q >/dev/null
+            $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+        }
+    }
+    apt_install postgresql-common || fail "could not install postgresql-common: run 'sudo apt-get update && sudo apt-get install postgresql' and look at its error."
+    $as_root sed -i 's/^#\?\s*create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf
+    apt_install postgresql || fail "could not install PostgreSQL: run 'sudo apt-get update && sudo apt-get install postgresql' and look at its error."
+fi
+
 # Tools some provisioning tests run (cloud-init's own schema check, netplan's parser). They
 # install boot services, so only CI gets them unasked; elsewhere those tests are skipped.
 if [ "${CI:-}" = "true" ] || [ "${STATIONS_SYSTEM_TOOLS:-}" = "1" ]; then

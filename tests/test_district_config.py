@@ -72,3 +72,11 @@ def test_a_room_listed_twice_is_refused(tmp_path: Path) -> None:
     text = GOOD + '\n[[rooms]]\nid = "lincoln-101"\nschool = "lincoln-ms"\n'
     with pytest.raises(ConfigError, match="listed twice"):
         load_district_config(write(tmp_path, text))
+
+
+def test_the_example_file_loads(tmp_path: Path) -> None:
+    from district.config import load_district_config as load
+
+    example = Path(__file__).resolve().parent.parent / "district" / "example-district.toml"
+    config = load(example, secrets=False)
+    assert [r.id for r in config.rooms] == ["lincoln-101", "lincoln-102"]
