@@ -172,11 +172,6 @@ def _pg_count(dsn: str) -> int:
         return -1
 
 
-def _ingest_ready(district: Any, workers: int, since: int) -> bool:
-    text = district.broker.log_text()[since:]
-    return all(f"as {district.config.ingest.group}-{n} " in text for n in range(1, workers + 1))
-
-
 def _wait(predicate: Any, timeout: float, step: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -186,21 +181,12 @@ def _wait(predicate: Any, timeout: float, step: float = 0.1) -> bool:
     return predicate()
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def ingest_rate(district: Any, dsn: str, tables: list[dict[str, Any]], count: int,
                 publishers: int, workers: int) -> float:
     mark = len(district.broker.log_text())
     ingest = district.run_ingest(workers=workers)
     try:
-        if not _wait(lambda: _ingest_ready(district, workers, mark), 60):
+        if not _wait(lambda: district.ingest_connected(workers, mark), 60):
             raise RuntimeError("the ingest workers did not connect")
         time.sleep(1.0)  # subscribed
         before = _pg_count(dsn)
@@ -218,7 +204,7 @@ def ingest_rate(district: Any, dsn: str, tables: list[dict[str, Any]], count: in
             p.join()
         return (stored - before) / (last_change - start)
     finally:
-        _stop(ingest)
+        district.stop_ingest(ingest)
 
 
 # --- parts 2 and 3: simulated rooms with the real uplink on SQLite ---------------------------
@@ -553,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         before = _pg_count(pg.dsn)
         mark = len(district.broker.log_text())
         ingest = district.run_ingest(workers=2)
-        _wait(lambda: _ingest_ready(district, 2, mark), 60)
+        _wait(lambda: district.ingest_connected(2, mark), 60)
         start = time.perf_counter()
         sims.ask("connect")
         _wait(lambda: _pg_count(pg.dsn) >= before + backlog, 600, step=0.2)
@@ -593,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         if sims is not None:
             sims.close()
         if ingest is not None:
-            _stop(ingest)
+            district.stop_ingest(ingest)
         district.stop()
         pg.close()
     if args.json:

@@ -26,10 +26,10 @@ from __future__ import annotations
 import logging
 import shutil
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from broker import passwords, tls
+from broker.config_gen import PUBLIC, SECRET, Result
 from broker.contract import MAX_PAYLOAD_BYTES, NAMESPACE, district_topic
 from district.config import DistrictConfig
 from stations import tomlwriter
@@ -38,18 +38,8 @@ from stations.files import write_if_changed
 
 log = logging.getLogger(__name__)
 
-SECRET = 0o600
-PUBLIC = 0o644
 ROOM_FILE = "district.toml"
 CA_FILE = "district-ca.crt"
-
-
-@dataclass
-class Result:
-    out: Path
-    written: list[Path] = field(default_factory=list)
-    new_secrets: list[str] = field(default_factory=list)
-    revoked: list[str] = field(default_factory=list)
 
 
 def _write(path: Path, data: bytes | str, mode: int, result: Result) -> None:

@@ -14,6 +14,7 @@ written as a district would write it.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tomllib
@@ -89,6 +90,22 @@ class DeployedDistrict:
         data["district"] = {**self.room_table(room), **extra}
         hub_toml.write_text(tomlwriter.dumps(data, "The hub, joined to the district."))
         return hub_toml
+
+    def ingest_connected(self, workers: int, since: int = 0) -> bool:
+        """Workers 1..``workers`` have connected to the broker (its log after ``since``)."""
+        text = self.broker.log_text()[since:]
+        group = self.config.ingest.group
+        return all(f"as {group}-{n} " in text for n in range(1, workers + 1))
+
+    @staticmethod
+    def stop_ingest(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+        """SIGTERM (workers finish their batch), then SIGKILL if it does not leave."""
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
     def run_ingest(self, workers: int | None = None,
                    log_path: Path | None = None) -> subprocess.Popen[bytes]:

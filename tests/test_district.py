@@ -8,9 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-import signal
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,18 +53,7 @@ def record(room: str, *, sender: str | None = None, tapped_at: float | None = No
                              tapped_at=tapped_at or now - 60, made_at=now - 50)
 
 
-def ingest_ready(district: DeployedDistrict, workers: int, since: int = 0) -> bool:
-    text = district.broker.log_text()[since:]
-    return all(f"as {district.config.ingest.group}-{n} " in text for n in range(1, workers + 1))
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+stop = DeployedDistrict.stop_ingest
 
 
 @pytest.fixture
@@ -88,7 +75,7 @@ def test_two_rooms_reach_the_district_once_each_even_after_a_week_offline(
     hubs: list[HubService] = []
     stations: list[tuple[str, Session]] = []
     try:
-        assert wait_until(lambda: ingest_ready(district, 2), 30), district.broker.log_text()
+        assert wait_until(lambda: district.ingest_connected(2), 30), district.broker.log_text()
         for room_id in ROOMS:
             room = DeployedRoom(tmp_path / room_id, room=room_id, stations=STATIONS).start()
             rooms.append(room)
@@ -152,7 +139,7 @@ def test_two_rooms_reach_the_district_once_each_even_after_a_week_offline(
         district.broker.start()
         time.sleep(3)
         ingest = district.run_ingest(workers=2)
-        assert wait_until(lambda: ingest_ready(district, 2, mark), 30)
+        assert wait_until(lambda: district.ingest_connected(2, mark), 30)
         assert wait_until(lambda: pending() == 0, 60), f"{pending()} still queued"
         counts = in_district(ids + week)
         assert [i for i, n in counts.items() if n != 1] == []
@@ -181,7 +168,7 @@ def test_a_forged_record_is_refused_and_a_bad_one_counted_never_stored(
     room_a = room_session(district, "room-a")
     room_b = room_session(district, "room-b")
     try:
-        assert wait_until(lambda: ingest_ready(district, 1), 30)
+        assert wait_until(lambda: district.ingest_connected(1), 30)
         room_a.subscribe(c.district_topic("room-a", "district/ack"))
         room_b.subscribe(c.district_topic("room-b", "district/ack"))
         # Mosquitto grants the subscription but delivers nothing the ACL does not allow.
