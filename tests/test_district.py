@@ -224,10 +224,13 @@ def test_schema_migrates_once_makes_partitions_ahead_and_drops_expired_months(
 
 
 def test_reports_are_aggregates_and_small_groups_are_withheld(
-        tmp_path: Path, district: DeployedDistrict, pg_dsn: str) -> None:
+        tmp_path: Path, district: DeployedDistrict, pg_dsn: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from stations.cli import main
+
+    assert main(["district", "migrate", "--config", str(district.path)]) == 0
     now = time.time()
     with psycopg.connect(pg_dsn) as conn:
-        schema.prepare(conn, months_ahead=1, keep_months=0, rooms=list(ROOMS.items()))
         rows = []
         for n in range(12):  # room-a: 6 students; room-b: 2 students (withheld)
             room = "room-a" if n < 10 else "room-b"
@@ -236,18 +239,23 @@ def test_reports_are_aggregates_and_small_groups_are_withheld(
             rows.append((r, f'{{"confidence": {n % 3}}}'.encode()))
         with conn.transaction():
             insert_records(conn, rows)
-        written = write_reports(conn, district.config, tmp_path / "reports")
-    by_name = {w.path.name: w for w in written}
-    assert set(by_name) == {"schools.csv", "classes.csv", "activities.csv", "reflections.csv"}
-    schools = list(csv.DictReader((tmp_path / "reports" / "schools.csv").open()))
+    out = tmp_path / "reports"
+    assert main(["district", "report", "--config", str(district.path), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "schools.csv: 1 rows (1 withheld: under 5 students)" in printed
+    assert sorted(p.name for p in out.iterdir()) == \
+        ["activities.csv", "classes.csv", "reflections.csv", "schools.csv"]
+    schools = list(csv.DictReader((out / "schools.csv").open()))
     assert [(s["school"], s["checkins"], s["students"]) for s in schools] == \
         [("school-1", "10", "6")]
-    assert by_name["schools.csv"].withheld == 1  # school-2 has 2 students
-    reflections = list(csv.DictReader((tmp_path / "reports" / "reflections.csv").open()))
+    reflections = list(csv.DictReader((out / "reflections.csv").open()))
     assert sorted((r["answer"], r["answers"]) for r in reflections) == \
         [("0", "4"), ("1", "3"), ("2", "3")]
-    text = "".join(p.read_text() for p in (tmp_path / "reports").iterdir())
+    text = "".join(p.read_text() for p in out.iterdir())
     assert "stu-" not in text and "room-" not in text  # no student, nor a room of one class
+    with psycopg.connect(pg_dsn) as conn:  # days outside --from/--to are left out
+        assert write_reports(conn, district.config, tmp_path / "again",
+                             start=dt.date.today() + dt.timedelta(days=2))[0].rows == 0
 
 
 def test_the_district_broker_config_keeps_secrets_and_revokes_rooms_it_no_longer_lists(
