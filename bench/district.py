@@ -57,6 +57,8 @@ sys.path.insert(0, str(ROOT))
 log = logging.getLogger("bench.district")
 BADGES = ("0411A133", "0412A236", "0413A339", "0414A43C", "0415A53F", "0416A642")
 REAL_STATIONS = ("s1", "s2", "s3", "s4")
+#: An activity on each demo station's menu (the hub refuses others).
+MENU = {"s1": "practice", "s2": "quiz", "s3": "puzzle", "s4": "read"}
 RESEND_S = 10.0
 
 
@@ -397,7 +399,8 @@ class RealRoom:
             station, client = clients[n % len(clients)]
             now = time.time()
             m = c.CheckIn(**c.envelope(station, now), badge=BADGES[n % 6],
-                          answers={"confidence": n % 4}, activity="read", tapped_at=now - 5)
+                          answers={"confidence": n % 4}, activity=MENU[station],
+                          tapped_at=now - 5)
             client.publish(c.station_topic(self.room, station, "checkin"), c.encode(m), qos=1)
             n += 1
             self.published = n

@@ -77,7 +77,8 @@ def test_ingest_queues_every_stored_check_in_once(tmp_path: Path) -> None:
     ingest = Ingest(config.room, store, roster, Rotation(config.plan),
                     district=DistrictFeed(config.room, "demo-4a",
                                           {s.id: s.kind for s in config.plan.stations}))
-    messages = [checkin(n) for n in range(5)]
+    messages = [c.CheckIn(**c.envelope("s1", NOW), badge="0411A133", answers={"confidence": 2},
+                          activity="practice", tapped_at=NOW - n) for n in range(5)]
     batch = [(c.station_topic(config.room, "s1", "checkin"), c.encode(m)) for m in messages]
     ingest.handle_batch(batch + batch[:2], NOW)  # two resends in the same batch
     ingest.handle_batch(batch[2:], NOW)  # and three in the next
