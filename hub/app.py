@@ -54,6 +54,9 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
         service.stop()
         if stats is not None:
             s = service.ingest.stats
+            up = service.uplink
+            district = ({"sent": up.sent, "resent": up.resent, "confirmed": up.confirmed,
+                         "refused": up.refused} if up is not None else None)
             stats.write_text(json.dumps({"stored": s.stored, "duplicates": s.duplicates,
                                          "unknown_badges": s.unknown_badges, "hellos": s.hellos,
                                          "rejected": dict(s.rejected),
@@ -61,7 +64,8 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
                                          "notices_sent": service.notices_published,
                                          "broker_refused": service.bus.refused,
                                          "unsendable": service.unsendable + s.unsendable,
-                                         "pictured_online": pictured}))
+                                         "pictured_online": pictured,
+                                         "district": district}))
     return service
 
 
