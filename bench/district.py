@@ -39,6 +39,7 @@ import logging
 import multiprocessing
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -585,9 +586,14 @@ def main(argv: list[str] | None = None) -> int:
             district.stop_ingest(ingest)
         district.stop()
         pg.close()
+    ok = figures.get("lost") == 0 and figures.get("duplicated") == 0
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"logs and databases kept in {work}", flush=True)
     if args.json:
         print(json.dumps(figures))
-    return 0 if figures.get("lost") == 0 and figures.get("duplicated") == 0 else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
