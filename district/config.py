@@ -6,7 +6,6 @@ the file, the key and what is wrong.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -90,23 +89,12 @@ class DistrictConfig:
     broker_config: DistrictBrokerSettings
 
 
-def _only(section: Section, known: set[str]) -> Section:
-    """The section, or a ConfigError naming a key it does not know (and the nearest one)."""
-    for key in section.data:
-        if key not in known:
-            near = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else \
-                f"; known keys: {', '.join(sorted(known))}"
-            raise section.error(key, f"unknown key{hint}")
-    return section
-
-
 def _secret(section: Section, base: Path, name: str) -> str | None:
     """``name`` itself, or the first line of the file ``name_file`` names."""
     file_key = f"{name}_file"
-    if name in section.data and file_key in section.data:
+    if section.has(name) and section.has(file_key):
         raise section.error(file_key, f"give {name} or {file_key}, not both")
-    if file_key in section.data:
+    if section.has(file_key):
         path = _path(section, base, file_key)
         try:
             value = path.read_text(encoding="utf-8").strip()
@@ -134,17 +122,15 @@ def read_district_broker(section: Section, base: Path, *, secrets: bool = True
                          ) -> BrokerSettings:
     """``[broker]``: the district broker as the ingest's account sees it. ``secrets=False``
     lets the password be missing (``broker-config`` is about to make it)."""
-    _only(section, {"host", "port", "username", "password", "password_file", "ca_file",
-                    "keepalive_seconds"})
     ca_file = None
-    if "ca_file" in section.data:
+    if section.has("ca_file"):
         ca = _path(section, base, "ca_file")
         if not ca.is_file() and secrets:
             raise section.error("ca_file", f"{ca} does not exist (the district broker's CA "
                                            "certificate, PEM)")
         ca_file = str(ca)
     username = section.get("username", str, "ingest")
-    if not secrets and "password_file" in section.data \
+    if not secrets and section.has("password_file") \
             and not _path(section, base, "password_file").exists():
         password = None
     else:
@@ -159,7 +145,6 @@ def read_district_broker(section: Section, base: Path, *, secrets: bool = True
 
 
 def _ingest(section: Section) -> IngestSettings:
-    _only(section, {"workers", "group", "batch", "batch_ms", "sender"})
     workers = section.positive("workers", int, 2)
     if workers > 64:
         raise section.error("workers", f"{workers} is far more than a broker needs; use 1-64")
@@ -172,7 +157,6 @@ def _ingest(section: Section) -> IngestSettings:
 
 
 def _postgres(section: Section, base: Path) -> PostgresSettings:
-    _only(section, {"dsn", "password", "password_file", "months_ahead", "keep_months"})
     dsn = section.get("dsn", str, required=True)
     months_ahead = section.get("months_ahead", int, 2)
     if not 1 <= months_ahead <= 24:
@@ -185,7 +169,6 @@ def _postgres(section: Section, base: Path) -> PostgresSettings:
 
 
 def _report(section: Section) -> ReportSettings:
-    _only(section, {"timezone", "min_students"})
     zone = section.get("timezone", str, "UTC")
     if not _ZONE.match(zone):
         raise section.error("timezone", f"{zone!r} is not an IANA time zone name, "
@@ -200,7 +183,6 @@ def _rooms(root: Section) -> tuple[Room, ...]:
     rooms: list[Room] = []
     seen: set[str] = set()
     for entry in root.tables("rooms"):
-        _only(entry, {"id", "school"})
         room = entry.ident("id")
         if room in seen:
             raise entry.error("id", f"room {room!r} is listed twice")
@@ -215,7 +197,6 @@ def _rooms(root: Section) -> tuple[Room, ...]:
 
 def _broker_config(section: Section) -> DistrictBrokerSettings:
     d = DistrictBrokerSettings()
-    _only(section, set(d.__dataclass_fields__))
     ip = section.get("ip", str, d.ip)
     for key, value in (("ip", ip), ("bind", section.get("bind", str, d.bind))):
         if value:
@@ -248,8 +229,7 @@ def load_district_config(path: Path | str, *, secrets: bool = True) -> DistrictC
     path = Path(path)
     root = Section(path, load_toml(path))
     base = path.parent
-    _only(root, {"district", "broker", "ingest", "postgres", "report", "rooms", "broker_config"})
-    return DistrictConfig(
+    config = DistrictConfig(
         path=path,
         district=root.ident("district"),
         broker=read_district_broker(root.table("broker"), base, secrets=secrets),
@@ -259,3 +239,5 @@ def load_district_config(path: Path | str, *, secrets: bool = True) -> DistrictC
         rooms=_rooms(root),
         broker_config=_broker_config(root.table("broker_config", required=False)),
     )
+    root.check_unknown()
+    return config
