@@ -128,3 +128,25 @@ def test_erasing_a_student_erases_what_the_district_has_not_got(tmp_path: Path) 
     store.add_checkin(m, "s1", "stu-01", NOW, FEED.row(m, "s1", "stu-01", NOW))
     erase_student(store, "stu-01")
     assert store.district_pending() == 0
+
+
+@pytest.mark.parametrize(("table", "key", "problem"), [
+    ('host = "d.example"\nusername = "room-a"\npassword = "x"\nwindw = 5\n', "district.windw",
+     "did you mean `window`"),
+    ('host = "d.example"\nusername = "room-a"\n', "district.password", "the room's own account"),
+    ('host = "d.example"\nusername = "room-a"\npassword = "x"\nca_file = "nope.crt"\n',
+     "district.ca_file", "does not exist"),
+    ('host = "d.example"\nusername = "room-a"\npassword = "x"\nresend_seconds = 0\n',
+     "district.resend_seconds", "greater than 0"),
+])
+def test_a_bad_district_table_is_refused_naming_the_key(tmp_path: Path, table: str, key: str,
+                                                        problem: str) -> None:
+    from hub.config import load_hub_config
+    from stations.errors import ConfigError
+
+    (tmp_path / "roster.toml").write_text((ROOM / "roster.toml").read_text())
+    path = tmp_path / "hub.toml"
+    path.write_text((ROOM / "hub.toml").read_text() + "\n[district]\n" + table)
+    with pytest.raises(ConfigError) as err:
+        load_hub_config(path)
+    assert err.value.key == key and problem in err.value.problem
