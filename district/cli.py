@@ -101,28 +101,36 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     ingest = dsub.add_parser("ingest", help="run the ingest workers (shared subscription "
                                             "→ PostgreSQL); migrates the schema first")
-    ingest.add_argument("--config", type=Path, required=True, help="district.toml")
+    ingest.add_argument("--config", type=Path, required=True,
+                        help="the district's config file (district.toml)")
     ingest.add_argument("--workers", type=int, default=None,
                         help="worker processes (default: [ingest] workers)")
     ingest.set_defaults(func=cmd_ingest)
 
     migrate = dsub.add_parser("migrate", help="create or migrate the schema, make partitions "
                                               "ahead, apply retention; then exit")
-    migrate.add_argument("--config", type=Path, required=True)
+    migrate.add_argument("--config", type=Path, required=True,
+                         help="the district's config file (district.toml)")
     migrate.set_defaults(func=cmd_migrate)
 
     report = dsub.add_parser("report", help="per-school, per-class and per-day aggregates "
                                             "as CSV (no row-level student data)")
-    report.add_argument("--config", type=Path, required=True)
-    report.add_argument("--out", type=Path, default=Path("district-reports"))
-    report.add_argument("--from", dest="start", type=_date, default=None, metavar="DATE")
-    report.add_argument("--to", dest="end", type=_date, default=None, metavar="DATE")
+    report.add_argument("--config", type=Path, required=True,
+                        help="the district's config file (district.toml)")
+    report.add_argument("--out", type=Path, default=Path("district-reports"),
+                        help="folder for the CSV files (default: district-reports)")
+    report.add_argument("--from", dest="start", type=_date, default=None, metavar="DATE",
+                        help="first day to report, YYYY-MM-DD (default: all)")
+    report.add_argument("--to", dest="end", type=_date, default=None, metavar="DATE",
+                        help="last day to report, YYYY-MM-DD (default: all)")
     report.set_defaults(func=cmd_report)
 
     bc = dsub.add_parser("broker-config", help="Mosquitto config for the district broker: "
                                                "TLS, an account and ACL per room, ingest")
-    bc.add_argument("--config", type=Path, required=True)
-    bc.add_argument("--out", type=Path, required=True)
+    bc.add_argument("--config", type=Path, required=True,
+                    help="the district's config file (district.toml)")
+    bc.add_argument("--out", type=Path, required=True,
+                    help="output folder (holds the district CA key: keep it safe)")
     bc.add_argument("--install-dir", type=Path, default=None,
                     help="where DIR/broker will live on the broker host")
     bc.set_defaults(func=cmd_broker_config)
