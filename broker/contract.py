@@ -80,10 +80,28 @@ class Hello(_Message, tag="hello"):
 
 
 ReplyStatus = Literal["accepted", "unknown_badge", "rejected"]
+#: How many past reflections a hello reply may carry (the welcome shows a short row).
+MAX_HISTORY = 5
+MAX_TRANSLATIONS = 8
+TRANSLATION_LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+#: Per-language texts of a label or name: language → words (the default is the plain field).
+Translations = Annotated[dict[Annotated[str, msgspec.Meta(pattern=TRANSLATION_LANGUAGE_RE.pattern)],
+                              ShortText], msgspec.Meta(max_length=MAX_TRANSLATIONS)]
 
 
-class Reply(_Message, tag="reply"):
-    """Hub → one station: the answer to a hello or a check-in."""
+class PastReflection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One of the student's own earlier check-ins, as the answers they chose (no times, no
+    activity: the welcome shows the faces, nothing a young child must read)."""
+
+    answers: Annotated[dict[Ident, AnswerValue], msgspec.Meta(max_length=4)]
+
+
+class Reply(_Message, tag="reply", omit_defaults=True):
+    """Hub → one station: the answer to a hello or a check-in.
+
+    Fields at their default are left out of the JSON (as in StationStatus), so a reply with
+    nothing new to say is read by a station that predates a field.
+    """
 
     in_reply_to: MessageId
     request: Literal["hello", "checkin"]
@@ -98,6 +116,9 @@ class Reply(_Message, tag="reply"):
     #: their welcome avatar; both only when accepted.
     language: Language = ""
     avatar: Colour = ""
+    #: The student's own last reflections, oldest first; only in the reply to their own
+    #: hello, only to the station they are at, and only when the class shows history.
+    history: Annotated[tuple[PastReflection, ...], msgspec.Meta(max_length=MAX_HISTORY)] = ()
 
 
 class StationStatus(_Message, tag="status", omit_defaults=True):
@@ -120,13 +141,18 @@ class HubStatus(_Message, tag="hub_status"):
     state: Literal["online", "offline"]
 
 
-class Activity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class Activity(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     id: Ident
     label: ShortText
     icon: Ident = "star"
+    #: ``label`` in other languages; a language not listed falls back to ``label``.
+    labels: Translations = {}
+
+    def label_in(self, language: str) -> str:
+        return translated(self.label, self.labels, language)
 
 
-class StationPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class StationPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     id: Ident
     name: ShortText
     kind: StationKind
@@ -138,6 +164,16 @@ class StationPlan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     icon: Ident = "pin"
     #: The id of that group ("" if none), for whatever needs to follow a group.
     group_id: OptionalIdent = ""
+    #: ``name`` in other languages; a language not listed falls back to ``name``.
+    names: Translations = {}
+
+    def name_in(self, language: str) -> str:
+        return translated(self.name, self.names, language)
+
+
+def translated(default: str, texts: dict[str, str], language: str) -> str:
+    """``texts`` in ``language`` (``pt-BR`` falls back to ``pt``), else ``default``."""
+    return texts.get(language) or texts.get(language.split("-")[0]) or default
 
 
 class RotationState(_Message, tag="rotation"):

@@ -72,6 +72,43 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- xAPI ---------------------------------------------------------------------------------------
+
+def cmd_xapi(args: argparse.Namespace) -> int:
+    from hub.lrs import stored_statements
+    from hub.service import statement_names
+    from hub.xapi import XapiSettings
+
+    with _hub(args) as (config, store, _roster):
+        if args.xapi_command == "status":
+            waiting, refused = store.db.execute(
+                "SELECT COUNT(*) FILTER (WHERE failed IS NULL), COUNT(*) FILTER (WHERE failed "
+                "IS NOT NULL) FROM xapi_outbox").fetchone()
+            target = config.xapi.endpoint or config.xapi.file or "(xapi is off)"
+            print(f"xAPI statements waiting for {target}: {waiting}; refused by it: {refused}")
+            return 0
+        settings = config.xapi if config.xapi.homepage else XapiSettings(
+            homepage=args.homepage or "")
+        if not settings.homepage.startswith(("https://", "http://")):
+            raise StationsError("the hub's config has no [xapi] homepage: give --homepage "
+                                "https://your.school")
+        start, end = _day_range(args.date) if args.date else (0.0, float("inf"))
+        found = stored_statements(store.db, statement_names(config), settings, start, end)
+    with undo_on_failure(args.out):
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with args.out.open("w", encoding="utf-8") as fh:
+            for statement in found:
+                fh.write(json.dumps(statement, separators=(",", ":")) + "\n")
+    print(f"{len(found)} xAPI statements in {args.out}")
+    return 0
+
+
+def _day_range(day: dt.date) -> tuple[float, float]:
+    from hub.export import day_bounds
+
+    return day_bounds(day)
+
+
 # --- badges -----------------------------------------------------------------------------------
 
 def cmd_badges(args: argparse.Namespace) -> int:
@@ -251,6 +288,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         help="folder for the CSV files (default: this one)")
     _config_arg(export)
     export.set_defaults(func=cmd_export)
+
+    xapi = sub.add_parser("xapi", help="xAPI statements for a learning record store")
+    xsub = xapi.add_subparsers(dest="xapi_command", required=True)
+    x_exp = xsub.add_parser(
+        "export", help="every stored check-in's statements as JSON lines",
+        description="Write the xAPI 1.0.3 statements of the stored check-ins (all, or one "
+                    "day's) to a file, one JSON object a line: for a school without an LRS, "
+                    "or to load into one by hand. Statement ids are the same as the ones the "
+                    "hub sends, so an LRS that has some keeps one of each.")
+    x_exp.add_argument("--out", type=Path, required=True, help="the .jsonl file to write")
+    x_exp.add_argument("--date", type=_date, default=None, help="YYYY-MM-DD (default: all)")
+    x_exp.add_argument("--homepage", default=None,
+                       help="the school's home page, when the config has no [xapi]")
+    x_st = xsub.add_parser("status", help="statements waiting for the LRS, and refused")
+    for p in (x_exp, x_st):
+        _config_arg(p)
+        p.set_defaults(func=cmd_xapi)
 
     retention = sub.add_parser("retention", help="delete check-ins and reflections older "
                                                  "than the retention period")

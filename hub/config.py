@@ -10,7 +10,7 @@ retained rotation state this config makes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from broker import contract
@@ -27,8 +27,9 @@ from hub.rotation import (
 )
 from hub.uplink import DistrictSettings, read_district
 from hub.wire import rotation_size_problem
+from hub.xapi import XapiSettings
 from stations.errors import ConfigError
-from stations.tomlconfig import Section, load_toml
+from stations.tomlconfig import Section, load_toml, read_translations
 
 STATION_KINDS = ("teacher-led", "online", "collaborative", "independent")
 #: Okabe-Ito, in the order stations get them when the file names none.
@@ -82,6 +83,18 @@ class HubConfig:
     teacher_pin_hash: str | None = None
     #: The uplink to the district's broker (``[district]``); None keeps everything in the room.
     district: DistrictSettings | None = None
+    #: ``[xapi]``: statements to a learning record store (off unless the table is there).
+    xapi: XapiSettings = field(default_factory=XapiSettings)
+    #: ``[class] history``: show each student their own last reflections at the station.
+    class_history: bool = True
+
+    def shows_history(self, class_id: str = "") -> bool:
+        """Whether a student of this class sees their own last reflections at the station.
+
+        One setting per hub for now (``[class] history``); the one place to ask, so that it
+        can move into the store as a per-class setting.
+        """
+        return self.class_history
 
 
 def read_activities(section: Section) -> tuple[ActivityDef, ...]:
@@ -91,7 +104,7 @@ def read_activities(section: Section) -> tuple[ActivityDef, ...]:
         raise section.error("activities", f"{len(items)} activities; the message contract "
                                           f"carries at most {contract.MAX_ACTIVITIES} a station")
     return tuple(ActivityDef(a.ident("id"), a.short_text("label", required=True),
-                             a.ident("icon", "star"))
+                             a.ident("icon", "star"), read_translations(a, "labels"))
                  for a in items)
 
 
@@ -121,7 +134,8 @@ def _stations(root: Section) -> tuple[StationDef, ...]:
             raise s.error("capacity", f"must be 0 (no limit) or more, got {capacity}")
         stations.append(StationDef(s.ident("id"), s.short_text("name", required=True), kind,
                                    read_activities(s), capacity, colour,
-                                   s.ident("icon", KIND_ICONS[kind])))
+                                   s.ident("icon", KIND_ICONS[kind]),
+                                   read_translations(s, "names")))
     if len({s.id for s in stations}) != len(stations):
         raise ConfigError(root.path, "stations", "two stations share an id")
     return tuple(stations)
@@ -254,6 +268,45 @@ def _pin_hash(display: Section) -> str | None:
     return value
 
 
+def _xapi(root: Section) -> XapiSettings:
+    if not root.has("xapi"):
+        return XapiSettings()
+    x = root.table("xapi")
+    settings = XapiSettings(
+        enabled=x.get("enabled", bool, True),
+        homepage=x.get("homepage", str, required=True),
+        actor=x.get("actor", str, "sourcedid"),
+        salt=x.get("salt", str, ""),
+        endpoint=x.get("endpoint", str, ""),
+        username=x.get("username", str, ""),
+        password=x.get("password", str, ""),
+        token_url=x.get("token_url", str, ""),
+        client_id=x.get("client_id", str, ""),
+        client_secret=x.get("client_secret", str, ""),
+        file=x.get("file", str, ""),
+        batch=x.positive("batch", int, 50),
+        max_backoff_s=x.positive("max_backoff_seconds", float, 300.0),
+    )
+    if not settings.homepage.startswith(("https://", "http://")):
+        raise x.error("homepage", f"must be the school's home page (https://…), got "
+                                  f"{settings.homepage!r}")
+    if settings.actor not in ("sourcedid", "hashed"):
+        raise x.error("actor", f"{settings.actor!r} is not sourcedid or hashed")
+    if settings.actor == "hashed" and len(settings.salt) < 16:
+        raise x.error("salt", "hashed actors need the school's own secret salt, at least 16 "
+                              "characters (the same on every hub of the school)")
+    if bool(settings.endpoint) == bool(settings.file):
+        raise x.error("endpoint", "give the LRS's endpoint or a file for the statements "
+                                  "(one of the two)")
+    if settings.endpoint and not settings.endpoint.startswith(("https://", "http://")):
+        raise x.error("endpoint", f"must be an http(s) URL, got {settings.endpoint!r}")
+    if settings.token_url and not (settings.client_id and settings.client_secret):
+        raise x.error("token_url", "OAuth needs client_id and client_secret too")
+    if settings.username and not settings.password:
+        raise x.error("password", "basic auth needs a password with the username")
+    return settings
+
+
 def load_hub_config(path: Path | str) -> HubConfig:
     path = Path(path)
     root = Section(path, load_toml(path))
@@ -299,6 +352,8 @@ def load_hub_config(path: Path | str) -> HubConfig:
         teacher_pin_hash=_pin_hash(display),
         district=(read_district(root.table("district"), base)
                   if root.has("district") else None),
+        class_history=klass.get("history", bool, True),
+        xapi=_xapi(root),
     )
     root.check_unknown()
     return config

@@ -165,6 +165,8 @@ def erase_student(store: HubStore, student_id: str,
         checkins = db.execute("DELETE FROM checkins WHERE student_id=?", (student_id,)).rowcount
         # Not yet sent to the district: it never will be.
         db.execute("DELETE FROM district_outbox WHERE student_id=?", (student_id,))
+        # Statements not yet sent to the LRS go too (what it has, its own erasure covers).
+        db.execute("DELETE FROM xapi_outbox WHERE student_id=?", (student_id,))
         nb = db.execute("DELETE FROM badges WHERE student_id=?", (student_id,)).rowcount
         ne = db.execute("DELETE FROM enrollments WHERE user_id=?", (student_id,)).rowcount
         db.execute("DELETE FROM students WHERE id=?", (student_id,))

@@ -29,8 +29,16 @@ from dataclasses import dataclass, field, replace
 import msgspec
 
 from broker import contract
-from broker.contract import CheckIn, ContractError, Hello, Reply, StationStatus
+from broker.contract import (
+    CheckIn,
+    ContractError,
+    Hello,
+    PastReflection,
+    Reply,
+    StationStatus,
+)
 from hub.badges import Enrollment
+from hub.lrs import StatementFeed
 from hub.roster import Roster, Student
 from hub.rotation import Model, Rotation, StationDef
 from hub.store import ROTATION_KEY, HubStore, checkin_row
@@ -135,11 +143,18 @@ class Ingest:
     def __init__(self, room: str, store: HubStore, roster: Roster, rotation: Rotation,
                  enrollment: Enrollment | None = None, *,
                  on_unsendable: Callable[[str, ContractError], None] | None = None,
-                 district: DistrictFeed | None = None) -> None:
+                 district: DistrictFeed | None = None,
+                 shows_history: Callable[[str], bool] = lambda student_id: False,
+                 statements: StatementFeed | None = None) -> None:
         self.room = room
         #: With a district uplink, every stored check-in is queued for it in the same
         #: transaction (the district outbox).
         self.district = district
+        #: Whether a student (by id) is shown their own last reflections at the station.
+        self.shows_history = shows_history
+        #: With xAPI on, every stored check-in's statements are queued for the learning
+        #: record store in the same transaction as the check-in (the xAPI outbox).
+        self.statements = statements
         self.store = store
         self.roster = roster
         self.rotation = rotation
@@ -172,6 +187,7 @@ class Ingest:
         self._known: set[str] = set()
         self._rows: list[tuple[object, ...]] = []
         self._district_rows: list[tuple[object, ...]] = []
+        self._statement_rows: list[tuple[object, ...]] = []
         self._places: dict[str, StationDef | None] = {}
         self._lesson_changed = False
 
@@ -215,11 +231,13 @@ class Ingest:
                 self._students = self.roster.students_for_badges(badges)
                 self._rows = []
                 self._district_rows = []
+                self._statement_rows = []
                 self._places = {}
                 self._lesson_changed = False
                 for station, message in accepted:
                     out.extend(self._dispatch(station, message, now))
-                self.store.add_checkin_rows(self._rows, self._district_rows)
+                self.store.add_checkin_rows(self._rows, self._district_rows,
+                                            self._statement_rows)
                 if self._lesson_changed:  # an absence lifted, a visit counted: with them
                     self.store.save_state(ROTATION_KEY, self.rotation.to_dict())
         except BaseException:
@@ -340,6 +358,9 @@ class Ingest:
         self._rows.append(checkin_row(message, station, student_id, now))
         if self.district is not None:  # queued for the district in the same transaction
             self._district_rows.append(self.district.row(message, station, student_id, now))
+        if self.statements is not None:
+            self._statement_rows.extend(self.statements.rows(message, station, student_id,
+                                                             now))
         return True
 
     def _checkin(self, station: str, message: CheckIn, now: float) -> Outgoing:
@@ -393,7 +414,13 @@ class Ingest:
         self._end_visit(station)
         self._visits[station] = (student.id, now)
         self._visiting[student.id] = station
-        return self._reply(station, message.id, "hello", "accepted", now, student, named=True)
+        history = ()
+        if self.shows_history(student.id):
+            history = tuple(PastReflection(dict(list(answers.items())[:4]))
+                            for answers in self.store.recent_answers(student.id,
+                                                                      contract.MAX_HISTORY))
+        return self._reply(station, message.id, "hello", "accepted", now, student, named=True,
+                           history=history)
 
     # --- visits -----------------------------------------------------------------------------
 
@@ -414,7 +441,8 @@ class Ingest:
 
     def _reply(self, station: str, in_reply_to: str, request: str, status: str, now: float,
                student: Student | None = None, *, duplicate: bool = False,
-               reason: str = "", named: bool = False) -> Outgoing:
+               reason: str = "", named: bool = False,
+               history: tuple[PastReflection, ...] = ()) -> Outgoing:
         go_to = self._where(student.id) if student else None
         personal = student if named else None
         reply = Reply(**contract.envelope(HUB_SENDER, now), in_reply_to=in_reply_to,
@@ -422,7 +450,8 @@ class Ingest:
                       display_name=personal.display_name if personal else "",
                       go_to=go_to.id if go_to else "", go_to_name=go_to.name if go_to else "",
                       duplicate=duplicate, language=personal.language if personal else "",
-                      avatar=personal.avatar if personal else "")  # type: ignore[arg-type]
+                      avatar=personal.avatar if personal else "",  # type: ignore[arg-type]
+                      history=history if personal else ())
         topic = contract.station_topic(self.room, station, "reply")
         if personal is None:
             # Ids from a message the contract accepted, station names and reasons checked
@@ -438,5 +467,5 @@ class Ingest:
             if self.on_unsendable is not None:
                 self.on_unsendable(topic, err)
             bare = msgspec.structs.replace(reply, display_name="", go_to_name="",
-                                           language="", avatar="")
+                                           language="", avatar="", history=())
             return Outgoing(topic, contract.encode(bare))

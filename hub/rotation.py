@@ -46,6 +46,8 @@ class ActivityDef:
     id: str
     label: str
     icon: str = "star"
+    #: The label in other languages (language → words), for the screens.
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class StationDef:
     #: Okabe-Ito colour name and icon: how students recognise it ("the blue table").
     colour: str = ""
     icon: str = "pin"
+    #: The name in other languages (language → name), for the screens.
+    names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from hub.config import HubConfig
 from hub.export import apply_retention
 from hub.flags import reflection_flags
 from hub.ingest import Arrival, Ingest, Outgoing
+from hub.lrs import StatementFeed, StatementSender, open_sink
 from hub.pin import verify_pin
 from hub.privacy import public_group_names
 from hub.roster import Roster, read_roster
@@ -41,6 +42,7 @@ from hub.teacher import PinOutcome, TeacherAccess
 from hub.uplink import DistrictFeed, Uplink
 from hub.view import EnrollmentView, HubView, StationInfo
 from hub.wire import rotation_state
+from hub.xapi import Names
 
 __all__ = ["ROTATION_KEY", "Arrival", "HubService", "HubView", "RotationSnapshot",
            "TeacherAction"]
@@ -64,6 +66,13 @@ NOT_SENT = "not sent: "
 #: What the display says when a notice goes out to the stations.
 NOTICE_TEXT = {"warning": "time nearly up", "move": "time to move", "paused": "paused",
                "resumed": "back to work", "ended": "lesson over"}
+
+
+def statement_names(config: HubConfig) -> Names:
+    """The plan's names for its stations and activities, for the statements' definitions."""
+    plan = config.plan
+    return Names(config.room, {s.id: s.name for s in plan.stations},
+                 {(s.id, a.id): a.label for s in plan.stations for a in s.activities})
 
 
 class HubService:
@@ -90,12 +99,22 @@ class HubService:
                 log.warning("saved rotation not resumed: %s; starting idle", err)
                 self.rotation = Rotation(config.plan)
         self.enrollment = Enrollment()
-        feed = None
+        district_feed = None
         if config.district is not None:
-            feed = DistrictFeed(self.room, config.class_id,
-                                {s.id: s.kind for s in config.plan.stations})
+            district_feed = DistrictFeed(self.room, config.class_id,
+                                         {s.id: s.kind for s in config.plan.stations})
+        #: xAPI statements to the school's LRS (or a file), from a queue in the database.
+        self.statements: StatementSender | None = None
+        statement_feed = None
+        if config.xapi.enabled:
+            statement_feed = StatementFeed(config.xapi, statement_names(config))
+            self.statements = StatementSender(
+                config.database, open_sink(config.xapi, config.path.parent),
+                batch=config.xapi.batch, max_backoff_s=config.xapi.max_backoff_s)
         self.ingest = Ingest(self.room, self.store, self.roster, self.rotation, self.enrollment,
-                             on_unsendable=self._warn_unsendable, district=feed)
+                             on_unsendable=self._warn_unsendable, district=district_feed,
+                             shows_history=lambda _student: config.shows_history(
+                                 config.class_id), statements=statement_feed)
         if self.ingest.recall(clock()):
             log.info("arrivals recalled from the store: %d students",
                      len(self.ingest.arrivals))
@@ -159,6 +178,8 @@ class HubService:
         self.bus.start()
         if self.district_bus is not None:
             self.district_bus.start()
+        if self.statements is not None:
+            self.statements.start()
         self._thread = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self._thread.start()
 
@@ -170,6 +191,8 @@ class HubService:
         self.bus.stop(final=[(contract.hub_status_topic(self.room), offline, True)])
         if self.district_bus is not None:
             self.district_bus.stop()
+        if self.statements is not None:
+            self.statements.stop()
         self.store.db.close()
 
     def teacher(self, action: str, minutes: float = 0.0, *, student: str = "", group: str = "",

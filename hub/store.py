@@ -67,6 +67,18 @@ CREATE TABLE IF NOT EXISTS district_outbox (
     queued_at  REAL NOT NULL,
     rejected   TEXT                                -- the district's reason, when refused for good
 );
+-- xAPI statements not yet taken by the learning record store: written in the same
+-- transaction as their check-in, deleted only when the LRS has them (hub/lrs.py).
+CREATE TABLE IF NOT EXISTS xapi_outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,  -- sending order
+    id         TEXT NOT NULL UNIQUE,               -- the statement's id
+    checkin_id TEXT NOT NULL,
+    student_id TEXT NOT NULL,                      -- for a family's erase request
+    statement  TEXT NOT NULL,                      -- the statement as JSON, sent as is
+    queued_at  REAL NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    failed     TEXT                                -- the LRS's reason, when refused for good
+);
 """
 
 #: Columns added after the first release: created on an old database at open.
@@ -83,6 +95,9 @@ _INSERT_CHECKIN = ("INSERT OR IGNORE INTO checkins (id, station, student_id, bad
 
 _INSERT_DISTRICT = ("INSERT OR IGNORE INTO district_outbox (id, student_id, payload, queued_at) "
                     "VALUES (?, ?, ?, ?)")
+
+_INSERT_STATEMENT = ("INSERT OR IGNORE INTO xapi_outbox (id, checkin_id, student_id, statement, "
+                     "queued_at) VALUES (?, ?, ?, ?, ?)")
 
 
 def checkin_row(message: CheckIn, station: str, student_id: str,
@@ -156,15 +171,20 @@ class HubStore:
         return cur.rowcount > 0
 
     def add_checkin_rows(self, rows: list[tuple[object, ...]],
-                         district: Sequence[tuple[object, ...]] = ()) -> None:
-        """Many new check-ins (rows from :func:`checkin_row`) and their district outbox rows
-        (``(id, student_id, payload, queued_at)``) in one transaction."""
+                         district: Sequence[tuple[object, ...]] = (),
+                         statements: Sequence[tuple[object, ...]] = ()) -> None:
+        """Many new check-ins (rows from :func:`checkin_row`) with, in the same transaction,
+        what goes out of the room for them: their district outbox rows (``(id, student_id,
+        payload, queued_at)``) and their xAPI statements' outbox rows (``(id, checkin_id,
+        student_id, statement, queued_at)``)."""
         if not rows:
             return
         with self.transaction():
             self.db.executemany(_INSERT_CHECKIN, rows)
             if district:
                 self.db.executemany(_INSERT_DISTRICT, district)
+            if statements:
+                self.db.executemany(_INSERT_STATEMENT, statements)
 
     # --- the district outbox ------------------------------------------------------------------
 
@@ -247,6 +267,13 @@ class HubStore:
         return self.db.execute("SELECT student_id, station, MAX(tapped_at) FROM checkins "
                                "WHERE tapped_at >= ? GROUP BY student_id",
                                (since,)).fetchall()
+
+    def recent_answers(self, student_id: str, limit: int) -> list[dict[str, int]]:
+        """The student's last ``limit`` reflections (non-empty answers), oldest first."""
+        rows = self.db.execute("SELECT answers FROM checkins WHERE student_id=? AND "
+                               "length(answers) > 2 ORDER BY tapped_at DESC, id DESC LIMIT ?",
+                               (student_id, limit)).fetchall()
+        return [json.loads(r[0]) for r in reversed(rows)]
 
     def checkin_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]

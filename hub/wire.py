@@ -22,9 +22,11 @@ _LONGEST_TS = 4_102_444_799.1234567
 def _plan(s: StationDef, group_id: str, public: Mapping[str, str]) -> StationPlan:
     return StationPlan(id=s.id, name=s.name, kind=s.kind,  # type: ignore[arg-type]
                        group=public.get(group_id, ""), group_id=group_id,
-                       activities=tuple(contract.Activity(a.id, a.label, a.icon)
+                       activities=tuple(contract.Activity(a.id, a.label, a.icon,
+                                                          dict(a.labels))
                                         for a in s.activities),
-                       colour=s.colour, icon=s.icon)  # type: ignore[arg-type]
+                       colour=s.colour, icon=s.icon,  # type: ignore[arg-type]
+                       names=dict(s.names))
 
 
 def rotation_state(plan: RotationPlan, snap: RotationSnapshot, public: Mapping[str, str],

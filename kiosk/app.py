@@ -65,6 +65,8 @@ class KioskWindow:
         pygame.mouse.set_visible(not fullscreen)
         rt.ctx.layout = Layout(*display.get_size())
         rt.feedback.append(Sound())
+        speaker = self._speaker()
+        rt.voice = speaker
         painter = Painter(display)
         rt.start()
         started = rt.clock()
@@ -97,7 +99,24 @@ class KioskWindow:
         finally:
             self.notifier.stopping()
             rt.close()
+            if speaker is not None:
+                speaker.close()
             pygame.quit()
+
+    def _speaker(self):  # type: ignore[no-untyped-def]
+        """The station's voice, or None (turned off, or no engine or sound: said once)."""
+        from kiosk.speaker import MixerPlayer, Speaker
+        from kiosk.voice import ClipCache, VoiceError, open_voices
+
+        settings = self.runtime.config.voice
+        if not settings.enabled:
+            return None
+        try:
+            cache = ClipCache(settings.cache, open_voices(settings))
+            return Speaker(cache, MixerPlayer(settings.volume), self._gettext)
+        except VoiceError as err:
+            log.warning("no spoken prompts: %s", err)
+            return None
 
     def _frame_key(self, now: float) -> tuple[object, ...]:
         """Everything visible; the frame is redrawn only when this changes."""

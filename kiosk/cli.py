@@ -1,5 +1,6 @@
 """The station's subcommands of ``stations``: ``outbox quarantine`` lists the check-ins the hub
-rejected for good, which the station keeps (never deletes) and no longer sends.
+rejected for good, which the station keeps (never deletes) and no longer sends; ``voice build``
+renders the spoken prompts.
 
 Safe while the kiosk runs: the outbox is SQLite in WAL mode, and this only reads it.
 """
@@ -63,6 +64,47 @@ def _when(at: float) -> str:
     return dt.datetime.fromtimestamp(at).astimezone().isoformat(timespec="seconds")
 
 
+def cmd_voice_build(args: argparse.Namespace) -> int:
+    import sys
+
+    from kiosk.config import load_kiosk_config
+    from kiosk.i18n import available_languages
+    from kiosk.voice import ClipCache, build, open_voices
+
+    config = load_kiosk_config(args.config)
+    languages = args.lang or sorted({"en", config.language, *available_languages()})
+    cache = ClipCache(config.voice.cache, open_voices(config.voice))
+    # The station's own name and menu (its words until the hub's plan arrives), in every
+    # language the config gives them in; the plan's are rendered on the station as it comes.
+    values: dict[str, set[str]] = {config.language: {config.name}}
+    for activity in config.activities:
+        values[config.language].add(activity.label)
+        for language, text in activity.labels.items():
+            values.setdefault(language, set()).add(text)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int, what: str) -> None:
+        if tty:
+            print(f"\r\033[Krendering {done}/{total}: {what[:50]}", end="", file=sys.stderr,
+                  flush=True)
+        elif done == total or done % 10 == 0:
+            print(f"rendering {done}/{total}", file=sys.stderr, flush=True)
+
+    report = build(cache, languages, values=values, progress=progress)
+    if tty and report.rendered:
+        print(file=sys.stderr)
+    summary = {"cache": str(config.voice.cache), "languages": list(report.languages),
+               "clips": report.clips, "rendered": report.rendered, "kept": report.kept,
+               "removed": report.removed, "seconds": round(report.seconds, 2)}
+    print(f"voice: {sum(report.clips.values())} clips in {config.voice.cache} "
+          f"({', '.join(f'{k} {v}' for k, v in report.clips.items())}): {report.rendered} "
+          f"rendered, {report.kept} already there, {report.removed} old ones removed, "
+          f"{report.seconds:.1f} s")
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the station's subcommands to ``stations``' subparsers."""
     outbox = sub.add_parser("outbox", help="a station's outbox of check-ins")
@@ -76,3 +118,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                             help=config_help("kiosk.toml"))
     quarantine.add_argument("--json", action="store_true", help="one JSON object")
     quarantine.set_defaults(func=cmd_quarantine)
+
+    voice = sub.add_parser("voice", help="a station's spoken prompts")
+    vsub = voice.add_subparsers(dest="voice_command", required=True)
+    vbuild = vsub.add_parser(
+        "build", help="render every prompt as a clip (only what is new or changed)",
+        description="Render every piece of the screens' text, in each language, with the "
+                    "station's voice (espeak-ng, or Piper where a voice is installed) into "
+                    "the clip cache ([voice] cache in the config). Clips already there are "
+                    "kept; clips no catalog uses any more are removed. Run it after an update "
+                    "that changes the catalogs (the kiosk's service does, before it starts).")
+    vbuild.add_argument("--config", type=Path, required=True,
+                        help="the station's config file (kiosk.toml)")
+    vbuild.add_argument("--lang", nargs="+", default=None,
+                        help="languages (default: en, the station's and every catalog's)")
+    vbuild.add_argument("--json", action="store_true", help="last line: the summary as JSON")
+    vbuild.set_defaults(func=cmd_voice_build)

@@ -7,14 +7,15 @@ Activity carries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from broker import contract
 from broker.client import BrokerSettings, read_broker
 from broker.contract import Activity
 from kiosk.readers.factory import KINDS, reader_options
-from stations.tomlconfig import Section, load_toml
+from kiosk.voice import VoiceSettings
+from stations.tomlconfig import Section, load_toml, read_translations
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,24 @@ class KioskConfig:
     activities: tuple[Activity, ...]
     #: Drive the RGB LED, buzzer and buttons of the pin map through gpiozero.
     gpio_feedback: bool
+    #: Spoken prompts (``[voice]``).
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+
+
+def _voice(root: Section, base: Path) -> VoiceSettings:
+    voice = root.table("voice", required=False)
+    volume = voice.get("volume", float, 0.8)
+    if not 0.0 <= volume <= 1.0:
+        raise voice.error("volume", f"must be from 0.0 (silent) to 1.0, got {volume!r}")
+    piper = voice.table("piper", required=False)
+    return VoiceSettings(
+        enabled=voice.get("enabled", bool, True),
+        volume=volume,
+        cache=base / voice.get("cache", str, "voice"),
+        espeak_voices=dict(read_translations(voice, "espeak")),
+        piper_binary=voice.get("piper_binary", str, "piper"),
+        piper_voices={lang: base / piper.get(lang, str) for lang in piper.data},
+    )
 
 
 def load_kiosk_config(path: Path | str) -> KioskConfig:
@@ -52,7 +71,8 @@ def load_kiosk_config(path: Path | str) -> KioskConfig:
         raise root.error("activities", f"{len(items)} activities; the message contract "
                                        f"carries at most {contract.MAX_ACTIVITIES}")
     activities = [Activity(a.ident("id"), a.short_text("label", required=True),
-                           a.ident("icon", "star")) for a in items]
+                           a.ident("icon", "star"), dict(read_translations(a, "labels")))
+                  for a in items]
     config = KioskConfig(
         path=path,
         room=root.get("room", str),
@@ -66,6 +86,7 @@ def load_kiosk_config(path: Path | str) -> KioskConfig:
         fullscreen=screen.get("fullscreen", bool, False),
         activities=tuple(activities),
         gpio_feedback=root.table("feedback", required=False).get("gpio", bool, False),
+        voice=_voice(root, path.parent),
     )
     root.check_unknown()
     return config

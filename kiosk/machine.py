@@ -10,9 +10,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk.screens.base import Context, Event, HubReply, Press, Screen, ScreenId, Tap, Visit
+from kiosk.screens.base import (
+    Context,
+    Event,
+    HubReply,
+    Press,
+    Say,
+    Screen,
+    ScreenId,
+    Tap,
+    Visit,
+    hear_button,
+)
 from kiosk.screens.choice import ChoiceScreen
 from kiosk.screens.go import GoScreen
+from kiosk.screens.history import HistoryScreen
 from kiosk.screens.idle import IdleScreen
 from kiosk.screens.reflection import ReflectionScreen
 from kiosk.screens.unknown import UnknownScreen
@@ -42,12 +54,23 @@ class Signal:
     kind: str
 
 
-Effect = SendHello | SubmitCheckIn | Signal
+@dataclass(frozen=True, slots=True)
+class Speak:
+    """Say these lines in ``language``. ``interrupt`` stops what is being said first (a new
+    screen, the "hear it" button); otherwise they follow it (the rest of the same screen,
+    once the hub's answer fills it in)."""
+
+    lines: tuple[Say, ...]
+    language: str
+    interrupt: bool = True
+
+
+Effect = SendHello | SubmitCheckIn | Signal | Speak
 
 
 def all_screens() -> dict[ScreenId, Screen]:
-    screens: list[Screen] = [IdleScreen(), WelcomeScreen(), ReflectionScreen(), ChoiceScreen(),
-                             GoScreen(), UnknownScreen()]
+    screens: list[Screen] = [IdleScreen(), WelcomeScreen(), HistoryScreen(), ReflectionScreen(),
+                             ChoiceScreen(), GoScreen(), UnknownScreen()]
     return {s.id: s for s in screens}
 
 
@@ -57,6 +80,8 @@ class KioskMachine:
         self.new_id = new_id
         self.screens = all_screens()
         self.current: Screen = self.screens[ScreenId.IDLE]
+        #: What the screen on show has said so far (to say only what its update adds).
+        self._said: tuple[ScreenId, tuple[Say, ...]] = (ScreenId.IDLE, ())
         self._go(ScreenId.IDLE, now)
 
     @property
@@ -78,15 +103,43 @@ class KioskMachine:
 
     def dispatch(self, event: Event, now: float) -> list[Effect]:
         if isinstance(event, Tap):
-            return self._tap(event.badge, now)
-        if isinstance(event, HubReply):
-            return self._reply(event, now)
-        target = self.current.handle(self.ctx, event, now)
-        return self._go(target, now) if target is not None else []
+            effects = self._tap(event.badge, now)
+        elif isinstance(event, HubReply):
+            effects = self._reply(event, now)
+        elif isinstance(event, Press) and hear_button(self.ctx.layout).contains(event.x,
+                                                                               event.y):
+            return [self._speak(self.current.speech(self.ctx), interrupt=True)]
+        else:
+            target = self.current.handle(self.ctx, event, now)
+            effects = self._go(target, now) if target is not None else []
+        return effects + self._speech()
 
     def update(self, now: float) -> list[Effect]:
         target = self.current.update(self.ctx, now)
-        return self._go(target, now) if target is not None else []
+        effects = self._go(target, now) if target is not None else []
+        return effects + self._speech()
+
+    def _speak(self, lines: tuple[Say, ...], *, interrupt: bool) -> Speak:
+        return Speak(lines, self.ctx.speaking(), interrupt)
+
+    def _speech(self) -> list[Effect]:
+        """Speak what the screen says when it appears, and what it adds later (the hub's
+        answer, the next question); nothing when nothing changed."""
+        screen = self.current.id
+        lines = self.current.speech(self.ctx)
+        said_on, said = self._said
+        if said_on is screen and lines == said:
+            return []
+        self._said = (screen, lines)
+        if said_on is not screen and not getattr(self.current, "speaks_on_enter", True):
+            return []
+        common = 0
+        if said_on is screen:
+            while common < min(len(lines), len(said)) and lines[common] == said[common]:
+                common += 1
+        if said_on is screen and common == len(lines):
+            return []
+        return [self._speak(lines[common:], interrupt=common == 0)]
 
     def _tap(self, badge: str, now: float) -> list[Effect]:
         visit = self.ctx.visit
@@ -106,6 +159,7 @@ class KioskMachine:
             visit.display_name = reply.display_name
             visit.avatar = reply.avatar
             visit.language = reply.language
+            visit.history = reply.history
             if reply.status == "unknown_badge" and self.screen_id is not ScreenId.GO:
                 return self._go(ScreenId.UNKNOWN, now)
             return []

@@ -30,16 +30,25 @@ from broker.contract import (
 )
 from kiosk.autopilot import SimulatedStudents
 from kiosk.config import KioskConfig
-from kiosk.machine import Effect, KioskMachine, SendHello, Signal, SubmitCheckIn
+from kiosk.machine import Effect, KioskMachine, SendHello, Signal, Speak, SubmitCheckIn
 from kiosk.outbox import Outbox
 from kiosk.readers.base import BadgeReader, BadgeTap
 from kiosk.readers.simulated import SimulatedReader
 from kiosk.screens.base import Context, HubReply, Press, ScreenId, Tap
+from kiosk.screens.chrome import notice_speech
 
 log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_S = 20.0
 STATUS_EVERY_S = 30.0
+
+
+class Voice(Protocol):
+    """Spoken prompts (``kiosk.speaker.Speaker``): both calls return at once."""
+
+    def say(self, speak: Speak) -> None: ...
+
+    def prepare(self, texts: list[str], language: str) -> None: ...
 
 
 class Feedback(Protocol):
@@ -84,7 +93,9 @@ class KioskRuntime:
         self.stopping = False
         self._stop_at: float | None = None
         self.ctx = Context(station=self.station, station_name=config.name,
-                           fallback_activities=config.activities)
+                           fallback_activities=config.activities, language=config.language)
+        #: Spoken prompts, when the station has a voice (the window sets it up).
+        self.voice: Voice | None = None
         self.machine = KioskMachine(self.ctx, contract.new_id, clock())
         will = contract.encode(contract.StationStatus(**contract.envelope(self.station),
                                                       state="offline"))
@@ -206,11 +217,33 @@ class KioskRuntime:
                 self._answered(message, now)
             self._apply(self.machine.dispatch(HubReply(message), now), now)
         elif isinstance(message, RotationState):
+            changed = self.ctx.rotation is None or \
+                self.ctx.rotation.stations != message.stations
             self.ctx.rotation, self.ctx.rotation_at = message, now
+            if changed:
+                self._prepare_words(message)
         elif isinstance(message, Notice):
             self.ctx.notice, self.ctx.notice_at = message, now
             self.stats.notices += 1
             self._signal("notice")
+            if self.voice is not None:
+                self.voice.say(Speak(notice_speech(message.event, message.remaining_s),
+                                     self.ctx.speaking(), interrupt=False))
+
+    def _prepare_words(self, rotation: RotationState) -> None:
+        """The plan's names and menus, rendered for the voice before a student needs them,
+        in the station's language and every language the plan has words in."""
+        if self.voice is None:
+            return
+        by_language: dict[str, set[str]] = {}
+        words = [(p.name, p.names) for p in rotation.stations] + \
+            [(a.label, a.labels) for p in rotation.stations for a in p.activities]
+        for default, translations in words:
+            by_language.setdefault(self.config.language, set()).add(default)
+            for language, text in translations.items():
+                by_language.setdefault(language, set()).add(text)
+        for language, texts in sorted(by_language.items()):
+            self.voice.prepare(sorted(texts), language)
 
     def _answered(self, reply: Reply, now: float) -> None:
         """The hub answered a check-in: it leaves the outbox, for quarantine if rejected."""
@@ -243,6 +276,8 @@ class KioskRuntime:
                 self._submit(effect, now)
             elif isinstance(effect, Signal):
                 self._signal(effect.kind)
+            elif isinstance(effect, Speak) and self.voice is not None and effect.lines:
+                self.voice.say(effect)
 
     def _signal(self, kind: str) -> None:
         for sink in self.feedback:

@@ -47,6 +47,9 @@ def kiosk_config(site: Site, room: Room, station: Station, creds: DeviceCredenti
         "screen": {"language": room.language, "fullscreen": True},
         "activities": [{"id": a.id, "label": a.label, "icon": a.icon}
                        for a in station.activities],
+        "voice": {"cache": str(layout.VOICE_CACHE),
+                  "piper": {lang: str(layout.PIPER_VOICES / f"{name}.onnx")
+                            for lang, name in room.piper_voices}},
     }
     return tomlwriter.dumps(data, f"Station {station.id} in room {room.id}: "
                                   f"`stations kiosk --config {layout.KIOSK_CONFIG}`.\n"

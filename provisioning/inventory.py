@@ -293,6 +293,9 @@ class Room:
     groups: tuple[Group, ...]
     broker: Mapping[str, Any]
     stations: tuple[Station, ...] = ()
+    #: Piper voices IT installed in the image, by language (``es = "es_MX-claude-high"``);
+    #: the stations speak every other language with espeak-ng.
+    piper_voices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -394,6 +397,17 @@ def _site(root: Table, base: Path) -> Site:
     )
 
 
+def _piper_voices(entry: Table) -> tuple[tuple[str, str], ...]:
+    voices = entry.table("piper_voices", required=False)
+    out = []
+    for language in voices.data:
+        name = voices.get(language, str, required=True)
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise voices.error(language, f"{name!r} is not a voice name like es_MX-claude-high")
+        out.append((language, name))
+    return tuple(sorted(out))
+
+
 def _activities(table: Table) -> tuple[Activity, ...]:
     """A station's menu, as the message contract carries it."""
     value = table.data.get("activities", []) if table.has("activities") else []
@@ -487,6 +501,7 @@ def _room(entry: Table, base: Path, site: Site) -> Room:
         block_minutes=block,
         autostart=entry.get("autostart", bool, False),
         groups=tuple(groups),
+        piper_voices=_piper_voices(entry),
         broker=dict(broker),
     )
 

@@ -20,6 +20,10 @@ HOME = P("/var/lib/stations")
 DATA = HOME / "data"
 OUTBOX = DATA / "outbox.db"
 HUB_DATABASE = DATA / "hub.db"
+#: The station's spoken prompts (`stations voice build`), on the writable partition.
+VOICE_CACHE = DATA / "voice"
+#: Where IT installs Piper voices (`<name>.onnx` and `<name>.onnx.json`) in the image.
+PIPER_VOICES = P("/usr/share/piper-voices")
 RELEASES = HOME / "releases"
 CURRENT = HOME / "current"
 DATA_LABEL = "stations-data"

@@ -18,23 +18,29 @@ for candidate in python3.13 python3.12 python3.11 python3; do
 done
 [ -n "$python" ] || fail "Python 3.11 or newer is needed: sudo apt-get install python3 python3-venv"
 
+# Debian packages the project runs: Mosquitto (the room's broker) and espeak-ng (the
+# stations' spoken prompts). Installed when missing, with sudo when not root.
+apt_install() {  # what, packages...
+    local what="$1"; shift
+    local as_root=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || fail "$what is missing and I am not root: run 'sudo apt-get install $*', then run me again."
+        as_root="sudo"
+    fi
+    command -v apt-get >/dev/null 2>&1 || fail "$what is missing and this is not a Debian system: install it ($*)."
+    say "installing $what from Debian's packages"
+    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 || {
+        $as_root apt-get update -q >/dev/null
+        $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+    } || fail "could not install $what: run 'sudo apt-get update && sudo apt-get install $*' and look at its error."
+}
+
 have_mosquitto() {
     command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || [ -n "${STATIONS_MOSQUITTO:-}" ]
 }
-if ! have_mosquitto; then
-    as_root=""
-    if [ "$(id -u)" != 0 ]; then
-        command -v sudo >/dev/null 2>&1 || fail "Mosquitto is missing and I am not root: run 'sudo apt-get install mosquitto' (or set STATIONS_MOSQUITTO to its path), then run me again."
-        as_root="sudo"
-    fi
-    command -v apt-get >/dev/null 2>&1 || fail "Mosquitto is missing and this is not a Debian system: install Mosquitto 2 and set STATIONS_MOSQUITTO to the binary."
-    say "installing Mosquitto from Debian's packages"
-    # The project starts its own brokers on free ports; the system service is not needed.
-    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >/dev/null 2>&1 || {
-        $as_root apt-get update -q >/dev/null
-        $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto >/dev/null
-    } || fail "could not install Mosquitto: run 'sudo apt-get update && sudo apt-get install mosquitto' and look at its error."
-fi
+# The project starts its own brokers on free ports; the system service is not needed.
+have_mosquitto || apt_install Mosquitto mosquitto
+command -v espeak-ng >/dev/null 2>&1 || apt_install espeak-ng espeak-ng
 
 # PostgreSQL for the district's tests and benchmarks (extras "test" or "district"). They make
 # clusters of their own with initdb on free ports, so Debian's default cluster is not created.
@@ -94,6 +100,20 @@ fi
 if [ ! -x .venv/bin/python ]; then
     say "creating .venv with $python"
     "$python" -m venv .venv 2>/dev/null || fail "could not create a virtual environment: sudo apt-get install python3-venv"
+fi
+
+# The tests' learning record store: ralph (ralph-malph) in a virtual environment of its own
+# (its FastAPI and pydantic pins are not the project's business), made once and kept.
+if [[ ",${extras}," == *",test,"* ]] && [ ! -x .venv/tools/ralph/bin/ralph ]; then
+    say "installing ralph (the learning record store the xAPI tests send to) into .venv/tools/ralph"
+    mkdir -p .venv/tools
+    { "$python" -m venv .venv/tools/ralph &&
+      .venv/tools/ralph/bin/python -m pip install -q --disable-pip-version-check \
+          "ralph-malph[backend-fs,lrs,cli]==5.1.0" "requests>=2.31"; } >.venv/tools/ralph.log 2>&1 || {
+        cat .venv/tools/ralph.log >&2
+        rm -rf .venv/tools/ralph
+        fail "could not install ralph-malph into .venv/tools/ralph: see the error above."
+    }
 fi
 
 # Installed again only when what pip would install changes: the project's metadata, the

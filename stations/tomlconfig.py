@@ -178,3 +178,22 @@ class Section:
         if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
             raise self.error(name, "must be an array of tables ([[" + self.key(name) + "]])")
         return [self.child(v, f"{self.key(name)}[{i}].") for i, v in enumerate(value)]
+
+
+def read_translations(section: Section, key: str) -> tuple[tuple[str, str], ...]:
+    """``key = { es = "Leer", pt-BR = "Ler" }``: a text per language, as the message contract
+    carries it (a language tag, 1-64 characters, at most 8 languages), sorted by language."""
+    from broker.contract import MAX_TRANSLATIONS, TRANSLATION_LANGUAGE_RE
+
+    table = section.table(key, required=False)
+    if len(table.data) > MAX_TRANSLATIONS:
+        raise section.error(key, f"at most {MAX_TRANSLATIONS} languages, got {len(table.data)}")
+    texts = []
+    for language in table.data:
+        if not TRANSLATION_LANGUAGE_RE.match(language):
+            raise table.error(language, "is not a language tag like es or pt-BR")
+        text = table.short_text(language, required=True)
+        if not text:
+            raise table.error(language, "is empty")
+        texts.append((language, text))
+    return tuple(sorted(texts))

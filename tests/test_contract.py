@@ -27,6 +27,10 @@ SAMPLES = {
     "reply": c.Reply(**env("hub"), in_reply_to=c.new_id(), request="checkin",
                      status="accepted", display_name="Ana R.", go_to="s2",
                      go_to_name="Computers"),
+    "reply-history": c.Reply(**env("hub"), in_reply_to=c.new_id(), request="hello",
+                             status="accepted", display_name="Ana R.", history=(
+                                 c.PastReflection({"confidence": 2, "goal": 3}),
+                                 c.PastReflection({"confidence": 4}))),
     "reply-unknown": c.Reply(**env("hub"), in_reply_to=c.new_id(), request="hello",
                              status="unknown_badge"),
     "status": c.StationStatus(**env(), state="online", pending=3, reader="ok"),
@@ -35,7 +39,9 @@ SAMPLES = {
     "rotation": c.RotationState(**env("hub"), state="running", block=1, blocks=4,
                                 remaining_s=300.0, stations=(
                                     c.StationPlan("s1", "Teacher table", "teacher-led", "Foxes",
-                                                  (c.Activity("read", "Read", "book"),)),)),
+                                                  (c.Activity("read", "Read", "book",
+                                                              {"es": "Leer"}),),
+                                                  names={"es": "Mesa del maestro"}),)),
     "district/checkin": c.DistrictCheckIn(**env(ROOM), student="f81d4fae-7dec-11d0-a765",
                                           class_id="class-4a", station="s1",
                                           station_kind="online", activity="read",
@@ -145,7 +151,8 @@ def test_contract_document_matches_the_code() -> None:
     for leaf in [*c.STATION_TOPICS, *c.ROOM_TOPICS]:
         assert re.search(rf"/{re.escape(leaf)}`", doc), f"topic {leaf} missing from CONTRACT.md"
     kinds = [c.CheckIn, c.Hello, c.Reply, c.StationStatus, c.HubStatus, c.RotationState, c.Notice,
-             c.StationPlan, c.Activity, c.DistrictCheckIn, c.DistrictAck, c.RejectedRecord]
+             c.StationPlan, c.Activity, c.DistrictCheckIn, c.DistrictAck, c.RejectedRecord,
+             c.PastReflection]
     for kind in kinds:
         section = doc.split(f"### {kind.__name__}", 1)
         assert len(section) == 2, f"no section for {kind.__name__}"
@@ -176,3 +183,28 @@ def test_a_full_district_ack_fits_the_payload_limit() -> None:
     assert len(c.encode(ack)) <= c.MAX_PAYLOAD_BYTES
     assert c.district_ingest_subscription("ingest") == \
         "$share/ingest/stations/v1/+/district/checkin"
+
+
+def test_new_fields_at_their_default_stay_off_the_wire() -> None:
+    """A station or hub that predates history and translations reads what does not use them."""
+    reply = c.Reply(**env("hub"), in_reply_to=c.new_id(), request="hello", status="accepted")
+    assert b"history" not in c.encode(reply)
+    plan = c.StationPlan("s1", "Reading", "independent", activities=(c.Activity("read", "Read"),))
+    assert b"names" not in c.encode(plan) and b"labels" not in c.encode(plan)
+
+
+def test_translations_fall_back_per_label() -> None:
+    a = c.Activity("read", "Read", "book", {"es": "Leer", "pt": "Ler"})
+    assert (a.label_in("es"), a.label_in("pt-BR"), a.label_in("fr"), a.label_in("")) == \
+        ("Leer", "Ler", "Read", "Read")
+    plan = c.StationPlan("s1", "Blue table", "independent", names={"es": "Mesa azul"})
+    assert (plan.name_in("es"), plan.name_in("en")) == ("Mesa azul", "Blue table")
+
+
+def test_history_is_bounded() -> None:
+    too_long = tuple(c.PastReflection({"confidence": 1}) for _ in range(c.MAX_HISTORY + 1))
+    raw = json.loads(c.encode(SAMPLES["reply-history"]))
+    raw["history"] = [{"answers": p.answers} for p in too_long]
+    with pytest.raises(ContractError) as err:
+        c.decode(topic_for("reply"), json.dumps(raw).encode(), room=ROOM)
+    assert err.value.reason == "invalid"

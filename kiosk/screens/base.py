@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
-from broker.contract import Activity, Notice, Reply, RotationState, StationPlan
+from broker.contract import Activity, Notice, PastReflection, Reply, RotationState, StationPlan
 from stations.ui.widgets import Button
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ NOTICE_S = 12.0
 class ScreenId(Enum):
     IDLE = "idle"
     WELCOME = "welcome"
+    HISTORY = "history"
     REFLECTION = "reflection"
     CHOICE = "choice"
     GO = "go"
@@ -136,6 +137,39 @@ def hit(buttons: list[Button], press: Press) -> Button | None:
     return next((b for b in buttons if b.contains(press.x, press.y)), None)
 
 
+#: The "hear it" button: a loudspeaker, at least MIN_TARGET, on every screen.
+HEAR_SIDE = 72
+
+
+def hear_button(layout: Layout) -> Button:
+    """Top right, just under the strip: clear of every screen's own buttons and text."""
+    side = layout.px(HEAR_SIDE)
+    return Button("hear", layout.w - side - layout.px(8), layout.bar_h + layout.px(8), side,
+                  side, N_("Hear it"), "speaker")
+
+
+# --- what a screen says -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """One line to speak: a msgid with its values (said in the student's language), or
+    ``text``, the teacher's own words already in it (an activity label, a station name).
+
+    ``private`` values (a student's first name) are spoken from memory, never kept on disk.
+    """
+
+    msgid: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    private: bool = False
+
+
+def first_name(display_name: str) -> str:
+    """"Ana R." → "Ana": the spoken greeting uses the first name only."""
+    first, _, initial = display_name.rpartition(" ")
+    return first if first and len(initial) == 2 and initial.endswith(".") else display_name
+
+
 # --- the visit and the station's view of the room ---------------------------------------------
 
 @dataclass
@@ -149,6 +183,8 @@ class Visit:
     display_name: str = ""
     avatar: str = ""
     language: str = ""
+    #: The student's own last reflections, from the hub's reply to their tap.
+    history: tuple[PastReflection, ...] = ()
     answers: dict[str, int] = field(default_factory=dict)
     question: int = 0  # index into the class's questions
     activity: str = ""
@@ -173,6 +209,15 @@ class Context:
     notice_at: float = 0.0
     visit: Visit | None = None
     entered_at: float = 0.0
+    #: The station's own language; a student's (from the hub) wins during their visit.
+    language: str = "en"
+
+    def speaking(self) -> str:
+        """The language of the screens now: the student's, else the station's."""
+        return (self.visit.language if self.visit is not None else "") or self.language
+
+    def label(self, activity: Activity) -> str:
+        return activity.label_in(self.speaking())
 
     def plan(self, station: str | None = None) -> StationPlan | None:
         wanted = station or self.station
@@ -193,9 +238,12 @@ class Context:
         ids = self.rotation.questions if self.rotation is not None else ("confidence",)
         return known(ids) or ("confidence",)
 
-    def name_of_station(self) -> str:
-        plan = self.plan()
-        return plan.name if plan is not None else self.station_name
+    def name_of_station(self, station: str | None = None) -> str:
+        """A station's name in the language of the screens (this station's by default)."""
+        plan = self.plan(station)
+        if plan is not None:
+            return plan.name_in(self.speaking())
+        return self.station_name if station in (None, self.station) else station
 
     def remaining(self, now: float) -> float | None:
         if self.rotation is None or self.rotation.state not in ("running", "paused"):
@@ -228,3 +276,5 @@ class Screen(Protocol):
     def update(self, ctx: Context, now: float) -> ScreenId | None: ...
 
     def draw(self, ctx: Context, ui: Painter, now: float) -> None: ...
+
+    def speech(self, ctx: Context) -> tuple[Say, ...]: ...

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.screens.base import Button, Context, Event, Press, ScreenId, grid_of_buttons, hit
+from kiosk.screens.base import (
+    N_,
+    Button,
+    Context,
+    Event,
+    Press,
+    Say,
+    ScreenId,
+    grid_of_buttons,
+    hit,
+)
 from kiosk.screens.chrome import draw_chrome
 from kiosk.screens.reflection import IDLE_TIMEOUT_S
 
@@ -20,7 +30,7 @@ class ChoiceScreen:
 
     def buttons(self, ctx: Context) -> list[Button]:
         L = ctx.layout
-        items = [(a.id, a.label, a.icon) for a in ctx.activities()]
+        items = [(a.id, ctx.label(a), a.icon) for a in ctx.activities()]
         return grid_of_buttons(L, items, top=L.bar_h + L.px(96), max_side=200)
 
     def handle(self, ctx: Context, event: Event, now: float) -> ScreenId | None:
@@ -34,11 +44,16 @@ class ChoiceScreen:
     def update(self, ctx: Context, now: float) -> ScreenId | None:
         return ScreenId.IDLE if now - ctx.entered_at >= IDLE_TIMEOUT_S else None
 
+    def speech(self, ctx: Context) -> tuple[Say, ...]:
+        return (Say(N_("What will you do now?")),
+                *(Say(text=ctx.label(a)) for a in ctx.activities()))
+
     def draw(self, ctx: Context, ui: Painter, now: float) -> None:
         L = ctx.layout
         ui.fill("background")
         draw_chrome(ctx, ui, now)
-        ui.text(ui._("What will you do now?"), L.w // 2, L.bar_h + L.px(50), L.px(48), "text")
+        ui.text(ui._(N_("What will you do now?")), L.w // 2, L.bar_h + L.px(50), L.px(48), "text")
         buttons = self.buttons(ctx)
-        # Activity labels are the teacher's own words, shown as written.
+        # Activity labels are the teacher's own words (in the student's language when the
+        # teacher gave one), shown as written.
         ui.buttons(buttons, [b.label for b in buttons])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.screens.base import N_, Context
+from kiosk.screens.base import N_, Context, Say, hear_button
 from stations.ui.widgets import Move, draw_moves, format_countdown
 
 if TYPE_CHECKING:
@@ -36,7 +36,21 @@ def moves(ctx: Context) -> list[Move]:
             for plan in ctx.rotation.stations if plan.group]
 
 
+def notice_speech(notice_event: str, remaining_s: float) -> tuple[Say, ...]:
+    """What a notice from the hub says aloud (the banner's words)."""
+    if notice_event not in NOTICE_TEXT:
+        return ()
+    minutes = max(1, round(remaining_s / 60))
+    return (Say(NOTICE_TEXT[notice_event][0], (("minutes", str(minutes)),)),)
+
+
 def draw_chrome(ctx: Context, ui: Painter, now: float, *, notice: bool = True) -> None:
+    """The top strip, and the "hear it" button every screen has under it."""
+    _draw_strip(ctx, ui, now, notice=notice)
+    ui.icon_button(hear_button(ctx.layout))
+
+
+def _draw_strip(ctx: Context, ui: Painter, now: float, *, notice: bool = True) -> None:
     """The top strip. A notice from the hub turns it orange and takes the station's name's
     place for a while, so it never covers what the screen below is asking."""
     L = ctx.layout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from kiosk.screens.base import Button, Context, Event, ScreenId
+from kiosk.screens.base import N_, Button, Context, Event, Say, ScreenId
 from kiosk.screens.chrome import draw_chrome, draw_move_board, moves
 
 if TYPE_CHECKING:
@@ -18,6 +18,8 @@ PULSE_S = 2.0
 class IdleScreen:
     id = ScreenId.IDLE
     animated = True
+    #: Said only when the "hear it" button asks: after every visit would be a lot of noise.
+    speaks_on_enter = False
 
     def enter(self, ctx: Context, now: float) -> None:
         ctx.visit = None  # forget the student
@@ -30,6 +32,9 @@ class IdleScreen:
 
     def update(self, ctx: Context, now: float) -> ScreenId | None:
         return None
+
+    def speech(self, ctx: Context) -> tuple[Say, ...]:
+        return (Say(N_("Tap your badge")),)
 
     def draw(self, ctx: Context, ui: Painter, now: float) -> None:
         L = ctx.layout
@@ -44,5 +49,5 @@ class IdleScreen:
         pulse = 1.0 + 0.06 * math.sin(2 * math.pi * now / PULSE_S)
         mid = L.bar_h + (L.h - L.bar_h) * 0.42
         ui.icon("badge", L.w // 2, int(mid), int(L.px(190) * pulse), "accent")
-        ui.text(ui._("Tap your badge"), L.w // 2, int(L.h * 0.78), L.px(60), "text")
+        ui.text(ui._(N_("Tap your badge")), L.w // 2, int(L.h * 0.78), L.px(60), "text")
         ui.icon("arrow_down", L.w // 2, L.h - L.px(30), L.px(44), "accent")

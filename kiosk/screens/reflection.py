@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kiosk.questions import QUESTIONS
-from kiosk.screens.base import Button, Context, Event, Press, ScreenId, grid_of_buttons, hit
+from kiosk.screens.base import (
+    Button,
+    Context,
+    Event,
+    Press,
+    Say,
+    ScreenId,
+    grid_of_buttons,
+    hit,
+)
 from kiosk.screens.chrome import draw_chrome
 
 if TYPE_CHECKING:
@@ -47,6 +56,11 @@ class ReflectionScreen:
 
     def update(self, ctx: Context, now: float) -> ScreenId | None:
         return ScreenId.IDLE if now - ctx.entered_at >= IDLE_TIMEOUT_S else None
+
+    def speech(self, ctx: Context) -> tuple[Say, ...]:
+        """The question, then each answer in order, so a child who cannot read hears them."""
+        q = self._question(ctx)
+        return (Say(q.prompt), *(Say(label) for _v, label, _icon in q.answers))
 
     def draw(self, ctx: Context, ui: Painter, now: float) -> None:
         L = ctx.layout

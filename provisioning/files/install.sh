@@ -29,9 +29,10 @@ SERVICE_USER=stations
 HOME_DIR=/var/lib/stations
 GROUPS_WANTED="video render input gpio spi i2c dialout audio"
 # What the devices need from Debian / Raspberry Pi OS. overlayroot: the stations' read-only
-# root; cloud-guest-utils: growpart for the hub; fdisk/e2fsprogs: the stations' data partition.
+# root; cloud-guest-utils: growpart for the hub; fdisk/e2fsprogs: the stations' data partition;
+# espeak-ng: the stations' spoken prompts.
 PACKAGES="python3 python3-venv mosquitto overlayroot cloud-guest-utils fdisk e2fsprogs
-          systemd-timesyncd util-linux"
+          systemd-timesyncd util-linux espeak-ng"
 
 if [ "$apt" = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive

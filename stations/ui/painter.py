@@ -171,6 +171,15 @@ class Painter:
         self.text(label, rect.centerx, rect.bottom - button.h // 5, size, "text",
                   max_w=button.w - 16)
 
+    def icon_button(self, button: Button) -> None:
+        """A button that is only a picture (the "hear it" loudspeaker): same frame as the
+        labelled ones, the icon filling it."""
+        rect = pygame.Rect(button.x, button.y, button.w, button.h)
+        pygame.draw.rect(self.surface, PALETTE["button"], rect, border_radius=18)
+        pygame.draw.rect(self.surface, PALETTE["button_edge"], rect, width=4, border_radius=18)
+        self.icon(button.icon, rect.centerx, rect.centery, int(min(button.w, button.h) * 0.7),
+                  "accent")
+
     def icon(self, name: str, cx: int, cy: int, size: int, role: str = "accent") -> None:
         draw = getattr(self, f"_icon_{name}", self._icon_star)
         draw(cx, cy, size / 2, PALETTE.get(role, PALETTE["accent"]))
@@ -262,6 +271,19 @@ class Painter:
 
     def _icon_progress_3(self, cx: int, cy: int, r: float, c: Any) -> None:
         self._progress(cx, cy, r, c, 4)
+
+    def _icon_speaker(self, cx: int, cy: int, r: float, c: Any) -> None:
+        # a loudspeaker with two sound waves: "hear it"
+        pygame.draw.rect(self.surface, c, (cx - r * 0.85, cy - r * 0.25, r * 0.35, r * 0.5))
+        pygame.draw.polygon(self.surface, c, [(cx - r * 0.55, cy - r * 0.25),
+                                              (cx - r * 0.05, cy - r * 0.7),
+                                              (cx - r * 0.05, cy + r * 0.7),
+                                              (cx - r * 0.55, cy + r * 0.25)])
+        w = self._line_w(r)
+        for k in (1, 2):
+            arc = pygame.Rect(0, 0, int(r * 0.55 * k), int(r * 0.9 * k))
+            arc.center = (int(cx + r * 0.05), cy)
+            pygame.draw.arc(self.surface, c, arc, -1.0, 1.0, w)
 
     def _icon_pause(self, cx: int, cy: int, r: float, c: Any) -> None:
         for dx in (-0.45, 0.15):
