@@ -228,3 +228,18 @@ def test_the_menu_and_the_place_in_the_students_language_with_fallback() -> None
     (go,) = spoken(m.dispatch(reply(submit.visit.checkin_id, "checkin", go_to="s2",
                                     go_to_name="Blue table"), 2.1))
     assert go.lines[0] == Say(GO_TO, (("station", "Mesa azul"),))
+
+
+def test_the_hear_it_button_never_covers_a_screens_own_button() -> None:
+    from kiosk.screenshots import scenes
+    from kiosk.screens.base import Layout
+
+    for size in ((800, 480), (1280, 720), (480, 800), (1920, 1080)):
+        layout = Layout(*size)
+        hear = hear_button(layout)
+        assert min(hear.w, hear.h) >= layout.px(64)
+        for name, m in scenes(layout):
+            for b in m.current.buttons(m.ctx):
+                apart = (b.x >= hear.x + hear.w or hear.x >= b.x + b.w or
+                         b.y >= hear.y + hear.h or hear.y >= b.y + b.h)
+                assert apart, f"{name} at {size}: {b.id} under the hear-it button"
