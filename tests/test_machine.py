@@ -231,8 +231,8 @@ def test_the_menu_and_the_place_in_the_students_language_with_fallback() -> None
 
 
 def test_the_hear_it_button_never_covers_a_screens_own_button() -> None:
-    from kiosk.screenshots import scenes
     from kiosk.screens.base import Layout
+    from kiosk.screenshots import scenes
 
     for size in ((800, 480), (1280, 720), (480, 800), (1920, 1080)):
         layout = Layout(*size)
