@@ -72,12 +72,19 @@ HUB_MISTAKES = {
                             f"at most {SHORT_TEXT_MAX}"),
     "long group name": (lambda t: edit(t, 'name = "Owls"', f'name = "{LONG}"'), lambda r: r,
                         "groups[1].name", f"at most {SHORT_TEXT_MAX}"),
-    "too many activities": (lambda t: edit(t, '  { id = "draw", label = "Draw", icon = "star" },',
+    "too many activities": (lambda t: edit(t, '  { id = "draw", label = "Draw", icon = "star", '
+                                              'labels = { es = "Dibujar" } },',
                                            "".join(f'  {{ id = "x{k}", label = "X" }},\n'
                                                    for k in range(7))),
                             lambda r: r, "stations[3].activities",
                             f"9 activities; the message contract carries at most "
                             f"{MAX_ACTIVITIES}"),
+    "bad translation language": (lambda t: edit(t, 'labels = { es = "Leer" }',
+                                                'labels = { spanish = "Leer" }'),
+                                 lambda r: r, "stations[3].activities[0].labels.spanish",
+                                 "is not a language tag"),
+    "xapi without an endpoint": (lambda t: t + '\n[xapi]\nhomepage = "https://school.example"\n',
+                                 lambda r: r, "xapi.endpoint", "one of the two"),
     "bad activity icon": (lambda t: edit(t, 'icon = "book"', 'icon = "Book"'), lambda r: r,
                           "stations[3].activities[0].icon", "lower-case"),
     "rotation state too big": (big_menus, lambda r: r, "stations",
