@@ -36,6 +36,11 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
     notifier = notifier or Notifier(None)
     service = HubService(config)
     service.start()
+    console = None
+    if config.console.enabled:
+        from hub.console.server import ConsoleServer  # the web stack only where it is used
+
+        console = ConsoleServer(service, config.console).start()
     notifier.ready(f"hub for room {service.room} running")
     started = time.monotonic()
     #: The stations online in the picture last saved (the demo checks it showed them live).
@@ -51,6 +56,8 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
                     break
     finally:
         notifier.stopping()
+        if console is not None:
+            console.stop()
         service.stop()
         if stats is not None:
             s = service.ingest.stats

@@ -10,6 +10,7 @@ retained rotation state this config makes.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,25 @@ class ReflectionConfig:
 
 
 @dataclass(frozen=True)
+class ConsoleConfig:
+    """The teacher console the hub serves over HTTPS (``[console]``; off unless enabled)."""
+
+    enabled: bool = False
+    #: The hub's address on the room's network (the console listens there alone).
+    bind: str = "127.0.0.1"
+    port: int = 8443
+    #: The hub's certificate and key from ``stations broker-config`` (the room CA's).
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    #: The teacher accounts file (``stations teacher add``).
+    accounts: Path = Path("teachers.toml")
+    session_idle_s: float = 30 * 60.0
+    session_max_s: float = 12 * 3600.0
+    #: The console's language when the browser asks for none it has ("en", "es").
+    language: str = "en"
+
+
+@dataclass(frozen=True)
 class HubConfig:
     path: Path
     room: str
@@ -87,6 +107,7 @@ class HubConfig:
     xapi: XapiSettings = field(default_factory=XapiSettings)
     #: ``[class] history``: show each student their own last reflections at the station.
     class_history: bool = True
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
     def shows_history(self, class_id: str = "") -> bool:
         """Whether a student of this class sees their own last reflections at the station.
@@ -239,16 +260,25 @@ def _plan(root: Section, stations: tuple[StationDef, ...],
     return plan
 
 
+def check_questions(questions: tuple[str, ...]) -> tuple[str, ...]:
+    """The reflection questions if the kiosk can ask them, else ValueError saying why."""
+    if not 1 <= len(questions) <= MAX_QUESTIONS:
+        raise ValueError(f"give 1 to {MAX_QUESTIONS} questions")
+    for q in questions:
+        if q not in QUESTIONS:
+            raise ValueError(f"{q!r} is not one of {', '.join(QUESTIONS)}")
+    if len(set(questions)) != len(questions):
+        raise ValueError("a question is listed twice")
+    return questions
+
+
 def _reflection(root: Section) -> ReflectionConfig:
     r = root.table("reflection", required=False)
     questions = tuple(r.get("questions", list, ["confidence"]))
-    if not 1 <= len(questions) <= MAX_QUESTIONS:
-        raise r.error("questions", f"give 1 to {MAX_QUESTIONS} questions")
-    for q in questions:
-        if q not in QUESTIONS:
-            raise r.error("questions", f"{q!r} is not one of {', '.join(QUESTIONS)}")
-    if len(set(questions)) != len(questions):
-        raise r.error("questions", "a question is listed twice")
+    try:
+        check_questions(questions)
+    except ValueError as err:
+        raise r.error("questions", str(err)) from None
     flag_after = r.get("flag_after", int, 2)
     if flag_after < 1:
         raise r.error("flag_after", "must be 1 or more")
@@ -307,6 +337,45 @@ def _xapi(root: Section) -> XapiSettings:
     return settings
 
 
+CONSOLE_LANGUAGES = ("en", "es")
+
+
+def _console(root: Section, base: Path) -> ConsoleConfig:
+    c = root.table("console", required=False)
+    enabled = c.get("enabled", bool, False)
+    bind = c.get("bind", str, "127.0.0.1")
+    try:
+        address = ipaddress.ip_address(bind)
+    except ValueError:
+        raise c.error("bind", f"{bind!r} is not an IP address: give the hub's address on "
+                              "the room's network") from None
+    if address.is_unspecified:
+        raise c.error("bind", f"{bind} listens on every network the hub is on; give the "
+                              "hub's address on the room's network (or 127.0.0.1)")
+    port = c.get("port", int, 8443)
+    if not 1 <= port <= 65535:
+        raise c.error("port", f"must be a TCP port (1-65535), got {port}")
+    files: dict[str, Path | None] = {}
+    for key in ("certfile", "keyfile"):
+        files[key] = base / c.get(key, str) if c.has(key) else None
+        if enabled and files[key] is None:
+            raise c.missing(key, "is required when the console is enabled (the hub's "
+                                 f"server.{'crt' if key == 'certfile' else 'key'} from "
+                                 "`stations broker-config`)")
+        if enabled and not files[key].is_file():  # type: ignore[union-attr]
+            raise c.error(key, f"{files[key]}: no such file")
+    accounts = base / c.get("accounts", str, "teachers.toml")
+    from hub.console.accounts import read_accounts  # a broken accounts file stops the start
+
+    read_accounts(accounts)
+    language = c.get("language", str, "en")
+    if language not in CONSOLE_LANGUAGES:
+        raise c.error("language", f"{language!r} is not one of {', '.join(CONSOLE_LANGUAGES)}")
+    return ConsoleConfig(enabled, bind, port, files["certfile"], files["keyfile"], accounts,
+                         c.positive("session_idle_minutes", float, 30.0) * 60.0,
+                         c.positive("session_hours", float, 12.0) * 3600.0, language)
+
+
 def load_hub_config(path: Path | str) -> HubConfig:
     path = Path(path)
     root = Section(path, load_toml(path))
@@ -354,6 +423,7 @@ def load_hub_config(path: Path | str) -> HubConfig:
                   if root.has("district") else None),
         class_history=klass.get("history", bool, True),
         xapi=_xapi(root),
+        console=_console(root, base),
     )
     root.check_unknown()
     return config

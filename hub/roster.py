@@ -174,10 +174,12 @@ def read_roster_file(path: Path | str) -> list[RosterEntry]:
 class Roster:
     """Roster queries and updates over the hub's database connection."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, *, create: bool = True) -> None:
+        """``create=False`` for a read-only connection to a database the hub made."""
         self._db = db
-        db.executescript(SCHEMA)
-        add_columns(db, _ADDED_COLUMNS)
+        if create:
+            db.executescript(SCHEMA)
+            add_columns(db, _ADDED_COLUMNS)
 
     @property
     def db(self) -> sqlite3.Connection:

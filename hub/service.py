@@ -14,12 +14,17 @@ a check-in lifted was saved in the same transaction as the check-in.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
 
 from broker import contract
 from broker.client import BusClient, Will
@@ -28,26 +33,28 @@ from broker.process_bus import ProcessBus
 from hub import badges as badge_ops
 from hub.actions import TeacherAction
 from hub.badges import BadgeError, Enrollment
-from hub.config import HubConfig
-from hub.export import apply_retention
+from hub.config import HubConfig, check_questions
+from hub.export import Erased, apply_retention, erase_student
 from hub.flags import reflection_flags
 from hub.ingest import Arrival, Ingest, Outgoing
 from hub.lrs import StatementFeed, StatementSender, open_sink
+from hub.oneroster import ImportSummary, import_oneroster
 from hub.pin import verify_pin
 from hub.privacy import public_group_names
 from hub.roster import Roster, read_roster
 from hub.rotation import GroupDef, Phase, Rotation, RotationEvent, RotationSnapshot
-from hub.store import ROTATION_KEY, HubStore, open_db
+from hub.store import ROTATION_KEY, SETTINGS_KEY, HubStore, open_db
 from hub.teacher import PinOutcome, TeacherAccess
 from hub.uplink import DistrictFeed, Uplink
 from hub.view import EnrollmentView, HubView, StationInfo
-from hub.wire import rotation_state
+from hub.wire import rotation_size_problem, rotation_state
 from hub.xapi import Names
 
 __all__ = ["ROTATION_KEY", "Arrival", "HubService", "HubView", "RotationSnapshot",
            "TeacherAction"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Re-publish the retained rotation state this often even without a change, so a station
 #: that missed one corrects its countdown.
@@ -75,6 +82,41 @@ def statement_names(config: HubConfig) -> Names:
                  {(s.id, a.id): a.label for s in plan.stations for a in s.activities})
 
 
+Suggestion = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass
+class _Call:
+    """A teacher action or a function for the ingest thread, and the future that answers
+    it once the view shows its effect."""
+
+    fn: TeacherAction | Callable[[float], Any]
+    future: Future[Any]
+    #: (returned, value or exception), set on the ingest thread.
+    outcome: tuple[bool, Any] | None = None
+
+    def answer(self) -> None:
+        if self.outcome is None or not self.future.set_running_or_notify_cancel():
+            return
+        ok, value = self.outcome
+        if ok:
+            self.future.set_result(value)
+        else:
+            self.future.set_exception(value)
+
+
+def adjust_suggestion(suggested: Suggestion, student: str, group: str) -> Suggestion:
+    """The suggestion with ``student`` moved into the suggested group named ``group``."""
+    names = [name for name, _ in suggested]
+    if group not in names:
+        raise ValueError(f"no suggested group {group!r}")
+    if not any(student in members for _, members in suggested):
+        raise ValueError("that student is not in the suggested groups")
+    return tuple((name, tuple(m for m in members if m != student)
+                  + ((student,) if name == group else ()))
+                 for name, members in suggested)
+
+
 class HubService:
     def __init__(self, config: HubConfig, *, clock: Callable[[], float] = time.time) -> None:
         self.config = config
@@ -98,6 +140,7 @@ class HubService:
             except ValueError as err:
                 log.warning("saved rotation not resumed: %s; starting idle", err)
                 self.rotation = Rotation(config.plan)
+        self._apply_saved_settings()
         self.enrollment = Enrollment()
         district_feed = None
         if config.district is not None:
@@ -118,8 +161,10 @@ class HubService:
         if self.ingest.recall(clock()):
             log.info("arrivals recalled from the store: %d students",
                      len(self.ingest.arrivals))
-        self._inbox: queue.Queue[tuple[str, bytes] | TeacherAction | Callable[[float], None]] = \
+        self._inbox: queue.Queue[tuple[str, bytes] | _Call | Callable[[float], None]] = \
             queue.Queue()
+        #: Why the last teacher action was refused ("" if it was not).
+        self._refusal = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_rotation_publish = 0.0
@@ -127,11 +172,12 @@ class HubService:
         self._flags_at = -FLAGS_REFRESH_S
         self._flags_stored = -1
         self._retention_at = 0.0
-        self._suggested: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+        self._suggested: Suggestion | None = None
         self._message, self._message_at, self._teacher_message = "", 0.0, ""
         self.access = TeacherAccess(config.teacher_pin_hash is not None,
                                     config.teacher_timeout_s)
         self._view_lock = threading.Lock()
+        self._view_listeners: list[Callable[[HubView], None]] = []
         self.notices_sent: list[Notice] = []
         #: Notices handed to the broker since start.
         self.notices_published = 0
@@ -187,6 +233,13 @@ class HubService:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        while True:  # nobody waits for ever on an action the stopped hub will never take
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Call):
+                item.future.cancel()
         offline = contract.encode(HubStatus(**contract.envelope("hub"), state="offline"))
         self.bus.stop(final=[(contract.hub_status_topic(self.room), offline, True)])
         if self.district_bus is not None:
@@ -196,7 +249,7 @@ class HubService:
         self.store.db.close()
 
     def teacher(self, action: str, minutes: float = 0.0, *, student: str = "", group: str = "",
-                badge: str = "") -> None:
+                badge: str = "") -> Future[str]:
         """Queue a teacher action for the ingest thread.
 
         Lesson: ``start``, ``pause``, ``resume``, ``extend`` (``minutes``), ``skip``, ``end``.
@@ -205,11 +258,12 @@ class HubService:
         ``reassign`` (the same, taking it from its owner), ``revoke`` (``badge``),
         ``revoke_student`` (every badge of ``student``: a lost card).
         Groups: ``approve_groups`` (the grouping engine's suggestion, see
-        :meth:`suggest_groups`), ``reject_groups``.
+        :meth:`suggest_groups`), ``reject_groups``, ``adjust_groups`` (move ``student`` to
+        the suggested group named ``group`` before approving).
         The teacher view: ``lock_teacher_view``; see also :meth:`unlock_teacher_view` and
         the keypad's ``teacher_pin`` action (:class:`TeacherAction` with ``pin``).
         """
-        self.act(TeacherAction(action, minutes, student, group, badge))
+        return self.act(TeacherAction(action, minutes, student, group, badge))
 
     def unlock_teacher_view(self, until: float) -> None:
         """Let the display show the teacher view without a PIN until ``until`` (Unix seconds).
@@ -224,8 +278,12 @@ class HubService:
         """Close the teacher view everywhere now (the console's sign-out, say)."""
         self.act(TeacherAction("lock_teacher_view"))
 
-    def act(self, action: TeacherAction) -> None:
-        self._inbox.put(action)
+    def act(self, action: TeacherAction) -> Future[str]:
+        """Queue a teacher action (the display's controls, the console). The future says
+        ``""`` once it is applied and the view shows it, else why it was refused."""
+        call: _Call = _Call(action, Future())
+        self._inbox.put(call)
+        return call.future
 
     def suggest_groups(self, groups: list[tuple[str, list[str]]]) -> None:
         """The grouping engine's hook: offer new groups (name, member ids) for approval.
@@ -240,10 +298,135 @@ class HubService:
             self._say("New groups suggested: approve or keep the current ones", now)
         self._inbox.put(offer)
 
+    # --- actions with an answer (the console) ---------------------------------------------------
+
+    def call(self, fn: Callable[[float], T]) -> Future[T]:
+        """Run ``fn(now)`` on the ingest thread, the one writer of the hub's database. The
+        future holds what it returns or raises, once the view shows its effect."""
+        call = _Call(fn, Future())
+        self._inbox.put(call)
+        return call.future
+
+    def import_roster(self, path: Path) -> Future[ImportSummary]:
+        """Import a OneRoster export (zip or folder): all of it, or on any problem nothing
+        (:class:`hub.oneroster.OneRosterError` names the file, row and column)."""
+        def run(now: float) -> ImportSummary:
+            summary = import_oneroster(path, self.roster)
+            self._say(f"Roster imported: {summary.students} students", now)
+            return summary
+        return self.call(run)
+
+    def import_badges(self, path: Path, *, reassign: bool = False) -> Future[int]:
+        """Import a badge CSV (all rows or none; :class:`BadgeError` names row and column)."""
+        def run(now: float) -> int:
+            n = badge_ops.import_badges(path, self.roster, now, reassign=reassign)
+            self._say(f"{n} badges imported", now)
+            return n
+        return self.call(run)
+
+    def erase_student(self, student_id: str) -> Future[Erased]:
+        """A family's request: delete the student and everything held about them, from the
+        database and from the lesson in memory (KeyError if there is no such student)."""
+        def run(now: float) -> Erased:
+            erased = erase_student(self.store, student_id, ROTATION_KEY)
+            rot = self.rotation
+            rot.groups = tuple(dataclasses.replace(g, members=tuple(
+                m for m in g.members if m != student_id)) for g in rot.groups)
+            rot.moved.pop(student_id, None)
+            rot.absent.discard(student_id)
+            rot.visits.pop(student_id, None)
+            self.ingest.arrivals.pop(student_id, None)
+            self._flags.pop(student_id, None)
+            if self._suggested is not None:
+                self._suggested = tuple((name, tuple(m for m in members if m != student_id))
+                                        for name, members in self._suggested)
+            self._persist_rotation()
+            self._publish_rotation(now)
+            self._say("A student's data was erased", now)
+            return erased
+        return self.call(run)
+
+    def update_settings(self, *, retention_days: int | None = None,
+                        questions: tuple[str, ...] | None = None,
+                        reset: bool = False) -> Future[dict[str, Any]]:
+        """Change what may change while the hub runs: retention days and the reflection
+        questions. Kept in the hub's database (``hub_state``) over the config file's values
+        until ``reset``; ValueError says what is wrong and changes nothing."""
+        def run(now: float) -> dict[str, Any]:
+            saved = {} if reset else dict(self.store.load_state(SETTINGS_KEY) or {})
+            if retention_days is not None:
+                saved["retention_days"] = retention_days
+            if questions is not None:
+                saved["questions"] = list(questions)
+            settings = self._checked_settings(saved)
+            with self.store.transaction():
+                self.store.save_state(SETTINGS_KEY, settings)
+            self.config = self._with_settings(self._file_config, settings)
+            self._flags_at = -FLAGS_REFRESH_S
+            self._run_retention(now)
+            self._publish_rotation(now)
+            self._say("Settings saved", now)
+            log.info("settings changed from the console: %s", settings or "the config file's")
+            return settings
+        return self.call(run)
+
+    def settings_overridden(self) -> dict[str, Any]:
+        """The settings the console changed (over the config file's), as stored."""
+        return dict(self.store.load_state(SETTINGS_KEY) or {})
+
+    def _checked_settings(self, saved: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "retention_days" in saved:
+            days = saved["retention_days"]
+            if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+                raise ValueError(f"retention days must be 0 (keep everything) or more, "
+                                 f"got {days!r}")
+            out["retention_days"] = days
+        if "questions" in saved:
+            qs = tuple(saved["questions"])
+            check_questions(qs)
+            problem = rotation_size_problem(self.config.plan.stations, self.rotation.groups,
+                                            self.config.plan.block_count, qs)
+            if problem is not None:
+                raise ValueError(problem)
+            out["questions"] = list(qs)
+        return out
+
+    @staticmethod
+    def _with_settings(config: HubConfig, settings: dict[str, Any]) -> HubConfig:
+        reflection = config.reflection
+        if "questions" in settings:
+            reflection = dataclasses.replace(reflection, questions=tuple(settings["questions"]))
+        return dataclasses.replace(config, reflection=reflection,
+                                   retention_days=settings.get("retention_days",
+                                                               config.retention_days))
+
+    def _apply_saved_settings(self) -> None:
+        self._file_config = self.config
+        saved = self.store.load_state(SETTINGS_KEY)
+        if not saved:
+            return
+        try:
+            self.config = self._with_settings(self.config, self._checked_settings(saved))
+        except (ValueError, TypeError) as err:
+            log.warning("settings saved from the console not applied (%s): the config "
+                        "file's are used", err)
+
+    # --- the view -------------------------------------------------------------------------------
+
     @property
     def view(self) -> HubView:
         with self._view_lock:
             return self._view
+
+    def add_view_listener(self, listener: Callable[[HubView], None]) -> None:
+        """Call ``listener(view)`` on the ingest thread each time a new view is made (a few
+        times a second): it must only hand the view on, never block."""
+        self._view_listeners.append(listener)
+
+    def remove_view_listener(self, listener: Callable[[HubView], None]) -> None:
+        if listener in self._view_listeners:
+            self._view_listeners.remove(listener)
 
     # --- ingest thread --------------------------------------------------------------------------
 
@@ -261,7 +444,7 @@ class HubService:
     def step(self, timeout: float) -> int:
         """Handle what has arrived (waiting up to ``timeout`` for the first); returns count."""
         batch: list[tuple[str, bytes]] = []
-        actions: list[TeacherAction | Callable[[float], None]] = []
+        actions: list[_Call | Callable[[float], None]] = []
         try:
             item = self._inbox.get(timeout=timeout)
             while True:
@@ -288,11 +471,21 @@ class HubService:
         if replies:
             self.bus.publish_many([(r.topic, r.payload, r.retain) for r in replies])
         changed = False
+        answered: list[_Call] = []
         for action in actions:
-            if isinstance(action, TeacherAction):
-                changed |= self._apply(action, now)
-            else:
+            if not isinstance(action, _Call):
                 action(now)
+                continue
+            try:
+                if isinstance(action.fn, TeacherAction):
+                    self._refusal = ""
+                    changed |= self._apply(action.fn, now)
+                    action.outcome = (True, self._refusal)
+                else:
+                    action.outcome = (True, action.fn(now))
+            except Exception as err:  # the caller hears of it; the ingest thread goes on
+                action.outcome = (False, err)
+            answered.append(action)
         events = self._pending_events + self.rotation.tick(now)
         self._pending_events = []
         if events or changed:
@@ -316,6 +509,13 @@ class HubService:
             view = self._make_view(now)
             with self._view_lock:
                 self._view, self._view_at = view, now
+            for listener in list(self._view_listeners):
+                try:
+                    listener(view)
+                except Exception:  # a listener's bug must not stop the ingest thread
+                    log.exception("view listener failed")
+        for call in answered:  # the view shows their effect now
+            call.answer()
         return len(batch)
 
     def _apply(self, a: TeacherAction, now: float) -> bool:
@@ -366,15 +566,23 @@ class HubService:
             elif a.action == "reject_groups":
                 self._suggested = None
                 return False
+            elif a.action == "adjust_groups" and self._suggested is not None:
+                self._suggested = adjust_suggestion(self._suggested, a.student, a.group)
+                return False
             elif a.action in ("teacher_pin", "unlock_teacher_view", "lock_teacher_view"):
                 self._access(a, now)
                 return False
+            elif a.action in ("approve_groups", "adjust_groups"):
+                self._refusal = "no groups are waiting for approval"
+                return False
             else:
                 log.warning("unknown teacher action %r ignored", a.action)
+                self._refusal = f"unknown action {a.action!r}"
                 return False
         except (BadgeError, ValueError, sqlite3.Error) as err:
             log.warning("teacher action %s refused: %s", a.action, err)
             self._say(str(err), now)
+            self._refusal = str(err)
             return False
         log.info("teacher action %s: now %s, block %d", a.action, rot.phase, rot.block + 1)
         return True

@@ -86,6 +86,8 @@ _ADDED_COLUMNS = {"station_status": [("quarantined", "INTEGER NOT NULL DEFAULT 0
 
 #: The rotation's whole state in ``hub_state``: saved with every change (see HubService).
 ROTATION_KEY = "rotation"
+#: Settings changed while the hub runs (the console), over the config file's values.
+SETTINGS_KEY = "settings"
 
 
 _INSERT_CHECKIN = ("INSERT OR IGNORE INTO checkins (id, station, student_id, badge, answers, "
