@@ -248,6 +248,75 @@ def cmd_teacher_pin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask_password(args: argparse.Namespace) -> str:
+    """A new console password: one line of stdin, or asked twice (never echoed)."""
+    import getpass
+
+    from hub.console.accounts import check_password
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("New console password (10 characters or more): ")
+        if getpass.getpass("The same password again: ") != password:
+            raise StationsError("the two passwords differ: nothing changed")
+    try:
+        return check_password(password)
+    except ValueError as err:
+        raise StationsError(f"{err}: nothing changed") from None
+
+
+def _accounts_file(args: argparse.Namespace) -> Path:
+    from hub.config import load_hub_config
+
+    return load_hub_config(find_config(args.config, "hub.toml")).console.accounts
+
+
+def cmd_teacher_account(args: argparse.Namespace) -> int:
+    """Add, replace or remove a console account in the hub's accounts file, or list them."""
+    from hub.console.accounts import Account, check_name, hash_password, read_accounts, \
+        write_accounts
+
+    path = _accounts_file(args)
+    accounts = read_accounts(path)
+    if args.teacher_command == "list":
+        for name in sorted(accounts):
+            print(name)
+        if not accounts:
+            print(f"{path}: no teacher accounts yet (stations teacher add NAME)",
+                  file=sys.stderr)
+        return 0
+    try:
+        name = check_name(args.name)
+    except ValueError as err:
+        raise StationsError(str(err)) from None
+    if args.teacher_command == "remove":
+        if accounts.pop(name, None) is None:
+            print(f"stations: no account {name!r} in {path}", file=sys.stderr)
+            return 1
+        write_accounts(path, accounts)
+        print(f"removed {name} from {path}: their sessions end at their next click")
+        return 0
+    if name in accounts and not args.replace:
+        raise StationsError(f"{path}: {name} has an account already; add --replace to give "
+                            "it a new password")
+    accounts[name] = Account(name, hash_password(_ask_password(args)))
+    write_accounts(path, accounts)
+    print(f"{'new password for' if args.replace else 'added'} {name} in {path}: they can "
+          "sign in to the console now")
+    return 0
+
+
+def cmd_teacher_hash(args: argparse.Namespace) -> int:
+    """Print a console password's hash for the provisioning inventory's teachers list."""
+    from hub.console.accounts import hash_password
+
+    print(f'password_hash = "{hash_password(_ask_password(args))}"')
+    print("# Put this line beside the teacher's name in the inventory's [[rooms.teachers]]. "
+          "It holds no password, only its scrypt hash.", file=sys.stderr)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the hub's subcommands to ``stations``' subparsers."""
     roster = sub.add_parser("roster", help="import the class roster")
@@ -326,8 +395,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         _config_arg(p)
         p.set_defaults(func=cmd_student)
 
-    teacher = sub.add_parser("teacher", help="the teacher view's PIN")
+    teacher = sub.add_parser("teacher", help="the teacher view's PIN and the console's "
+                                             "teacher accounts")
     tsub = teacher.add_subparsers(dest="teacher_command", required=True)
+    t_add = tsub.add_parser("add", help="add a console account (asks for its password twice)")
+    t_add.add_argument("name", help="the account's name: lower-case letters, digits, . _ -")
+    t_add.add_argument("--replace", action="store_true",
+                       help="give an existing account a new password")
+    t_rm = tsub.add_parser("remove", help="remove a console account")
+    t_rm.add_argument("name", help="the account's name")
+    t_ls = tsub.add_parser("list", help="the console's accounts")
+    for p in (t_add, t_rm, t_ls):
+        _config_arg(p)
+        p.set_defaults(func=cmd_teacher_account)
+    t_add.add_argument("--stdin", action="store_true",
+                       help="read the password from one line of standard input, no prompts")
+    t_hash = tsub.add_parser("hash", help="ask for a console password twice and print its "
+                                          "hash for the provisioning inventory")
+    t_hash.add_argument("--stdin", action="store_true",
+                        help="read the password from one line of standard input, no prompts")
+    t_hash.set_defaults(func=cmd_teacher_hash)
     t_pin = tsub.add_parser("pin", help="ask for a new PIN twice and print the "
                                         "teacher_pin_hash line for the hub's config")
     t_pin.add_argument("--stdin", action="store_true",

@@ -66,6 +66,9 @@ def hub_config(site: Site, room: Room, creds: DeviceCredentials) -> str:
         "store": {"database": str(layout.HUB_DATABASE)},
         "display": {"enabled": room.hub_display, "fullscreen": room.hub_fullscreen,
                     **({"teacher_pin_hash": room.hub_pin_hash} if room.hub_pin_hash else {})},
+        "console": {"enabled": True, "bind": room.hub_ip, "port": 8443,
+                    "certfile": str(layout.CONSOLE_CERT), "keyfile": str(layout.CONSOLE_KEY),
+                    "accounts": str(layout.TEACHERS)},
         "rotation": {"block_minutes": room.block_minutes, "autostart": room.autostart},
         "stations": [{"id": s.id, "name": s.name, "kind": s.kind,
                       "activities": [{"id": a.id, "label": a.label, "icon": a.icon}
@@ -78,6 +81,13 @@ def hub_config(site: Site, room: Room, creds: DeviceCredentials) -> str:
                                   f"`stations hub --config {layout.HUB_CONFIG}`.\n"
                                   + HEADER.format(source=site.name)
                                   + "\nHolds the hub's MQTT password: mode 0640 root:stations.")
+
+
+def teachers_file(room: Room) -> str:
+    """The console's accounts file for the hub (hashes only, from the inventory)."""
+    from hub.console.accounts import Account, render_accounts
+
+    return render_accounts({name: Account(name, stored) for name, stored in room.teachers})
 
 
 def hosts_file(hostname: str, fqdn: str, room: Room, *, is_hub: bool) -> str:

@@ -19,6 +19,7 @@ from broker import contract
 from broker.contract import ID_RE
 from broker.devices import read_broker_settings
 from hub.config import COLOURS, KIND_ICONS, STATION_KINDS
+from hub.console.accounts import check_hash, check_name
 from hub.pin import parse_pin_hash
 from hub.rotation import ActivityDef, GroupDef, StationDef
 from hub.wire import rotation_size_problem
@@ -287,6 +288,8 @@ class Room:
     hub_label: str
     #: The teacher's PIN for the hub display, hashed (``stations teacher pin``).
     hub_pin_hash: str | None
+    #: The console's teacher accounts: (name, password hash from ``stations teacher hash``).
+    teachers: tuple[tuple[str, str], ...]
     roster_text: str = field(repr=False)
     block_minutes: float
     autostart: bool
@@ -482,6 +485,21 @@ def _room(entry: Table, base: Path, site: Site) -> Room:
             parse_pin_hash(pin_hash)
         except ValueError as err:
             raise hub.error("teacher_pin_hash", str(err)) from None
+    teachers: dict[str, str] = {}
+    for t in entry.tables("teachers", required=False):
+        name, stored = t.get("name", str, required=True), t.get("password_hash", str,
+                                                                required=True)
+        try:
+            check_name(name)
+        except ValueError as err:
+            raise t.error("name", str(err)) from None
+        if name in teachers:
+            raise t.error("name", f"teacher {name!r} is listed twice in this room")
+        try:
+            check_hash(stored)
+        except ValueError as err:
+            raise t.error("password_hash", str(err)) from None
+        teachers[name] = stored
     block = entry.get("block_minutes", float, 12.0)
     if block <= 0:
         raise entry.error("block_minutes", f"must be greater than 0, got {block}")
@@ -497,6 +515,7 @@ def _room(entry: Table, base: Path, site: Site) -> Room:
         hub_fullscreen=hub.get("fullscreen", bool, True),
         hub_label=hub.get("label", str, ""),
         hub_pin_hash=pin_hash,
+        teachers=tuple(teachers.items()),
         roster_text=entry.file_text("roster", base),
         block_minutes=block,
         autostart=entry.get("autostart", bool, False),

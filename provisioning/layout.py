@@ -13,6 +13,11 @@ CA_FILE = ETC / "ca.crt"
 KIOSK_CONFIG = ETC / "kiosk.toml"
 HUB_CONFIG = ETC / "hub.toml"
 ROSTER = ETC / "roster.toml"
+#: The teacher console's accounts, and its copy of the hub's certificate and key (readable
+#: by the hub's service user; Mosquitto keeps its own, readable by mosquitto alone).
+TEACHERS = ETC / "teachers.toml"
+CONSOLE_CERT = ETC / "console.crt"
+CONSOLE_KEY = ETC / "console.key"
 #: Writable and persistent on every device: on stations its own partition (label below), which
 #: survives the read-only root. Releases (versioned venvs) live here too, so updates never need
 #: the root file system writable.

@@ -60,6 +60,12 @@ class ConsoleServer:
     def start(self) -> ConsoleServer:
         """Start serving; returns once the console listens. A console that cannot start
         (the port in use, an unreadable key) is logged and the hub runs on without it."""
+        for key, path in (("certfile", self.config.certfile), ("keyfile", self.config.keyfile)):
+            if path is None or not path.is_file():
+                log.error("the teacher console did not start: [console] %s %s: no such file "
+                          "(the hub's server certificate and key from `stations "
+                          "broker-config`); the hub runs on without it", key, path)
+                return self
         self._thread = threading.Thread(target=self._run, name="hub-console", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT_S
