@@ -265,18 +265,18 @@ class HubService:
         """
         return self.act(TeacherAction(action, minutes, student, group, badge))
 
-    def unlock_teacher_view(self, until: float) -> None:
+    def unlock_teacher_view(self, until: float) -> Future[str]:
         """Let the display show the teacher view without a PIN until ``until`` (Unix seconds).
 
         The hook for the signed-in teacher console: a teacher signed in there may open the
         teacher view on the classroom screen. The display still locks it again when the
         screen is left alone or the teacher goes back to the class view.
         """
-        self.act(TeacherAction("unlock_teacher_view", until=until))
+        return self.act(TeacherAction("unlock_teacher_view", until=until))
 
-    def lock_teacher_view(self) -> None:
+    def lock_teacher_view(self) -> Future[str]:
         """Close the teacher view everywhere now (the console's sign-out, say)."""
-        self.act(TeacherAction("lock_teacher_view"))
+        return self.act(TeacherAction("lock_teacher_view"))
 
     def act(self, action: TeacherAction) -> Future[str]:
         """Queue a teacher action (the display's controls, the console). The future says

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Refresh the kiosk's translation catalogs: extract msgids, merge into each language, compile.
-# Needs Babel (in the `test` extra). Translate the new entries in kiosk/locale/*/LC_MESSAGES/kiosk.po,
+# Refresh the translation catalogs: extract msgids, merge into each language, compile.
+# Two catalogs: the kiosk's (student-facing) and the teacher console's (hub/console).
+# Needs Babel (in the `test` extra). Translate the new entries in
+# kiosk/locale/*/LC_MESSAGES/kiosk.po and hub/console/locale/*/LC_MESSAGES/console.po,
 # then run this again to compile them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,3 +11,12 @@ pybabel extract -k _ -k N_ --no-location --sort-output --project classroom-stati
 pybabel update --no-fuzzy-matching --ignore-obsolete -i kiosk/locale/kiosk.pot -D kiosk \
     -d kiosk/locale
 pybabel compile --statistics -D kiosk -d kiosk/locale
+
+pybabel extract -F hub/console/babel.cfg -k _ -k N_ --no-location --sort-output \
+    --project classroom-stations -o hub/console/locale/console.pot hub/console/
+mkdir -p hub/console/locale/es/LC_MESSAGES
+[ -f hub/console/locale/es/LC_MESSAGES/console.po ] ||
+    pybabel init -D console -l es -i hub/console/locale/console.pot -d hub/console/locale
+pybabel update --no-fuzzy-matching --ignore-obsolete -i hub/console/locale/console.pot \
+    -D console -d hub/console/locale
+pybabel compile --statistics -D console -d hub/console/locale

@@ -120,17 +120,26 @@ class DeployedRoom:
 
     def hub_config(self, *, template: Path = ROOM_DIR / "hub.toml", name: str = "hub.toml",
                    replace: Mapping[str, str] | None = None, roster: Path | None = None,
-                   settings: Mapping[str, Any] | None = None) -> Path:
+                   settings: Mapping[str, Any] | None = None,
+                   console: Mapping[str, Any] | None = None) -> Path:
         """Write the hub's config from ``template`` (text replacements first), as deployed.
 
         The roster the template names is copied beside it (``roster`` replaces it);
         ``settings`` go into the ``[broker]`` table as well (e.g. ``{"process": False}``).
+        ``console`` turns the teacher console on, over HTTPS with the room's server
+        certificate, on a free loopback port, its accounts in ``teachers.toml`` beside it
+        (the values given go into ``[console]`` as well).
         """
         data = tomllib.loads(_apply(template.read_text(), replace))
         data["room"] = self.room
         data["broker"] = {**self.broker_table("hub"),
                           "process": data.get("broker", {}).get("process", True),
                           **(settings or {})}
+        if console is not None:
+            data["console"] = {"enabled": True, "bind": "127.0.0.1", "port": free_port(),
+                               "certfile": str(self.out / "broker" / "server.crt"),
+                               "keyfile": str(self.out / "broker" / "server.key"),
+                               "accounts": "teachers.toml", **console}
         roster_src = roster or template.parent / data["roster"]
         (self.folder / Path(data["roster"]).name).write_text(roster_src.read_text())
         data["roster"] = Path(data["roster"]).name

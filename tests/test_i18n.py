@@ -25,29 +25,50 @@ def source_msgids() -> set[str]:
     return ids
 
 
+def console_msgids() -> set[str]:
+    """The teacher console's msgids: its Python and its Jinja templates."""
+    ids: set[str] = set()
+    folder = REPO / "hub" / "console"
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    for _, _, message, _, _ in extract_from_dir(folder, method_map, options,
+                                                 keywords={"_": None, "N_": None}):
+        ids.add(message if isinstance(message, str) else message[0])
+    return ids
+
+
 def test_spanish_is_shipped() -> None:
     assert "es" in available_languages()
     assert translator("es")("Tap your badge") == "Acerca tu tarjeta"
     assert translator("xx")("Tap your badge") == "Tap your badge"  # unknown: English
 
 
+CATALOGS = {"kiosk": (LOCALE_DIR, source_msgids),
+            "console": (REPO / "hub" / "console" / "locale", console_msgids)}
+
+
+@pytest.mark.parametrize("domain", sorted(CATALOGS))
 @pytest.mark.parametrize("language", ["es"])
-def test_catalog_covers_the_code_and_mo_is_compiled(language: str) -> None:
-    po_path = LOCALE_DIR / language / "LC_MESSAGES" / "kiosk.po"
+def test_catalog_covers_the_code_and_mo_is_compiled(language: str, domain: str) -> None:
+    folder, msgids = CATALOGS[domain]
+    po_path = folder / language / "LC_MESSAGES" / f"{domain}.po"
     with po_path.open("rb") as fh:
         catalog = read_po(fh)
     translated = {m.id: m.string for m in catalog if m.id}
-    missing = source_msgids() - set(translated)
+    missing = msgids() - set(translated)
     assert not missing, f"run scripts/catalogs.sh: not in {po_path.name}: {sorted(missing)}"
     assert all(translated.values()), "untranslated entries"
     for msgid, text in translated.items():  # placeholders survive translation
         assert sorted(_fields(msgid)) == sorted(_fields(text)), msgid
     with (po_path.with_suffix(".mo")).open("rb") as fh:
         compiled = {m.id: m.string for m in read_mo(fh) if m.id}
-    assert compiled == translated, "kiosk.mo is stale: run scripts/catalogs.sh"
+    assert compiled == translated, f"{domain}.mo is stale: run scripts/catalogs.sh"
     write_mo(io.BytesIO(), catalog)  # and it compiles
 
 
 def _fields(text: str) -> list[str]:
+    """Its placeholders: the kiosk's ``{name}`` and the console's ``%(name)d``."""
+    import re
     import string
-    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name] + \
+        re.findall(r"%\((\w+)\)", text)

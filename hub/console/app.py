@@ -65,7 +65,7 @@ from starlette.staticfiles import StaticFiles
 from hub.config import QUESTIONS, ConsoleConfig
 from hub.console.accounts import AccountBook, verify_password
 from hub.console.chart import reflection_chart
-from hub.console.i18n import environment, pick_language, translations
+from hub.console.i18n import N_, environment, pick_language, translations
 from hub.console.lesson import STATUS_MARK, Lesson, lesson
 from hub.console.security import LoginThrottle, Session, Sessions
 from hub.export import export_day, export_student
@@ -95,9 +95,9 @@ NOBODY = ("$scrypt$ln=17,r=8,p=1$2Vq0b9ZnM1D4u3bO7YqN1w$"
           "Hh9C4kqf5m7rS6uM5YxJtq0mVb1wz2i7yQ3bKcTn8Ac")
 #: The answers' words as a teacher reads them (the kiosk shows faces and pictures).
 ANSWER_WORDS = {
-    "confidence": ("Not yet", "A little", "Mostly", "Got it"),
-    "goal": ("Not started", "Started", "Almost", "Done"),
-    "mood": ("Sad", "Tired", "OK", "Happy"),
+    "confidence": (N_("Not yet"), N_("A little"), N_("Mostly"), N_("Got it")),
+    "goal": (N_("Not started"), N_("Started"), N_("Almost"), N_("Done")),
+    "mood": (N_("Sad"), N_("Tired"), N_("OK"), N_("Happy")),
 }
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; "

@@ -22,6 +22,10 @@ DOMAIN = "console"
 LANGUAGES = ("en", "es")
 
 
+def N_(text: str) -> str:  # noqa: N802 - gettext's name: mark now, translate when shown
+    return text
+
+
 @cache
 def translations(language: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)

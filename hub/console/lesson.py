@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hub.console.i18n import N_
 from hub.view import HubView, counts, group_label, message, people_at
 
 #: As long as the display keeps its banner.
@@ -35,6 +36,8 @@ class StationCard:
     colour: str
     online: bool
     group: str
+    #: ``group`` is a word to translate ("Playlist", "Flex"), not a group's name.
+    generic: bool
     here: int
     expected: int
     people: tuple[PersonRow, ...]
@@ -102,12 +105,13 @@ def lesson(view: HubView, *, teacher: bool, now: float, handle) -> Lesson:  # ty
         people = people_at(view, sid)
         group = rot.assignments.get(sid, "")
         label = group_label(view, group, teacher=teacher) if group else ""
-        if not label and rot.model.value != "station-rotation" and people:
-            label = "Playlist" if rot.model.value == "individual-rotation" else "Flex"
+        generic = not label and rot.model.value != "station-rotation" and bool(people)
+        if generic:
+            label = N_("Playlist") if rot.model.value == "individual-rotation" else N_("Flex")
         info = infos.get(sid)
         cards.append(StationCard(
             sid, view.station_names.get(sid, sid), info.colour if info else "",
-            view.station_states.get(sid) == "online", label,
+            view.station_states.get(sid) == "online", label, generic,
             sum(p.status == "present" for p in people),
             sum(p.status != "visitor" for p in people),
             tuple(PersonRow(handle(p.student_id), p.name, p.status, p.other,

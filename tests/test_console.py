@@ -1,0 +1,542 @@
+"""The teacher console's routes, in-process with an ASGI client (httpx), on the hub service of
+the room as deployed (a real Mosquitto with the room's config, the hub's real database).
+
+Security first: every route without a session, every change without its CSRF token, the
+cookie's flags, the login throttle; then each page and what it changes, always through the
+hub service (one writer), and never a student id in a URL or a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+httpx = pytest.importorskip("httpx")
+
+from broker import contract as c  # noqa: E402
+from hub.console.app import SESSION_COOKIE, Console  # noqa: E402
+from hub.console.security import ACCOUNT_FREE  # noqa: E402
+from tests.conftest import REPO, wait_until  # noqa: E402
+from tests.console_helpers import PASSWORD, ConsoleRoom, console_room, csrf_of  # noqa: E402
+
+pytestmark = pytest.mark.broker
+SAMPLES = REPO / "stations" / "room" / "samples"
+
+PAGES = ["/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", "/students/x",
+         "/students/x/erase", "/"]
+APIS = ["/lesson/events", "/students/x/export", "/exports/day?date=2025-01-01&class=demo-4a"]
+CHANGES = ["/logout", "/lesson/action", "/lesson/move", "/lesson/absent", "/lesson/view",
+           "/lesson/display", "/roster", "/scores", "/groups/approve", "/groups/reject",
+           "/groups/adjust", "/groups/ask", "/students/x/erase", "/badges/enrollment",
+           "/badges/assign", "/badges/reassign", "/badges/revoke", "/badges/import",
+           "/settings"]
+
+
+class Client:
+    """A sync face on httpx's AsyncClient over the console's ASGI app, on one loop thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, console: Console,
+                 address: str = "127.0.0.1") -> None:
+        self.loop = loop
+        transport = httpx.ASGITransport(app=console, client=(address, 40000))
+        self.http = httpx.AsyncClient(transport=transport, base_url="https://hub.test")
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        fut = asyncio.run_coroutine_threadsafe(self.http.request(method, path, **kw),
+                                               self.loop)
+        return fut.result(30)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Any:
+        return self.request("POST", path, **kw)
+
+    def sign_in(self, name: str = "ana", password: str = PASSWORD) -> Any:
+        page = self.get("/login")
+        nonce = re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)
+        return self.post("/login", data={"login_csrf": nonce, "name": name,
+                                         "password": password})
+
+    def csrf(self) -> str:
+        return csrf_of(self.get("/lesson").text)
+
+    def change(self, path: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:
+        return self.post(path, data={"csrf": self.csrf(), **(data or {})}, **kw)
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConsoleRoom, Console,
+                                                                    asyncio.AbstractEventLoop]]:
+    with console_room(tmp_path_factory.mktemp("console"), serve=False) as room:
+        console = Console(room.service, room.service.config.console)
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()
+        lifespan = console.app.router.lifespan_context(console.app)
+        asyncio.run_coroutine_threadsafe(lifespan.__aenter__(), loop).result(10)
+        try:
+            yield room, console, loop
+        finally:
+            asyncio.run_coroutine_threadsafe(lifespan.__aexit__(None, None, None),
+                                             loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)
+
+
+@pytest.fixture
+def client(hub) -> Client:
+    _room, console, loop = hub
+    return Client(loop, console)
+
+
+@pytest.fixture
+def signed_in(client: Client) -> Client:
+    assert client.sign_in().status_code == 303
+    return client
+
+
+def handle_of(client: Client, name: str) -> str:
+    page = client.get("/roster").text
+    match = re.search(r'href="/students/([0-9a-f]+)">' + re.escape(name), page)
+    assert match, f"{name} is not on the roster page"
+    return match.group(1)
+
+
+# --- security -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_without_a_session_goes_to_the_login_page(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("path", APIS)
+def test_every_api_route_without_a_session_answers_401(client: Client, path: str) -> None:
+    assert client.get(path).status_code == 401
+
+
+@pytest.mark.parametrize("path", CHANGES)
+def test_every_change_without_a_session_answers_401(client: Client, path: str) -> None:
+    assert client.post(path, data={"action": "start"}).status_code == 401
+
+
+@pytest.mark.parametrize("path", CHANGES)
+def test_every_change_without_its_csrf_token_is_refused(hub, signed_in: Client,
+                                                        path: str) -> None:
+    room = hub[0]
+    before = room.service.view.rotation.phase
+    response = signed_in.post(path, data={"action": "start", "csrf": "forged"})
+    assert response.status_code == 403
+    assert signed_in.post(path, data={"action": "start"}).status_code == 403
+    assert signed_in.get("/lesson").status_code == 200  # still signed in: logout refused too
+    assert room.service.view.rotation.phase == before
+
+
+def test_a_change_from_another_site_is_refused(signed_in: Client) -> None:
+    csrf = signed_in.csrf()
+    response = signed_in.post("/lesson/view", data={"csrf": csrf, "teacher": "yes"},
+                              headers={"origin": "https://evil.example"})
+    assert response.status_code == 403
+
+
+def test_the_session_cookie_is_secure_httponly_strict_and_expires(client: Client) -> None:
+    response = client.sign_in()
+    assert response.status_code == 303 and response.headers["location"] == "/lesson"
+    cookie = next(v for k, v in response.headers.multi_items()
+                  if k == "set-cookie" and v.startswith(SESSION_COOKIE))
+    flags = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")}
+    assert {"secure", "httponly", "path"} <= set(flags)
+    assert flags["samesite"].lower() == "samesite=strict"
+    assert flags["path"] == "Path=/" and "domain" not in flags
+    assert 0 < int(flags["max-age"].split("=")[1]) <= 12 * 3600
+    assert len(cookie.split("=", 1)[1].split(";")[0]) >= 40  # 256 random bits
+
+
+def test_pages_carry_security_headers_and_are_never_cached(signed_in: Client) -> None:
+    response = signed_in.get("/lesson")
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "http://" not in response.text.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in response.text  # nothing from the internet
+
+
+def test_the_login_form_needs_its_own_token(client: Client) -> None:
+    response = client.post("/login", data={"name": "ana", "password": PASSWORD})
+    assert response.status_code == 403
+    assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
+
+
+def test_wrong_passwords_lock_the_account_even_against_the_right_one(hub, caplog) -> None:
+    _room, console, loop = hub
+    client = Client(loop, console, address="10.9.9.1")
+    with caplog.at_level(logging.INFO, logger="hub.console"):
+        for _ in range(ACCOUNT_FREE - 1):
+            assert client.sign_in("cleo", "not the password at all").status_code == 401
+        last = client.sign_in("cleo", "not the password at all")
+        assert last.status_code == 401 and "try again in" in last.text
+        locked = client.sign_in("cleo", PASSWORD)
+    assert locked.status_code == 429 and "Too many wrong passwords" in locked.text
+    assert SESSION_COOKIE not in locked.headers.get("set-cookie", "")
+    # another account from another address is not affected
+    assert Client(loop, console, address="10.9.9.2").sign_in("ana").status_code == 303
+    assert any("wrong password (account cleo" in r.getMessage() for r in caplog.records)
+    assert not any("not the password" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unknown_name_is_answered_like_a_wrong_password(client: Client, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="hub.console"):
+        response = client.sign_in("Correct-Horse-Typed-In-The-Name-Box", PASSWORD)
+    assert response.status_code == 401 and "Wrong name or password" in response.text
+    assert not any("correct-horse" in r.getMessage().lower() for r in caplog.records)
+
+
+def test_sign_out_ends_the_session(signed_in: Client) -> None:
+    assert signed_in.change("/logout").status_code == 303
+    assert signed_in.get("/lesson").status_code == 303
+    assert signed_in.post("/lesson/view", data={"teacher": "yes"}).status_code == 401
+
+
+def test_a_removed_account_loses_its_session(hub, signed_in: Client) -> None:
+    _room, console, loop = hub
+    other = Client(loop, console)
+    assert other.sign_in("ben").status_code == 303
+    path = console.config.accounts
+    text = path.read_text()
+    try:
+        from hub.console.accounts import read_accounts, write_accounts
+        accounts = read_accounts(path)
+        del accounts["ben"]
+        write_accounts(path, accounts)
+        assert other.get("/lesson").status_code == 303
+        assert signed_in.get("/lesson").status_code == 200
+    finally:
+        path.write_text(text)
+
+
+# --- no student data in URLs or logs --------------------------------------------------------------
+
+def test_no_student_id_or_name_in_any_url_or_log_line(hub, signed_in: Client, caplog) -> None:
+    room = hub[0]
+    ids = [r[0] for r in room.service.store.db.execute("SELECT id FROM students")]
+    names = list(room.service.view.student_names.values())
+    handle = handle_of(signed_in, names[0].split()[0])
+    with caplog.at_level(logging.DEBUG):
+        pages = {p: signed_in.get(p).text for p in
+                 ["/lesson", "/roster", "/groups", "/badges", "/exports",
+                  f"/students/{handle}", f"/students/{handle}/erase"]}
+    urls = [u for text in pages.values()
+            for u in re.findall(r'(?:href|action|src)="([^"]*)"', text)]
+    assert urls
+    for url in urls:
+        assert not any(sid in url for sid in ids), url
+    values = [v for text in pages.values() for v in re.findall(r'value="([^"]*)"', text)]
+    assert not any(v in ids for v in values)
+    # the hub's log (the test's own HTTP client logs what it asked for)
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
+    assert "console GET /students/…" in logged
+    assert not any(sid in logged for sid in ids)
+    assert not any(name in logged for name in names)
+    assert handle not in logged
+
+
+def test_a_handle_means_nothing_in_another_session(hub, signed_in: Client) -> None:
+    room, console, loop = hub
+    handle = handle_of(signed_in, "Ana")
+    other = Client(loop, console)
+    other.sign_in("ben")
+    assert other.get(f"/students/{handle}").status_code == 404
+    sid = next(iter(room.service.view.student_names))
+    assert signed_in.get(f"/students/{sid}").status_code == 404  # raw ids do not work
+
+
+# --- the lesson -----------------------------------------------------------------------------------
+
+def test_lesson_controls_go_through_the_hub_service(hub, signed_in: Client) -> None:
+    service = hub[0].service
+    csrf = signed_in.csrf()
+    for action, phase in (("start", "running"), ("pause", "paused"), ("resume", "running")):
+        response = signed_in.post("/lesson/action", data={"action": action},
+                                  headers={"x-csrf-token": csrf})
+        assert response.status_code == 204
+        assert service.view.rotation.phase.value == phase  # the answer waits for the view
+    left = service.view.rotation.remaining_s
+    signed_in.post("/lesson/action", data={"action": "extend"}, headers={"x-csrf-token": csrf})
+    assert service.view.rotation.remaining_s > left + 250
+    block = service.view.rotation.block
+    signed_in.post("/lesson/action", data={"action": "skip", "csrf": csrf})
+    assert service.view.rotation.block == block + 1
+    refused = signed_in.post("/lesson/action", data={"action": "end", "csrf": csrf})
+    assert refused.status_code == 400 and service.view.rotation.phase.value == "running"
+    page = signed_in.post("/lesson/action", data={"action": "end", "confirm": "yes",
+                                                  "csrf": csrf})
+    assert page.status_code == 303 and service.view.rotation.phase.value == "ended"
+    assert signed_in.post("/lesson/action", data={"action": "explode", "csrf": csrf}
+                          ).status_code == 400
+
+
+def test_move_and_absent_through_handles(hub, signed_in: Client) -> None:
+    service = hub[0].service
+    signed_in.change("/lesson/action", {"action": "start"})
+    page = signed_in.get("/lesson").text
+    csrf = csrf_of(page)
+    handle, name = re.search(r'<select id="move-student".*?<option value="([0-9a-f]+)">([^<]+)<',
+                             page, re.S).groups()
+    sid = next(s for s, n in service.view.student_names.items() if n == name)
+    target = next(g for g in service.view.group_names
+                  if sid not in service.view.rotation.members.get(g, ()))
+    assert signed_in.post("/lesson/move", data={"csrf": csrf, "student": handle,
+                                                "group": target}).status_code == 303
+    assert sid in service.view.rotation.members[target]
+    signed_in.post("/lesson/absent", data={"csrf": csrf, "student": handle, "present": "no"})
+    assert sid in service.view.rotation.absent
+    assert "absent" in signed_in.get("/lesson").text
+    signed_in.post("/lesson/absent", data={"csrf": csrf, "student": handle, "present": "yes"})
+    assert sid not in service.view.rotation.absent
+    bad = signed_in.post("/lesson/move", data={"csrf": csrf, "student": handle,
+                                               "group": "no-such-group"})
+    assert bad.status_code == 303
+    assert "no group" in signed_in.get("/lesson").text  # the hub's refusal, shown
+    assert signed_in.post("/lesson/move", data={"csrf": csrf, "student": "0" * 16,
+                                                "group": target}).status_code == 404
+
+
+def test_the_teacher_view_shows_flags_and_the_class_view_does_not(hub, signed_in: Client) -> None:
+    room = hub[0]
+    service = room.service
+    signed_in.change("/lesson/action", {"action": "start"})
+    student = service.view.rotation.expected["s1"][0]
+    for k in range(2):
+        room.check_in("s1", student, time.time() + k, confidence=1)
+    assert wait_until(lambda: student in service.view.flags, timeout=40)
+    name = service.view.student_names[student]
+    class_view = signed_in.get("/lesson").text
+    assert name in class_view and "low confidence" not in class_view
+    assert "Foxes" not in class_view or "Group" in class_view  # public names only
+    signed_in.change("/lesson/view", {"teacher": "yes"})
+    teacher = signed_in.get("/lesson").text
+    assert "Teacher view: not for the projector" in teacher and "low confidence" in teacher
+    signed_in.change("/lesson/view", {"teacher": "no"})
+    assert "low confidence" not in signed_in.get("/lesson").text
+
+
+def test_the_console_opens_the_teacher_view_on_the_hub_display(hub, signed_in: Client) -> None:
+    service = hub[0].service
+    signed_in.change("/lesson/display", {"open": "yes"})
+    assert service.view.access.unlocked(time.time())
+    signed_in.change("/logout")  # signing out closes it again
+    assert wait_until(lambda: not service.view.access.unlocked(time.time()))
+
+
+# --- roster, badges, students ---------------------------------------------------------------------
+
+def _zip(folder: Path, change: tuple[str, str, str] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for f in sorted(folder.glob("*.csv")):
+            text = f.read_text(encoding="utf-8-sig")
+            if change and f.name == change[0]:
+                assert change[1] in text
+                text = text.replace(change[1], change[2], 1)
+            z.writestr(f.name, text)
+    return buf.getvalue()
+
+
+def _students(room: ConsoleRoom) -> list[tuple]:
+    return room.service.store.db.execute("SELECT * FROM students ORDER BY id").fetchall()
+
+
+def test_a_bad_roster_upload_names_file_row_and_column_and_changes_nothing(
+        hub, signed_in: Client) -> None:
+    room = hub[0]
+    before = _students(room)
+    bad = _zip(SAMPLES / "oneroster-1.2", ("users.csv", ",Priya,Shah,", ",,Shah,"))
+    response = signed_in.post("/roster", data={"csrf": signed_in.csrf()},
+                              files={"export": ("sis-export.zip", bad, "application/zip")})
+    assert response.status_code == 400
+    problem = re.search(r'<div class="note error" role="alert" id="roster-problem">(.*?)</div>',
+                        response.text, re.S).group(1)
+    assert "Nothing was imported" in problem and "users.csv" in problem
+    assert "<dt>Row</dt><dd>18</dd>" in problem and "<dd>givenName</dd>" in problem
+    assert _students(room) == before
+
+
+def test_a_roster_upload_imports_through_the_hub(hub, signed_in: Client) -> None:
+    room = hub[0]
+    good = _zip(SAMPLES / "oneroster-1.2")
+    response = signed_in.post("/roster", data={"csrf": signed_in.csrf()},
+                              files={"export": ("sis.zip", good, "application/zip")})
+    assert response.status_code == 303
+    page = signed_in.get("/roster").text
+    assert "Roster imported: 16 students" in page
+    assert room.service.store.db.execute(
+        "SELECT COUNT(*) FROM students WHERE source='oneroster'").fetchone()[0] == 16
+    nothing = signed_in.post("/roster", data={"csrf": signed_in.csrf()})
+    assert nothing.status_code == 400 and "choose a file" in nothing.text
+
+
+def test_badges_enroll_revoke_reassign_and_import(hub, signed_in: Client) -> None:
+    service = hub[0].service
+    signed_in.change("/badges/enrollment", {"on": "yes"})
+    assert service.view.enrollment.active
+    assert "Stop enrolling" in signed_in.get("/badges").text
+    signed_in.change("/badges/enrollment", {"on": "no"})
+    assert not service.view.enrollment.active
+    page = signed_in.get("/badges").text
+    handle = re.search(r'<select id="assign-student" name="student"><option value="([0-9a-f]+)"',
+                       page).group(1)
+    signed_in.change("/badges/assign", {"badge": "0A0B0C0D", "student": handle})
+    assert service.roster.badge("0A0B0C0D") is not None
+    signed_in.change("/badges/revoke", {"badge": "0A0B0C0D"})
+    assert service.roster.badge("0A0B0C0D").revoked
+    assert "Badge revoked" in signed_in.get("/badges").text
+    taken = service.roster.badges_of("stu-02")[0].badge
+    signed_in.change("/badges/assign", {"badge": taken, "student": handle})
+    assert "revoke it first or reassign it" in signed_in.get("/badges").text
+    signed_in.change("/badges/reassign", {"badge": taken, "student": handle})
+    assert service.roster.badge(taken).student_id != "stu-02"
+    bad = b"badge,student_id\n0411A133,stu-01\nnot a badge!,stu-02\n"
+    response = signed_in.post("/badges/import", data={"csrf": signed_in.csrf()},
+                              files={"badges": ("badges.csv", bad, "text/csv")})
+    assert response.status_code == 400
+    assert "<dt>Row</dt><dd>3</dd>" in response.text and "<dd>badge</dd>" in response.text
+    good = (SAMPLES / "badges.csv").read_bytes()
+    response = signed_in.post("/badges/import", data={"csrf": signed_in.csrf(),
+                                                      "reassign": "yes"},
+                              files={"badges": ("badges.csv", good, "text/csv")})
+    assert response.status_code == 303
+    assert service.roster.badges_of("stu-02")  # the sample gives it back
+
+
+def test_a_student_page_charts_reflections_exports_and_erases(hub, signed_in: Client) -> None:
+    room = hub[0]
+    service = room.service
+    student = "stu-07"
+    name = service.view.student_names[student]
+    now = time.time()
+    for k, (conf, goal) in enumerate(((1, 1), (2, 2), (4, 3))):
+        room.check_in("s2", student, now - 86400 * (3 - k), confidence=conf, goal=goal)
+    assert wait_until(lambda: len(service.store.checkins_between(0, 2e9, student)) == 3)
+    handle = handle_of(signed_in, name.split()[0])
+    page = signed_in.get(f"/students/{handle}").text
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in page and "<polyline" in page
+    assert "3 check-ins from" in page and "Got it" in page and "Almost" in page
+    export = signed_in.get(f"/students/{handle}/export")
+    assert export.headers["content-disposition"].startswith("attachment")
+    data = export.json()
+    assert data["student"]["id"] == student and len(data["checkins"]) == 3
+    refused = signed_in.change(f"/students/{handle}/erase")
+    assert refused.status_code == 400
+    assert service.roster.student(student) is not None
+    done = signed_in.change(f"/students/{handle}/erase", {"confirm": "yes"})
+    assert done.status_code == 303
+    assert service.roster.student(student) is None
+    assert not service.store.checkins_between(0, 2e9, student)
+    assert student not in service.view.student_names
+    assert all(student not in m for m in service.view.rotation.members.values())
+    assert "Erased: 3 check-ins" in signed_in.get("/roster").text
+    assert signed_in.get(f"/students/{handle}").status_code == 404
+
+
+# --- groups, scores, exports, settings ------------------------------------------------------------
+
+def test_suggested_groups_adjusted_and_approved_as_on_the_display(hub, signed_in: Client) -> None:
+    service = hub[0].service
+    assert "No groups are waiting" in signed_in.get("/groups").text
+    members = sorted(service.view.student_names)
+    service.suggest_groups([("Comets", members[:8]), ("Rockets", members[8:])])
+    assert wait_until(lambda: service.view.suggested_groups is not None)
+    page = signed_in.get("/groups").text
+    handle = re.search(r'name="student" value="([0-9a-f]+)"', page).group(1)
+    moved = members[0]  # the first member listed is the first of Comets
+    signed_in.change("/groups/adjust", {"student": handle, "group": "Rockets"})
+    suggested = dict(service.view.suggested_groups)
+    assert moved in suggested["Rockets"] and moved not in suggested["Comets"]
+    signed_in.change("/groups/approve")
+    assert service.view.suggested_groups is None
+    assert sorted(service.view.group_names.values()) == ["Comets", "Rockets"]
+    assert "approved" in signed_in.get("/groups").text
+    assert signed_in.change("/groups/nonsense").status_code == 404
+
+
+def test_scores_wait_for_the_hubs_importer(hub, signed_in: Client) -> None:
+    service = hub[0].service
+    page = signed_in.get("/scores").text
+    if hasattr(service, "import_scores"):
+        assert 'name="scores"' in page
+    else:
+        assert "does not import scores yet" in page
+        csv = (SAMPLES / "scores.csv").read_bytes()
+        response = signed_in.post("/scores", data={"csrf": signed_in.csrf()},
+                                  files={"scores": ("scores.csv", csv, "text/csv")})
+        assert response.status_code == 501
+
+
+def test_the_days_csv_per_class(hub, signed_in: Client) -> None:
+    import datetime as dt
+    today = dt.date.today().isoformat()
+    response = signed_in.get(f"/exports/day?date={today}&class=demo-4a")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert f"checkins-demo-4a-{today}.csv" in response.headers["content-disposition"]
+    assert response.text.splitlines()[0].startswith("date,time,class_id,student_id")
+    assert signed_in.get("/exports/day?date=yesterday&class=demo-4a").status_code == 400
+    assert signed_in.get(f"/exports/day?date={today}&class=nope").status_code == 400
+
+
+def test_settings_change_at_run_time_persist_and_reset(hub, signed_in: Client) -> None:
+    room = hub[0]
+    service = room.service
+    response = signed_in.change("/settings", {"retention_days": "30",
+                                              "questions": ["confidence", "goal"]})
+    assert response.status_code == 303
+    assert service.config.retention_days == 30
+    assert service.config.reflection.questions == ("confidence", "goal")
+    assert service.store.load_state("settings") == {"retention_days": 30,
+                                                    "questions": ["confidence", "goal"]}
+    assert wait_until(lambda: room.listeners["s1"].of(c.RotationState)[-1].questions
+                      == ("confidence", "goal"))
+    for bad in ({"retention_days": "-3", "questions": ["goal"]},
+                {"retention_days": "10"},
+                {"retention_days": "10", "questions": ["shoe size"]}):
+        response = signed_in.change("/settings", bad)
+        assert response.status_code == 400
+        assert service.config.retention_days == 30
+    assert "Use the config file" in signed_in.get("/exports").text
+    signed_in.change("/settings", {"reset": "yes"})
+    assert service.config.retention_days == 180
+    assert service.config.reflection.questions == ("confidence",)
+
+
+def test_spanish_when_the_browser_asks_for_it(signed_in: Client) -> None:
+    page = signed_in.get("/lesson", headers={"accept-language": "es-MX,es;q=0.9,en;q=0.5"})
+    assert '<html lang="es">' in page.text and "Mover a un estudiante" in page.text
+    english = signed_in.get("/lesson", headers={"accept-language": "fr"})
+    assert '<html lang="en">' in english.text
+
+
+def test_the_event_stream_refuses_an_ended_session(hub, signed_in: Client) -> None:
+    signed_in.change("/logout")
+    assert signed_in.get("/lesson/events").status_code == 401
+
+
+def test_static_assets_are_served_by_the_hub(client: Client) -> None:
+    css = client.get("/static/console.css")
+    assert css.status_code == 200 and "Atkinson Hyperlegible" in css.text
+    font = client.get("/static/fonts/AtkinsonHyperlegible-Bold.ttf")
+    assert font.status_code == 200 and len(font.content) > 10_000
+    assert client.get("/static/console.js").status_code == 200
