@@ -274,8 +274,13 @@ def _accounts_file(args: argparse.Namespace) -> Path:
 
 def cmd_teacher_account(args: argparse.Namespace) -> int:
     """Add, replace or remove a console account in the hub's accounts file, or list them."""
-    from hub.console.accounts import Account, check_name, hash_password, read_accounts, \
-        write_accounts
+    from hub.console.accounts import (
+        Account,
+        check_name,
+        hash_password,
+        read_accounts,
+        write_accounts,
+    )
 
     path = _accounts_file(args)
     accounts = read_accounts(path)

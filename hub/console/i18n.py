@@ -22,7 +22,7 @@ DOMAIN = "console"
 LANGUAGES = ("en", "es")
 
 
-def N_(text: str) -> str:  # noqa: N802 - gettext's name: mark now, translate when shown
+def N_(text: str) -> str:
     return text
 
 
