@@ -82,7 +82,8 @@
         e.preventDefault();
         var body = new FormData(form);
         if (e.submitter && e.submitter.name) body.append(e.submitter.name, e.submitter.value);
-        fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
+        // getAttribute: a control named "action" hides the form's own .action
+        fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin",
                              headers: { "X-CSRF-Token": csrf } })
           .then(function (r) { if (r.status === 401) location.reload(); });
       });

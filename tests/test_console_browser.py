@@ -1,0 +1,250 @@
+"""The teacher console in a real browser: Debian's Chromium driven by Playwright, on the hub
+service of the room as deployed (a real Mosquitto with the room's generated config, stations
+publishing over TLS with their own credentials), the console served over HTTPS with the room's
+server certificate by the hub's own uvicorn thread.
+
+Marked ``browser``: skipped on a laptop without Chromium, never in CI (CI=true fails instead).
+One browser for the module; each test has its own context (its own cookies).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from broker import contract as c
+from tests.conftest import REPO, wait_until
+from tests.console_helpers import (
+    AXE,
+    PASSWORD,
+    ConsoleRoom,
+    browser_missing,
+    chromium,
+    console_room,
+    sign_in,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.broker]
+SAMPLES = REPO / "stations" / "room" / "samples"
+
+
+def _need_browser() -> None:
+    missing = browser_missing()
+    if missing is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run the browser tests: {missing}")
+    pytest.skip(missing)
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConsoleRoom, Any]]:
+    _need_browser()
+    with console_room(tmp_path_factory.mktemp("console-browser")) as room, \
+            chromium(room.cert) as browser:
+        yield room, browser
+
+
+@pytest.fixture
+def page(hub) -> Iterator[Any]:
+    room, browser = hub
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def teacher(hub, page) -> Any:
+    room = hub[0]
+    sign_in(page, room.url)
+    page.wait_for_url(f"{room.url}/lesson")
+    return page
+
+
+def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(hub, page) -> None:
+    room = hub[0]
+    sign_in(page, room.url, "cleo", "this is not it")
+    assert page.get_by_role("alert").inner_text().startswith("Wrong name or password")
+    assert page.url.startswith(f"{room.url}/login")
+    for _ in range(4):
+        sign_in(page, room.url, "cleo", "this is not it either")
+    sign_in(page, room.url, "cleo", PASSWORD)  # the right one, too late
+    assert "Too many wrong passwords" in page.get_by_role("alert").inner_text()
+    assert page.url.startswith(f"{room.url}/login")
+    assert not [k for k in page.context.cookies() if k["name"].endswith("session")]
+
+
+def test_sign_in_start_a_lesson_and_see_the_countdown(hub, teacher) -> None:
+    room = hub[0]
+    cookie = next(k for k in teacher.context.cookies() if k["name"].endswith("session"))
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    if room.service.view.rotation.phase.value != "running":
+        teacher.get_by_role("button", name="Start").click()
+    clock = teacher.locator("#clock [data-part=time]")
+    clock.filter(has_text=re.compile(r"^\d+:\d\d$")).wait_for()
+    first = clock.inner_text()
+    teacher.wait_for_function(
+        "t => document.querySelector('#clock [data-part=time]').textContent !== t", arg=first,
+        timeout=5000)  # it ticks on the page's own clock
+    assert re.match(r"^\d+:\d\d$", clock.inner_text())
+    assert "Block 1 of 4" in teacher.locator("#clock").inner_text()
+    assert teacher.get_by_role("button", name="Pause").is_visible()  # the controls follow
+
+
+def test_a_check_in_appears_on_the_open_lesson_page_without_a_reload(hub, teacher) -> None:
+    room = hub[0]
+    service = room.service
+    if service.view.rotation.phase.value != "running":
+        room.service.teacher("start").result(10)
+    teacher.goto(f"{room.url}/lesson")
+    snap = service.view.rotation
+    station = next(s for s in ("s2", "s3", "s4") if snap.expected.get(s))
+    student = next(s for s in snap.expected[station]
+                   if s not in {a.student_id for a in service.view.arrivals})
+    name = service.view.student_names[student]
+    teacher.evaluate("""name => {
+        window.stillHere = true;
+        window.seenAt = null;
+        const board = document.getElementById('board');
+        const seen = () => [...board.querySelectorAll('li.s-present .name')]
+            .some(el => el.textContent === name);
+        new MutationObserver(() => { if (!window.seenAt && seen())
+            window.seenAt = performance.now(); })
+            .observe(board, {childList: true, subtree: true, characterData: true});
+    }""", name)
+    assert not teacher.locator("li.s-present", has_text=name).count()
+    sent_at = teacher.evaluate("performance.now()")
+    room.check_in(station, student, time.time())
+    teacher.locator("li.s-present", has_text=name).wait_for(timeout=10_000)
+    assert teacher.evaluate("window.stillHere")  # live, not reloaded
+    took_ms = teacher.evaluate("window.seenAt") - sent_at
+    print(f"check-in on the lesson page {took_ms:.0f} ms after it was published")
+
+
+def test_a_bad_roster_upload_shows_the_error_and_changes_nothing(hub, teacher,
+                                                                  tmp_path) -> None:
+    import zipfile
+    room = hub[0]
+    before = room.service.store.db.execute("SELECT * FROM students ORDER BY id").fetchall()
+    bad = tmp_path / "sis-export.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        for f in (SAMPLES / "oneroster-1.1").glob("*.csv"):
+            text = f.read_text(encoding="utf-8-sig")
+            if f.name == "enrollments.csv":
+                text = text.replace("demo-4a", "no-such-class", 1)
+            z.writestr(f.name, text)
+    teacher.goto(f"{room.url}/roster")
+    teacher.get_by_label("OneRoster export (.zip)").set_input_files(str(bad))
+    teacher.get_by_role("button", name="Import").click()
+    problem = teacher.locator("#roster-problem")
+    problem.wait_for()
+    text = problem.inner_text()
+    assert "Nothing was imported" in text and "enrollments.csv" in text
+    assert re.search(r"Row\s+\d+", text) and "classSourcedId" in text
+    after = room.service.store.db.execute("SELECT * FROM students ORDER BY id").fetchall()
+    assert after == before
+
+
+def test_approve_suggested_groups_and_a_station_receives_them(hub, teacher) -> None:
+    room = hub[0]
+    service = room.service
+    if service.view.rotation.phase.value != "running":
+        service.teacher("start").result(10)
+    members = sorted(service.view.student_names)
+    half = len(members) // 2
+    service.suggest_groups([("Comets", members[:half]), ("Rockets", members[half:])])
+    assert wait_until(lambda: service.view.suggested_groups is not None)
+    teacher.goto(f"{room.url}/lesson")
+    teacher.get_by_role("link", name="New groups are suggested: review them").click()
+    teacher.get_by_role("heading", name="Comets").wait_for()
+    teacher.get_by_role("button", name="Approve these groups").click()
+    teacher.get_by_text("New groups approved").wait_for()
+    listener = room.listeners["s1"]
+    assert wait_until(lambda: any(p.group in ("Comets", "Rockets")
+                                  for r in listener.of(c.RotationState) for p in r.stations))
+    assert service.view.suggested_groups is None
+
+
+def test_erase_a_student(hub, teacher) -> None:
+    room = hub[0]
+    service = room.service
+    student = "stu-16"
+    name = service.view.student_names[student]
+    teacher.goto(f"{room.url}/roster")
+    teacher.get_by_role("link", name=re.compile(name.split()[0])).click()
+    assert student not in teacher.url
+    teacher.get_by_role("link", name="Erase this student…").click()
+    teacher.get_by_role("button", name="Erase for good").click()
+    assert service.roster.student(student) is not None  # the confirmation is required
+    teacher.get_by_label(re.compile("Yes, erase everything")).check()
+    teacher.get_by_role("button", name="Erase for good").click()
+    teacher.get_by_text("Erased:").wait_for()
+    assert service.roster.student(student) is None
+    assert not teacher.get_by_role("link", name=re.compile(name.split()[0])).count()
+
+
+def _axe(page: Any) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert result["testEngine"]["name"] == "axe-core" and result["passes"]  # it really ran
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_no_serious_accessibility_violation_on_any_page_at_phone_and_laptop_width(hub) -> None:
+    room, browser = hub
+    if not AXE.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{AXE} is missing: scripts/setup.sh installs axe-core with npm")
+        pytest.skip(f"{AXE} is missing (scripts/setup.sh test with STATIONS_SYSTEM_TOOLS=1)")
+    service = room.service
+    members = sorted(service.view.student_names)
+    service.suggest_groups([("Comets", members[:4]), ("Rockets", members[4:])])
+    service.teacher("enroll_start").result(10)
+    for width, height in ((360, 740), (1280, 800)):
+        # axe is added to the page by the test (the console's own policy allows no inline
+        # script), served from the local npm cache: nothing comes from the internet.
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{room.url}/login")
+        found = {"/login": _axe(page)}
+        sign_in(page, room.url, "ben")
+        page.wait_for_url(f"{room.url}/lesson")
+        page.goto(f"{room.url}/roster")
+        student = page.locator("a[href^='/students/']").first.get_attribute("href")
+        paths = ["/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", student,
+                 f"{student}/erase"]
+        for path in paths:
+            page.goto(f"{room.url}{path}")
+            found[path] = _axe(page)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{path} is {wide} px wide at {width} px"
+        page.goto(f"{room.url}/lesson")
+        page.get_by_role("button", name="Show the teacher view here").click()
+        page.get_by_text("Teacher view: not for the projector").wait_for()
+        found["/lesson (teacher view)"] = _axe(page)
+        context.close()
+        bad = {path: [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]])
+                      for v in violations] for path, violations in found.items() if violations}
+        assert not bad, f"at {width} px: {bad}"
+    service.teacher("enroll_stop").result(10)
+    service.teacher("reject_groups").result(10)
+
+
+def test_keyboard_first_tab_skips_to_the_content_with_a_visible_focus(hub, teacher) -> None:
+    room = hub[0]
+    teacher.goto(f"{room.url}/roster")
+    teacher.keyboard.press("Tab")
+    focused = teacher.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to the content"
+    outline = teacher.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    teacher.keyboard.press("Enter")
+    assert teacher.evaluate("document.activeElement.id") == "main"
