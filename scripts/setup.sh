@@ -97,6 +97,35 @@ if [ "${CI:-}" = "true" ] || [ "${STATIONS_SYSTEM_TOOLS:-}" = "1" ]; then
     fi
 fi
 
+# The teacher console's browser tests: Debian's Chromium (Playwright drives it; nothing is
+# downloaded at test time) and axe-core from the npm registry, kept outside the repository.
+axe_version=4.14.1
+axe_dir="${STATIONS_AXE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stations-axe}"
+if [ "${CI:-}" = "true" ] || [ "${STATIONS_SYSTEM_TOOLS:-}" = "1" ]; then
+    if [ ! -x /usr/bin/chromium ] && [ -z "${STATIONS_CHROMIUM:-}" ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            say "installing Chromium for the console's browser tests"
+            env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || {
+                apt-get update -q >/dev/null
+                env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+            } || fail "could not install Chromium: run 'apt-get update && apt-get install chromium' and look at its error."
+        fi
+    fi
+    if ! grep -qs "\"version\": \"$axe_version\"" "$axe_dir/node_modules/axe-core/package.json"; then
+        if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            say "installing npm for axe-core"
+            env DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null 2>&1 || {
+                apt-get update -q >/dev/null
+                env DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null
+            } || fail "could not install npm: run 'apt-get install npm' and look at its error."
+        fi
+        say "installing axe-core $axe_version into $axe_dir (the console's accessibility test)"
+        mkdir -p "$axe_dir"
+        npm install --prefix "$axe_dir" --no-audit --no-fund --silent "axe-core@$axe_version" >/dev/null ||
+            fail "npm could not install axe-core: run 'npm install --prefix $axe_dir axe-core@$axe_version' and look at its error."
+    fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
     say "creating .venv with $python"
     "$python" -m venv .venv 2>/dev/null || fail "could not create a virtual environment: sudo apt-get install python3-venv"

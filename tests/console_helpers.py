@@ -30,8 +30,10 @@ CHROMIUM = os.environ.get("STATIONS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-AXE = Path(os.environ.get("STATIONS_AXE", Path.home() / ".cache" / "stations-axe" /
-                          "node_modules" / "axe-core" / "axe.min.js"))
+#: axe-core, installed by scripts/setup.sh with npm outside the repository.
+AXE_DIR = Path(os.environ.get("STATIONS_AXE_DIR") or
+               Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stations-axe")
+AXE = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def write_teachers(path: Path, names: tuple[str, ...] = ("ana", "ben")) -> Path:

@@ -52,7 +52,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConsoleRoom,
 
 @pytest.fixture
 def page(hub) -> Iterator[Any]:
-    room, browser = hub
+    _room, browser = hub
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         yield context.new_page()

@@ -15,6 +15,7 @@ from hub.config import load_hub_config
 from kiosk.config import load_kiosk_config
 from provisioning import cli, layout
 from provisioning.provision import provision_file
+from stations.errors import StationsError
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "provisioning" / "example-room.toml"
@@ -106,6 +107,36 @@ def test_the_hub_config_loads_and_names_every_station(tmp_path: Path) -> None:
     assert files[f"{layout.MOSQUITTO_DIR}/server.key"]["permissions"] == "0600"
     conf = files[f"{layout.MOSQUITTO_DIR}/mosquitto.conf"]["content"]
     assert f"password_file {layout.MOSQUITTO_DIR}/passwd" in conf
+
+
+def test_the_inventorys_teachers_reach_the_hubs_console(tmp_path: Path) -> None:
+    """Teacher accounts (hashes only) and the console's certificate copy on the hub's card;
+    the hub's config turns the console on, on the hub's room address."""
+    from hub.console.accounts import hash_password, read_accounts, verify_password
+
+    stored = hash_password("a long classroom password", log2_n=12)
+    teachers = f'[[rooms.teachers]]\nname = "ms-garcia"\npassword_hash = "{stored}"\n\n'
+    inventory = make_inventory(tmp_path / "inv", {"[[rooms.groups]]": teachers
+                                                  + "[[rooms.groups]]"})
+    out = tmp_path / "out"
+    provision_file(inventory, out)
+    etc = out / "lincoln-214/hub/files/etc/stations"
+    config = load_hub_config(etc / "hub.toml")
+    assert config.console.enabled and config.console.bind == "10.20.14.2"
+    assert config.console.keyfile == Path(layout.CONSOLE_KEY)
+    accounts = read_accounts(etc / "teachers.toml")
+    assert verify_password("a long classroom password", accounts["ms-garcia"].password_hash)
+    files = written_files(out, "lincoln-214", "hub")
+    assert files[str(layout.CONSOLE_KEY)]["permissions"] == "0640"
+    assert files[str(layout.CONSOLE_KEY)]["owner"] == f"root:{layout.SERVICE_USER}"
+    assert files[str(layout.CONSOLE_KEY)]["content"] == \
+        files[f"{layout.MOSQUITTO_DIR}/server.key"]["content"]
+    assert "a long classroom password" not in (out / "sheet.txt").read_text()
+    plain = make_inventory(tmp_path / "bad", {"[[rooms.groups]]": teachers.replace(
+        stored, "a long classroom password") + "[[rooms.groups]]"})
+    with pytest.raises(StationsError, match="password_hash"):
+        provision_file(plain, tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()
 
 
 def test_the_teacher_pin_hash_in_the_inventory_reaches_the_hubs_config(tmp_path: Path) -> None:
