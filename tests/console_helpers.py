@@ -79,8 +79,12 @@ class ConsoleRoom:
 
 @contextmanager
 def console_room(folder: Path, *, serve: bool = True, listen: bool = True,
-                 teachers: tuple[str, ...] = ("ana", "ben", "cleo")) -> Iterator[ConsoleRoom]:
-    """The demo room, its hub (not autostarting) with the console, and listening stations."""
+                 teachers: tuple[str, ...] = ("ana", "ben", "cleo"),
+                 process: bool = False) -> Iterator[ConsoleRoom]:
+    """The demo room, its hub (not autostarting) with the console, and listening stations.
+
+    ``process``: the hub's MQTT client in a process of its own, as deployed (a caller's
+    ``__main__`` must be import-safe)."""
     from tests.broker_helpers import StationListener
 
     deployed = DeployedRoom(folder).start()
@@ -88,7 +92,7 @@ def console_room(folder: Path, *, serve: bool = True, listen: bool = True,
     listeners: dict[str, Any] = {}
     try:
         hub_toml = deployed.hub_config(replace={"autostart = true": "autostart = false"},
-                                       settings={"process": False}, console={})
+                                       settings={"process": process}, console={})
         write_teachers(folder / "teachers.toml", teachers)
         config = load_hub_config(hub_toml)
         service = HubService(config)

@@ -210,8 +210,11 @@ class Console:
                 headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
                             if k.encode() not in present]
                 if b"cache-control" not in present:
-                    # Pages hold children's data: never kept by the browser or a proxy.
-                    headers.append((b"cache-control", b"no-store"))
+                    # Pages hold children's data: never kept by the browser or a proxy. The
+                    # stylesheet, script and font hold none: kept for a day.
+                    static = scope["path"].startswith("/static/")
+                    headers.append((b"cache-control",
+                                    b"max-age=86400" if static else b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
         started = time.monotonic()

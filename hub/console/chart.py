@@ -15,9 +15,11 @@ from xml.sax.saxutils import escape
 
 from hub.store import CheckInRecord
 
-W, H = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 96, 16, 44, 36
+W, H = 480, 250
+LEFT, RIGHT, TOP, BOTTOM = 62, 24, 44, 40
 #: Okabe-Ito blue and vermillion: apart for every kind of colour vision.
+#: The least room between two dates on the time axis.
+LABEL_GAP = 90
 SERIES = (("confidence", "#0072B2", "", "circle"), ("goal", "#D55E00", "6 4", "square"))
 
 
@@ -57,11 +59,11 @@ def reflection_chart(records: Sequence[CheckInRecord], *, title: str, descriptio
     for value, label in zip(range(1, 5), levels, strict=False):
         out.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y(value):.1f}" '
                    f'y2="{y(value):.1f}" stroke="#d5d8e0" stroke-width="1"/>')
-        out.append(f'<text x="{LEFT - 8}" y="{y(value) + 5:.1f}" text-anchor="end" '
-                   f'font-size="13" fill="#191e2d">{escape(label)}</text>')
+        out.append(f'<text x="{LEFT - 8}" y="{y(value) + 6:.1f}" text-anchor="end" '
+                   f'font-size="16" fill="#191e2d">{escape(label)}</text>')
     if not times:
         out.append(f'<text x="{LEFT + plot_w / 2:.0f}" y="{TOP + plot_h / 2:.0f}" '
-                   'text-anchor="middle" font-size="15" fill="#5f6473">—</text></svg>')
+                   'text-anchor="middle" font-size="16" fill="#5f6473">—</text></svg>')
         return "".join(out)
     t0, t1 = min(times), max(times)
     span = max(t1 - t0, 1.0)
@@ -70,10 +72,19 @@ def reflection_chart(records: Sequence[CheckInRecord], *, title: str, descriptio
         return LEFT + (plot_w * (at - t0) / span if t1 > t0 else plot_w / 2)
 
     days = sorted({_day(t, tz): t for t in times}.items(), key=lambda kv: kv[1])
-    step = max(1, len(days) // 6)  # at most about six dates along the bottom
-    for label, at in days[::step]:
-        out.append(f'<text x="{x(at):.1f}" y="{H - 14}" text-anchor="middle" font-size="13" '
-                   f'fill="#191e2d">{escape(label)}</text>')
+    # Dates along the bottom far enough apart to read, the first and the last among them.
+    shown: list[tuple[str, float]] = []
+    for label, at in days:
+        if shown and x(at) - x(shown[-1][1]) < LABEL_GAP:
+            if (label, at) == days[-1] and len(shown) > 1:
+                shown[-1] = (label, at)
+            continue
+        shown.append((label, at))
+    for k, (label, at) in enumerate(shown):
+        anchor = ("start" if k == 0 and len(shown) > 1 else
+                  "end" if k == len(shown) - 1 and len(shown) > 1 else "middle")
+        out.append(f'<text x="{x(at):.1f}" y="{H - 14}" text-anchor="{anchor}" '
+                   f'font-size="16" fill="#191e2d">{escape(label)}</text>')
     for question, colour, dash, mark in SERIES:
         pts = plotted[question]
         if not pts:
@@ -96,9 +107,9 @@ def reflection_chart(records: Sequence[CheckInRecord], *, title: str, descriptio
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
         out.append(f'<line x1="{key_x}" x2="{key_x + 24}" y1="16" y2="16" '
                    f'stroke="{colour}" stroke-width="3"{dashed}/>')
-        out.append(f'<text x="{key_x + 30}" y="21" font-size="14" fill="#191e2d">'
+        out.append(f'<text x="{key_x + 30}" y="21" font-size="16" fill="#191e2d">'
                    f'{escape(names.get(question, question))}</text>')
-        key_x += 180
+        key_x += 190
     out.append("</svg>")
     return "".join(out)
 

@@ -17,7 +17,7 @@ from hub.view import HubView, counts, group_label, message, people_at
 MESSAGE_S = 8.0
 #: Statuses in the order the display sorts them, with the mark beside the name (a shape and
 #: a word as well as a colour: colour-blind teachers read it too).
-STATUS_MARK = {"present": "✓", "missing": "?", "wrong": "→", "visitor": "⌖", "absent": "–"}
+STATUS_MARK = {"present": "✓", "missing": "?", "wrong": "→", "visitor": "↩", "absent": "–"}
 
 
 @dataclass(frozen=True, slots=True)
