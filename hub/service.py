@@ -370,10 +370,6 @@ class HubService:
             return settings
         return self.call(run)
 
-    def settings_overridden(self) -> dict[str, Any]:
-        """The settings the console changed (over the config file's), as stored."""
-        return dict(self.store.load_state(SETTINGS_KEY) or {})
-
     def _checked_settings(self, saved: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if "retention_days" in saved:

@@ -70,7 +70,7 @@ from hub.console.lesson import STATUS_MARK, Lesson, lesson
 from hub.console.security import LoginThrottle, Session, Sessions
 from hub.export import export_day, export_student
 from hub.roster import Roster
-from hub.store import ROTATION_KEY, HubStore
+from hub.store import ROTATION_KEY, SETTINGS_KEY, HubStore
 from hub.view import HubView
 
 log = logging.getLogger(__name__)
@@ -792,9 +792,10 @@ class Console:
 
     def _settings(self) -> dict[str, Any]:
         config = self.service.config
+        store, _roster = self.reader()
         return {"retention_days": config.retention_days,
                 "questions": config.reflection.questions,
-                "overridden": self.service.settings_overridden(),
+                "overridden": bool(store.load_state(SETTINGS_KEY)),
                 "all_questions": QUESTIONS}
 
     async def exports_page(self, request: Request, guard: _Guard | None = None,
