@@ -413,13 +413,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     for p in (t_add, t_rm, t_ls):
         _config_arg(p)
         p.set_defaults(func=cmd_teacher_account)
-    t_add.add_argument("--stdin", action="store_true",
-                       help="read the password from one line of standard input, no prompts")
     t_hash = tsub.add_parser("hash", help="ask for a console password twice and print its "
                                           "hash for the provisioning inventory")
-    t_hash.add_argument("--stdin", action="store_true",
-                        help="read the password from one line of standard input, no prompts")
     t_hash.set_defaults(func=cmd_teacher_hash)
+    for p in (t_add, t_hash):
+        p.add_argument("--stdin", action="store_true",
+                       help="read the password from one line of standard input, no prompts")
     t_pin = tsub.add_parser("pin", help="ask for a new PIN twice and print the "
                                         "teacher_pin_hash line for the hub's config")
     t_pin.add_argument("--stdin", action="store_true",

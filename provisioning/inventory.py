@@ -19,7 +19,7 @@ from broker import contract
 from broker.contract import ID_RE
 from broker.devices import read_broker_settings
 from hub.config import COLOURS, KIND_ICONS, STATION_KINDS
-from hub.console.accounts import check_hash, check_name
+from hub.console.accounts import account_problem
 from hub.pin import parse_pin_hash
 from hub.rotation import ActivityDef, GroupDef, StationDef
 from hub.wire import rotation_size_problem
@@ -489,16 +489,11 @@ def _room(entry: Table, base: Path, site: Site) -> Room:
     for t in entry.tables("teachers", required=False):
         name, stored = t.get("name", str, required=True), t.get("password_hash", str,
                                                                 required=True)
-        try:
-            check_name(name)
-        except ValueError as err:
-            raise t.error("name", str(err)) from None
+        problem = account_problem(name, stored)
+        if problem is not None:
+            raise t.error(*problem)
         if name in teachers:
             raise t.error("name", f"teacher {name!r} is listed twice in this room")
-        try:
-            check_hash(stored)
-        except ValueError as err:
-            raise t.error("password_hash", str(err)) from None
         teachers[name] = stored
     block = entry.get("block_minutes", float, 12.0)
     if block <= 0:

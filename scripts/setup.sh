@@ -59,15 +59,16 @@ if [ -n "$need_postgres" ] && ! have_postgres; then
     fi
     command -v apt-get >/dev/null 2>&1 || fail "PostgreSQL is missing and this is not a Debian system: install PostgreSQL 13 or newer and set STATIONS_PG_BIN to its bin folder."
     say "installing PostgreSQL from Debian's packages (without its default cluster)"
-    apt_install() {
+    # Not apt_install: that one is used again below, with its own arguments.
+    apt_get_quietly() {
         $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 || {
             $as_root apt-get update -q >/dev/null
             $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
         }
     }
-    apt_install postgresql-common || fail "could not install postgresql-common: run 'sudo apt-get update && sudo apt-get install postgresql' and look at its error."
+    apt_get_quietly postgresql-common || fail "could not install postgresql-common: run 'sudo apt-get update && sudo apt-get install postgresql' and look at its error."
     $as_root sed -i 's/^#\?\s*create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf
-    apt_install postgresql || fail "could not install PostgreSQL: run 'sudo apt-get update && sudo apt-get install postgresql' and look at its error."
+    apt_get_quietly postgresql || fail "could not install PostgreSQL: run 'sudo apt-get update && sudo apt-get install postgresql' and look at its error."
 fi
 
 # Tools some provisioning tests run (cloud-init's own schema check, netplan's parser). They
@@ -102,23 +103,10 @@ fi
 axe_version=4.14.1
 axe_dir="${STATIONS_AXE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stations-axe}"
 if [ "${CI:-}" = "true" ] || [ "${STATIONS_SYSTEM_TOOLS:-}" = "1" ]; then
-    if [ ! -x /usr/bin/chromium ] && [ -z "${STATIONS_CHROMIUM:-}" ]; then
-        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-            say "installing Chromium for the console's browser tests"
-            env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || {
-                apt-get update -q >/dev/null
-                env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
-            } || fail "could not install Chromium: run 'apt-get update && apt-get install chromium' and look at its error."
-        fi
-    fi
+    [ -x /usr/bin/chromium ] || [ -n "${STATIONS_CHROMIUM:-}" ] ||
+        apt_install "Chromium (the console's browser tests)" chromium
     if ! grep -qs "\"version\": \"$axe_version\"" "$axe_dir/node_modules/axe-core/package.json"; then
-        if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-            say "installing npm for axe-core"
-            env DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null 2>&1 || {
-                apt-get update -q >/dev/null
-                env DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null
-            } || fail "could not install npm: run 'apt-get install npm' and look at its error."
-        fi
+        command -v npm >/dev/null 2>&1 || apt_install "npm (for axe-core)" npm
         say "installing axe-core $axe_version into $axe_dir (the console's accessibility test)"
         mkdir -p "$axe_dir"
         npm install --prefix "$axe_dir" --no-audit --no-fund --silent "axe-core@$axe_version" >/dev/null ||

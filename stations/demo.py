@@ -37,6 +37,8 @@ HEADLESS_DEFAULT_S = 30.0
 DEMO_BLOCK_MINUTES = 2.0
 #: The demo hub's teacher PIN (a real room's is set with `stations teacher pin`).
 DEMO_PIN = "1234"
+#: The demo console's teacher account (a real room's come from `stations teacher add`).
+DEMO_TEACHER, DEMO_PASSWORD = "teacher", "classroom demo"
 #: A kiosk's window at most (the 7-inch display); smaller to fit the room on one screen.
 KIOSK_SIZE = (800, 480)
 #: Between windows; above each, a desktop's title bar; at the top and bottom, its panels.
@@ -44,6 +46,7 @@ GAP, TITLE_H, PANEL_H = 8, 32, 40
 
 
 def _write_configs(room: DeployedRoom, block_minutes: float) -> tuple[Path, list[Path]]:
+    from hub.console.accounts import Account, hash_password, write_accounts
     from hub.pin import hash_pin
 
     template = (ROOM_DIR / "hub.toml").read_text()
@@ -53,7 +56,9 @@ def _write_configs(room: DeployedRoom, block_minutes: float) -> tuple[Path, list
         "warning_minutes = 2": f"warning_minutes = {block_minutes / 4:g}",
         "# teacher_pin_hash = \"$scrypt$ln=15,r=8,p=1$...\"":
             f"teacher_pin_hash = \"{hash_pin(DEMO_PIN)}\"",
-    })
+    }, console={})
+    write_accounts(room.folder / "teachers.toml", {DEMO_TEACHER: Account(
+        DEMO_TEACHER, hash_password(DEMO_PASSWORD))})
     names = {s["id"]: s["name"] for s in tomllib.loads(template)["stations"]}
     kiosks = [room.kiosk_config(sid, display_name=names.get(sid, sid))
               for sid in room.stations]
@@ -150,6 +155,12 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
     print(f"demo: room {room.room} on Mosquitto with its generated config (stations over TLS "
           f"on 127.0.0.1:{room.tls_port}, the hub on loopback :{room.local_port}, a password "
           f"per device, the ACL), output in {out}; the teacher view's PIN is {DEMO_PIN}")
+    from hub.config import load_hub_config
+
+    console = load_hub_config(hub_cfg).console
+    print(f"demo: the teacher console is at https://127.0.0.1:{console.port} (sign in as "
+          f"{DEMO_TEACHER!r} with {DEMO_PASSWORD!r}; the browser trusts it once you import "
+          f"the room CA, {room.out / 'broker' / 'ca.crt'})")
     if not headless:
         print("demo: close the hub's window or press Ctrl-C to stop", flush=True)
     hub_png = screens / "hub.png"

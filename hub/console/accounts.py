@@ -70,6 +70,19 @@ def check_hash(text: str) -> str:
     return text
 
 
+def account_problem(name: str, stored: str) -> tuple[str, str] | None:
+    """(key, problem) of an account entry that is wrong (its name or its hash), or None."""
+    try:
+        check_name(name)
+    except ValueError as err:
+        return "name", str(err)
+    try:
+        check_hash(stored)
+    except ValueError as err:
+        return "password_hash", str(err)
+    return None
+
+
 def read_accounts(path: Path) -> dict[str, Account]:
     """The accounts in ``path`` (none if the file does not exist); ConfigError on a mistake."""
     if not path.exists():
@@ -77,18 +90,12 @@ def read_accounts(path: Path) -> dict[str, Account]:
     root = Section(path, load_toml(path))
     accounts: dict[str, Account] = {}
     for t in root.tables("teachers", required=False):
-        name = t.get("name", str)
-        try:
-            check_name(name)
-        except ValueError as err:
-            raise t.error("name", str(err)) from None
+        name, stored = t.get("name", str), t.get("password_hash", str)
+        problem = account_problem(name, stored)
+        if problem is not None:
+            raise t.error(*problem)
         if name in accounts:
             raise t.error("name", f"account {name!r} is listed twice")
-        stored = t.get("password_hash", str)
-        try:
-            check_hash(stored)
-        except ValueError as err:
-            raise t.error("password_hash", str(err)) from None
         accounts[name] = Account(name, stored)
     root.check_unknown()
     return accounts
