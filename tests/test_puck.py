@@ -155,6 +155,8 @@ def test_garbled_frames_are_logged_and_dropped(puck: PtyPuck, reader: PuckReader
     puck.inject(proto.encode(902, "card", "not-hex"))  # checksummed but nonsense
     puck.inject(b"Traceback (most recent call last):\n")  # firmware crash text
     wait_for(lambda: reader.rejected_frames == 3)
+    # the crash text comes after the third rejected frame: wait for its line as well
+    wait_for(lambda: any("says: Traceback" in r.getMessage() for r in caplog.records))
     assert reader.taps == []
     messages = [r.getMessage() for r in caplog.records]
     assert any("rejected frame (bad-checksum" in m for m in messages)
