@@ -138,24 +138,69 @@ def test_garbage_card_does_not_hide_a_good_one_for_ever(rig) -> None:
     assert uids(reader) == ["04A1B2C3"]
 
 
-def test_idle_poll_is_a_handful_of_transfers_and_sleeps(rig) -> None:
-    _chip, reader = rig
-    sleeps = []
-    real_sleep = reader.chip.sleep
-    reader.chip.sleep = lambda s: (sleeps.append(s), real_sleep(s))
-    reader.chip.scan()  # the first exchange also sets the CRC mode registers
-    sleeps.clear()
-    before = reader.chip.transfers
-    started = time.monotonic()
-    for _ in range(5):
+class VirtualClock:
+    """Time that passes only when the code under test sleeps: what a scan costs in transfers
+    and sleeps is then the same on a fast PC and under emulation."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_idle_poll_without_irq_is_a_handful_of_transfers_and_sleeps(factory) -> None:
+    clock = VirtualClock()
+    chip = EmulatedMFRC522(clock=clock)
+    spi_dev = attach_to_mock_factory(chip, factory, irq_pin=None)
+    reader = MFRC522Reader(pin_factory=factory, irq_pin=None, clock=clock)
+    reader.open().sleep = clock.sleep
+    try:
+        assert reader._recover()
+        reader.chip.scan()  # the first exchange also sets the CRC mode registers
+        clock.sleeps.clear()
+        before, started = reader.chip.transfers, clock()
+        for _ in range(5):
+            assert reader.chip.scan() == []
+        per_scan = (reader.chip.transfers - before) / 5
+        # WUPA set-up and read-back, and a status read after each sleep.
+        assert per_scan <= 14
+        # Each exchange ends on the chip's 10 ms timer: the driver slept until then, in a few
+        # growing steps rather than spinning on the status register.
+        assert clock() - started >= 5 * 0.010
+        assert sum(clock.sleeps) >= 5 * 0.010
+        assert len(clock.sleeps) <= 5 * 6
+    finally:
+        reader.close()
+        chip.close()
+        spi_dev.close()
+
+
+def test_idle_poll_with_irq_waits_on_the_line_without_sleeping(factory) -> None:
+    chip = EmulatedMFRC522()
+    spi_dev = attach_to_mock_factory(chip, factory, irq_pin=24)
+    reader = MFRC522Reader(pin_factory=factory, irq_pin=24)
+    reader.open()
+    try:
+        assert reader._recover()
+        sleeps: list[float] = []
+        reader.chip.sleep = sleeps.append  # any sleep at all would be a bug here
         reader.chip.scan()
-    per_scan = (reader.chip.transfers - before) / 5
-    # WUPA set-up and read-back, plus status reads between sleeps only without IRQ.
-    assert per_scan <= (9 if reader.chip.irq is not None else 14)
-    # The chip's 10 ms timer ends each exchange: the scans took at least that long.
-    assert time.monotonic() - started >= 5 * 0.010
-    if reader.chip.irq is None:
-        assert sleeps and sum(sleeps) >= 5 * 0.008
+        before = reader.chip.transfers
+        for _ in range(5):
+            assert reader.chip.scan() == []
+        # WUPA set-up and read-back, and one status read when the IRQ line says it is done.
+        assert (reader.chip.transfers - before) / 5 <= 9
+        assert sleeps == []
+    finally:
+        reader.close()
+        chip.close()
+        spi_dev.close()
 
 
 def test_reader_thread_reports_taps_and_closes(rig) -> None:

@@ -1,23 +1,24 @@
 #!/bin/bash
-# Install Classroom Stations on a Raspberry Pi OS (Trixie) root file system: the service user
-# and its groups, the systemd units and drop-ins, the first-boot and release tools, and the
-# first release (a versioned virtual environment) from a wheelhouse. Run as root, on the
-# device or in a chroot (the pi-gen stage runs it there). Enables nothing: stations-firstboot
-# does that once cloud-init has told the device its role.
+# Install Classroom Stations on a Raspberry Pi OS (Trixie, arm64) root file system: the
+# Debian packages the devices need (packages.txt, the display's libraries included), the
+# service user and its groups, the systemd units and drop-ins, the first-boot and release
+# tools, and the first release (a versioned virtual environment) from a wheelhouse. Run as
+# root, on the device or in a chroot (the pi-gen stage runs it there). Enables nothing:
+# stations-firstboot does that once cloud-init has told the device its role.
 #
-#   install.sh --wheelhouse DIR [--version V] [--no-apt] [--requirement SPEC]
+#   install.sh --wheelhouse DIR [--version V] [--no-apt]
 #
-# DIR holds the project's wheel and every dependency's wheel for this machine (pip download /
-# pip wheel, see provisioning/README.md), so no network is needed here.
+# DIR is a wheelhouse made by build-wheelhouse for this device's Python and CPU (the image
+# build makes one; scripts/wheelhouse.sh makes one on any machine): wheels only, so nothing is
+# downloaded or compiled here. A wheelhouse that would need a compiler is refused.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-wheelhouse="" version="" apt=1 requirement="classroom-stations[device]"
+wheelhouse="" version="" apt=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --wheelhouse) wheelhouse="$2"; shift 2 ;;
         --version) version="$2"; shift 2 ;;
-        --requirement) requirement="$2"; shift 2 ;;
         --no-apt) apt=0; shift ;;
         *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -28,11 +29,8 @@ done
 SERVICE_USER=stations
 HOME_DIR=/var/lib/stations
 GROUPS_WANTED="video render input gpio spi i2c dialout audio"
-# What the devices need from Debian / Raspberry Pi OS. overlayroot: the stations' read-only
-# root; cloud-guest-utils: growpart for the hub; fdisk/e2fsprogs: the stations' data partition;
-# espeak-ng: the stations' spoken prompts.
-PACKAGES="python3 python3-venv mosquitto overlayroot cloud-guest-utils fdisk e2fsprogs
-          systemd-timesyncd util-linux espeak-ng"
+# What the devices need from Debian / Raspberry Pi OS, one package a line (comments allowed).
+PACKAGES="$(sed -e 's/#.*//' "$here/packages.txt" | xargs)"
 
 if [ "$apt" = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
@@ -76,7 +74,7 @@ if command -v systemctl >/dev/null; then
     systemctl disable mosquitto.service >/dev/null 2>&1 || true
 fi
 
-args=(install --wheelhouse "$wheelhouse" --requirement "$requirement" --activate)
+args=(install --wheelhouse "$wheelhouse" --activate)
 [ -n "$version" ] && args+=(--version "$version")
 /usr/local/sbin/stations-release "${args[@]}"
 echo "install.sh: installed $(readlink "$HOME_DIR/current")"

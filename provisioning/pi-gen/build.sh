@@ -27,6 +27,10 @@ cp -a "$here/stage-stations" "$stage"
 files="$stage/00-stations/files"
 mkdir -p "$files"
 cp -a "$repo/provisioning/files/." "$files/"
+# pi-gen installs the stage's packages from 00-packages: what the devices need, and the build
+# tools for the wheelhouse (01-run.sh removes those again before installing the project).
+sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$files/packages.txt" "$files/build-packages.txt" |
+    sort -u > "$stage/00-stations/00-packages"
 python3 -m pip wheel --quiet --no-deps -w "$files" "$repo"
 echo "build.sh: stage ready in $stage (classroom-stations $version)"
 [ "$prepare_only" = 1 ] && exit 0
