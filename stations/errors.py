@@ -66,3 +66,13 @@ class ReaderError(StationsError, OSError):
 
 class StoreError(StationsError, RuntimeError):
     """The hub's or station's SQLite store is unusable."""
+
+
+class DisplayError(StationsError, RuntimeError):
+    """The screen cannot be opened: no display device, or a library SDL's driver needs."""
+
+    def __init__(self, driver: str, problems: list[str]) -> None:
+        self.driver = driver
+        self.problems = list(problems)
+        super().__init__(f"cannot open the screen with SDL's {driver} driver: "
+                         + "; ".join(self.problems))

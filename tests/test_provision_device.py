@@ -3,6 +3,7 @@ the Imager repository file, and (opt-in) the install script in a debootstrap roo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import lzma
 import os
@@ -202,7 +203,18 @@ def make_wheel(folder: Path, version: str, *, healthy: bool = True) -> Path:
     with zipfile.ZipFile(path, "w") as whl:
         for name, text in files.items():
             whl.writestr(name, text)
+    write_manifest(folder)
     return folder
+
+
+def write_manifest(folder: Path) -> None:
+    """requirements.txt as build-wheelhouse writes it: every wheel pinned with its SHA-256."""
+    lines = []
+    for wheel in sorted(folder.glob("*.whl")):
+        name, version = wheel.name.split("-")[:2]
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        lines.append(f"{name.replace('_', '-')}=={version} --hash=sha256:{digest}\n")
+    (folder / "requirements.txt").write_text("".join(lines))
 
 
 def release(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -218,7 +230,7 @@ def current_version(home: Path) -> str:
 @pytest.mark.slow
 def test_update_switches_atomically_and_rolls_back_a_broken_release(tmp_path: Path) -> None:
     home = tmp_path / "var-lib-stations"
-    common = ["--requirement", "classroom-stations", "--python", sys.executable]
+    common = ["--python", sys.executable]
     check = f"{home}/current/bin/stations --selftest"
     run = release(home, "install", "--wheelhouse", str(make_wheel(tmp_path / "w1", "1.0")),
                   "--activate", *common)
@@ -251,8 +263,7 @@ def test_update_switches_atomically_and_rolls_back_a_broken_release(tmp_path: Pa
 
 def test_a_wheelhouse_without_the_project_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    run = release(tmp_path / "home", "install", "--wheelhouse", str(tmp_path / "empty"),
-                  "--requirement", "classroom-stations")
+    run = release(tmp_path / "home", "install", "--wheelhouse", str(tmp_path / "empty"))
     assert run.returncode == 1
     assert "expected exactly one classroom-stations wheel, found 0" in run.stderr
     assert release(tmp_path / "home", "rollback").returncode == 1
@@ -302,13 +313,35 @@ def test_the_scripts_agree_with_the_layout() -> None:
     for script in (FILES / "install.sh", FILES / "sbin/stations-firstboot",
                    REPO / "provisioning/pi-gen/build.sh",
                    REPO / "provisioning/pi-gen/stage-stations/prerun.sh",
-                   REPO / "provisioning/pi-gen/stage-stations/00-stations/01-run.sh"):
+                   REPO / "provisioning/pi-gen/stage-stations/00-stations/01-run.sh",
+                   REPO / "scripts/wheelhouse.sh", REPO / "scripts/arm64-check.sh"):
         assert subprocess.run(["bash", "-n", str(script)]).returncode == 0, script
         assert os.access(script, os.X_OK), script
-    # Every Debian package install.sh wants is also in the image stage's package list.
-    wanted = install.split('PACKAGES="', 1)[1].split('"', 1)[0].split()
-    stage = (REPO / "provisioning/pi-gen/stage-stations/00-stations/00-packages").read_text()
-    assert set(wanted) <= set(stage.split())
+    assert subprocess.run(["bash", "-n", str(REPO / "scripts/arm64-chroot.sh")]).returncode == 0
+    assert 'packages.txt"' in install
+
+
+def package_list(path: Path) -> set[str]:
+    return {line.split("#")[0].strip() for line in path.read_text().splitlines()} - {""}
+
+
+@pytest.mark.slow
+def test_the_image_stage_installs_the_devices_packages_and_the_build_tools(
+        tmp_path: Path) -> None:
+    run = subprocess.run(["bash", str(REPO / "provisioning/pi-gen/build.sh"), "--prepare-only",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    stage = tmp_path / "stage-stations/00-stations"
+    device = package_list(FILES / "packages.txt")
+    tools = package_list(FILES / "build-packages.txt")
+    assert {"libdrm2", "libgbm1", "libegl1", "libegl-mesa0", "libgles2"} <= device
+    assert {"build-essential", "python3-dev", "swig"} <= tools
+    assert package_list(stage / "00-packages") == device | tools
+    assert not device & tools, "a build tool the image removes again would leave devices"
+    files = stage / "files"
+    for name in ("install.sh", "build-wheelhouse", "packages.txt", "build-packages.txt"):
+        assert (files / name).exists(), name
+    assert len(list(files.glob("classroom_stations-*.whl"))) == 1
 
 
 # --- Raspberry Pi Imager repository file ----------------------------------------------------
@@ -351,8 +384,7 @@ def test_install_script_in_a_debootstrap_root(tmp_path: Path) -> None:
     for group in ("gpio", "spi", "i2c"):  # Raspberry Pi OS has these; Debian does not
         subprocess.run(["chroot", str(root), "groupadd", "--system", group], check=False)
     run = subprocess.run(["chroot", str(root), "/tmp/provisioning/install.sh", "--no-apt",
-                          "--wheelhouse", f"/{wheelhouse.relative_to(root)}",
-                          "--requirement", "classroom-stations"],
+                          "--wheelhouse", f"/{wheelhouse.relative_to(root)}"],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     groups = subprocess.run(["chroot", str(root), "id", "-nG", "stations"],

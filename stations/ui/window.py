@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from stations.ui.kmsdrm import check_display
+
 _GEOMETRY = re.compile(r"^(\d+)x(\d+)(?:\+(\d+)\+(\d+))?$")
 
 
@@ -65,7 +67,12 @@ def open_window(pygame: Any, title: str, *, fullscreen: bool,
                 geometry: WindowGeometry | None, default: tuple[int, int],
                 resizable: bool = False) -> Any:
     """The display surface: the screen's own size when fullscreen, else a window of
-    ``geometry`` (placed where it says) or ``default``. Call after ``pygame.init()``."""
+    ``geometry`` (placed where it says) or ``default``. Call after ``pygame.init()``.
+
+    Under SDL's KMS/DRM driver (a device), a screen that cannot be opened raises
+    :class:`~stations.errors.DisplayError` naming what is missing, instead of SDL's
+    "kmsdrm not available" and a dark screen."""
+    check_display()
     if fullscreen:
         surface = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
     else:
