@@ -16,8 +16,9 @@ keep them. Its limits, all verified in the package source and against the emulat
 * With ``GPIO.setmode(GPIO.BCM)`` already called (gpiozero or another library may do it),
   the package's default reset pin 15 means BCM GPIO15, UART RX, not GPIO25. We always pass
   the reset pin explicitly in the numbering mode in force.
-* ``RPi.GPIO`` does not run on the Pi 5: install ``rpi-lgpio`` there (a drop-in
-  ``RPi.GPIO`` over lgpio), or better, use ``kind = "mfrc522"``.
+* The ``RPi.GPIO`` package does not run on the Pi 5. Devices import ``RPi.GPIO`` from
+  ``rpi-lgpio`` (a drop-in over lgpio) on every board; the device wheelhouse leaves the
+  ``RPi.GPIO`` package out. Better still, use ``kind = "mfrc522"``.
 * No health probe, no IRQ, no collision handling (two cards: the anticollision answer has a
   bad BCC and the poll fails). We add a version-register probe and a reset.
 """
@@ -96,8 +97,9 @@ class LegacyMFRC522Reader:
             import RPi.GPIO as GPIO
             from mfrc522 import MFRC522
         except (ImportError, RuntimeError) as err:
-            raise ReaderError(self.name, f"the mfrc522 package cannot load ({err}); on a Pi 5 "
-                                         f"install rpi-lgpio, or use kind = \"mfrc522\"") from err
+            raise ReaderError(self.name, f"the mfrc522 package cannot load ({err}); devices "
+                                         f"need rpi-lgpio (the device wheelhouse), or use "
+                                         f"kind = \"mfrc522\"") from err
         self._gpio = GPIO
         # The package picks pin 15 for BCM mode (UART RX); always name GPIO25 ourselves.
         mode = GPIO.getmode()
