@@ -33,7 +33,7 @@ DEFAULT_TESTS="tests/test_imports.py tests/test_contract.py tests/test_config.py
   tests/test_tls_errors.py tests/test_provision_device.py tests/test_i18n.py
   tests/test_screens.py"
 
-json=0 work="${STATIONS_ARM64_WORKDIR:-/var/cache/stations-arm64}" seconds=20
+json=0 work="${STATIONS_ARM64_WORKDIR:-/var/cache/stations-arm64}" seconds=40
 tests="$DEFAULT_TESTS"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -46,6 +46,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+tests="$(echo $tests)"  # one line: it goes into a shell command in the root
 started=$(date +%s)
 results="$work/results"
 trap arm64_umount_all EXIT
@@ -96,14 +97,16 @@ step() {  # step NAME COMMAND...: run in the device root, output in results/NAME
 if $installed; then
     bin=/var/lib/stations/current/bin
     step help runuser -u stations -- "$bin/stations" --help
-    # One RPi.GPIO, rpi-lgpio's, and no file written by two distributions.
+    # One RPi.GPIO, rpi-lgpio's, and no file written by two distributions. rpi-lgpio reads
+    # the board from the device tree; RPI_LGPIO_REVISION names a Pi 5 (4 GB) instead.
     step one_gpio sh -c "python3 /tmp/stations-install/build-wheelhouse check \
-        /var/lib/stations/current/lib/python3*/site-packages && $bin/python -c '
-import importlib.metadata as m, pathlib, RPi.GPIO as g
+        /var/lib/stations/current/lib/python3*/site-packages && RPI_LGPIO_REVISION=0xc04170 \
+        $bin/python -c '
+import importlib.metadata as m, RPi.GPIO as g
 owners = [d.metadata[\"Name\"] for d in m.distributions()
           if any(str(f).endswith(\"RPi/GPIO/__init__.py\") for f in d.files or ())]
 assert owners == [\"rpi-lgpio\"], owners
-print(\"RPi.GPIO from\", owners[0], g.__file__)'"
+print(\"RPi.GPIO\", g.VERSION, \"from\", owners[0], \"on\", g.RPI_INFO[\"TYPE\"])'"
     step group "$bin/stations" group /tmp/src/hub/grouping/samples/class-7b.csv \
         --mode skill --groups 4
     step demo sh -c "mkdir -p /tmp/demo && cd /tmp/demo && SDL_VIDEODRIVER=dummy \
@@ -156,6 +159,7 @@ out = {
     "help": read("help") == "ok",
     "one_gpio": read("one_gpio") == "ok",
     "group": read("group") == "ok",
+    "tests_ran": read("tests") == "ok",
     "demo_taps": demo.get("taps"),
     "demo_stored": demo.get("stored"),
     "tests_passed": tests["tests"] - failed - tests["skipped"],
@@ -165,7 +169,7 @@ out = {
 }
 out["ok"] = bool(out["installed"] and out["help"] and out["one_gpio"] and out["group"]
                  and out["demo_taps"] and out["demo_taps"] == out["demo_stored"]
-                 and out["tests_passed"] and not out["tests_failed"])
+                 and out["tests_ran"] and out["tests_passed"] and not out["tests_failed"])
 print(f"installed: {out['installed']} in {out['install_seconds']} s "
       f"(wheelhouse {out['wheelhouse_seconds']} s; {out['wheels']} wheels for Python "
       f"{out['python']} on {out['platform_machine']})")
