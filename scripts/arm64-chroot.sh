@@ -164,7 +164,7 @@ arm64_copy_source() {
     local dest="$1"
     rm -rf "$dest"
     mkdir -p "$dest"
-    tar -C "$REPO" --exclude=./.venv --exclude=./.git --exclude=./dist --exclude=./demo-out \
+    tar -C "$REPO" --exclude=./.venv --exclude=./.git --exclude=./dist --exclude=./build --exclude=./demo-out \
         --exclude='*/__pycache__' --exclude=./.pytest_cache --exclude=./.ruff_cache \
         --exclude=./.hypothesis -cf - . | tar -C "$dest" -xf -
 }

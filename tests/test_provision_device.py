@@ -44,10 +44,13 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     (root / "usr/lib/systemd").mkdir(parents=True)
     shutil.copytree("/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
     for binary in ("/usr/bin/setterm", "/bin/mkdir", "/bin/kill", "/bin/chown", MOSQUITTO):
+        target = root / binary.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
         if os.path.exists(binary):
-            target = root / binary.lstrip("/")
-            target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(binary, target)
+        else:  # every device has it (procps, util-linux); this machine need not
+            target.write_text("#!/bin/sh\n")
+            target.chmod(0o755)
     stations = root / str(layout.CURRENT).lstrip("/") / "bin" / "stations"
     stations.parent.mkdir(parents=True)
     stations.write_text("#!/bin/sh\n")
@@ -325,7 +328,14 @@ def package_list(path: Path) -> set[str]:
     return {line.split("#")[0].strip() for line in path.read_text().splitlines()} - {""}
 
 
+def _have_pip() -> bool:
+    run = subprocess.run(["python3", "-m", "pip", "--version"], capture_output=True)
+    return run.returncode == 0
+
+
 @pytest.mark.slow
+@pytest.mark.skipif(not _have_pip(), reason="build.sh builds the project's wheel with "
+                                            "python3 -m pip: install python3-pip")
 def test_the_image_stage_installs_the_devices_packages_and_the_build_tools(
         tmp_path: Path) -> None:
     run = subprocess.run(["bash", str(REPO / "provisioning/pi-gen/build.sh"), "--prepare-only",
