@@ -165,11 +165,24 @@ class Ralph:
               "uvicorn.run('ralph.api:app', host='127.0.0.1', port={port}, "
               "log_level='warning')\n")
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [str(self.python), "-c", self.APPEND.format(port=self.port)], env=self.env,
-            stdout=subprocess.DEVNULL, stderr=open(self.folder / "ralph.log", "ab"))  # noqa: SIM115
-        assert wait_until(self.up, timeout=60), (self.folder / "ralph.log").read_text()
+    def start(self, *, new_port_if_taken: bool = False) -> None:
+        """Start (again, on the same port); on the first start a port another process took
+        between free_port() and the bind is swapped for a fresh one."""
+        for _ in range(3):
+            self.process = subprocess.Popen(
+                [str(self.python), "-c", self.APPEND.format(port=self.port)], env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(self.folder / "ralph.log", "ab"))  # noqa: SIM115
+            assert wait_until(lambda: self.up() or self.process.poll() is not None,
+                              timeout=60), (self.folder / "ralph.log").read_text()
+            if self.process.poll() is None:
+                return
+            log = (self.folder / "ralph.log").read_text()
+            if not (new_port_if_taken and "address already in use" in log):
+                raise AssertionError(log)
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}/xAPI/"
+        raise AssertionError((self.folder / "ralph.log").read_text())
 
     def up(self) -> bool:
         try:
@@ -198,7 +211,7 @@ class Ralph:
 @pytest.fixture
 def ralph(tmp_path: Path) -> Iterator[Ralph]:
     lrs = Ralph(tmp_path / "lrs")
-    lrs.start()
+    lrs.start(new_port_if_taken=True)
     try:
         yield lrs
     finally:
