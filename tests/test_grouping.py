@@ -169,7 +169,7 @@ def test_skill_groups_are_homogeneous_and_mixed_groups_are_not() -> None:
     cls = tiny_class(24, 2)
     c = Constraints(groups=4)
     skill = make_groups(cls, c, Options(mode=Mode.SKILL))
-    mixed = make_groups(cls, c, Options(mode=Mode.MIXED, confidence_weight=0))
+    mixed = make_groups(cls, c, Options(mode=Mode.MIXED, balance_features={}))
     p = build_problem(cls, c, Options(mode=Mode.SKILL))
     # Skill and mixed costs add up to the class's total spread (n in normalised units).
     def ssq(groups):  # type: ignore[no-untyped-def]
@@ -205,7 +205,7 @@ def test_stability_prefers_fewer_moves() -> None:
     assert loose.moved is not None and tight.moved is not None
     assert tight.moved < loose.moved
     assert tight.moved == 0  # each move costs more than any regrouping can gain
-    assert tight.previous_score is not None and "last groups scored" in tight.summary
+    assert tight.previous_score is not None and "current groups score" in tight.summary
 
 
 def test_reasons_name_the_scores_the_teacher_sees() -> None:
@@ -217,7 +217,8 @@ def test_reasons_name_the_scores_the_teacher_sees() -> None:
     result = make_groups(cls, Constraints(groups=2, pinned={"a": 1}), Options())
     assert result.groups[0] == ("a", "b")
     assert result.reasons["a"] == "grouped on fractions 42 (group 45); pinned to group 1"
-    assert "fractions no score" in result.reasons["d"]
+    assert result.reasons["d"] == ("no scores yet, taken as the class average; grouped on "
+                                   "fractions est. 60 (group 75)")
     payload = json.loads(json.dumps(result.as_json()))
     assert payload["groups"] == [["a", "b"], ["c", "d"]]
 

@@ -29,8 +29,8 @@ def test_reads_scores_scales_preferences_and_trends() -> None:
     assert ben.scores["fractions"] is None and ben.scores["decimals"] == 100.0
     assert cid.scores["decimals"] == 0.0
     assert ana.preferences == ("lego", "art") and cid.preferences == ()
-    assert ana.confidence_trend == -1.0 and ben.confidence_trend == 0.5
-    assert cid.confidence_trend is None
+    assert ana.features["confidence_trend"] == -1.0 and ben.features["confidence_trend"] == 0.5
+    assert cid.features["confidence_trend"] is None
     assert ana.label == "Ana"
 
 
@@ -138,3 +138,90 @@ def test_cli_bad_csv_raises_the_named_error(tmp_path: Path) -> None:
     path.write_text("student_id,m\ns1,1\ns1,2\n")
     with pytest.raises(ClassCsvError, match="row 3"):
         run_cli("group", str(path), "--groups", "1")
+
+
+# --- gradebook and roster exports ---------------------------------------------------------------
+
+GRADEBOOK = """sourcedId,identifier,givenName,familyName,preferredFirstName,email,section,grade,\
+fractions,decimals,ratios (1-4),Total
+u-1,70200,Zoë,Quinn,,zoe@school.example,7B,7,63,47,3,55
+u-2,70201,Liam,Murphy,Lee,liam@school.example,7B,7,68,,2,68
+"""
+
+
+def test_a_gradebook_export_with_name_columns_is_read() -> None:
+    cls = parse_class_csv(GRADEBOOK)
+    assert [s.id for s in cls.students] == ["u-1", "u-2"]  # sourcedId, the roster's id
+    assert [s.name for s in cls.students] == ["Zoë Quinn", "Lee Murphy"]
+    assert cls.standards == ("fractions", "decimals", "ratios")
+    assert cls.scales["ratios"] == "1-4"
+    assert cls.students[1].scores["decimals"] is None
+    assert cls.ignored_columns == ("identifier", "email", "section", "grade", "Total")
+
+
+@pytest.mark.parametrize(("header", "row", "sid", "name"), [
+    ("student_id,given_name,family_name,m", "s1,Zoë,Quinn,50", "s1", "Zoë Quinn"),
+    ("Student ID,First Name,Last Name,m", "s1,Zoë,Quinn,50", "s1", "Zoë Quinn"),
+    ("identifier,first,last,Section,m", "70200,Zoë,Quinn,3,50", "70200", "Zoë Quinn"),
+    ("username,Surname,Forename,m", "zquinn,Quinn,Zoë,50", "zquinn", "Zoë Quinn"),
+    ("Email,Name,Grade Level,m", "zoe@school.example,Zoë Quinn,7,50", "zoe@school.example",
+     "Zoë Quinn"),
+    ("sourcedId,email,username,Student Name,metadata.house,m", "u-9,z@s.example,zq,Zoë Q,Red,50",
+     "u-9", "Zoë Q"),
+])
+def test_name_and_id_columns_are_recognised_not_read_as_standards(header: str, row: str,
+                                                                  sid: str, name: str) -> None:
+    cls = parse_class_csv(f"{header}\n{row}\n")
+    assert cls.standards == ("m",)
+    assert (cls.students[0].id, cls.students[0].name) == (sid, name)
+    assert cls.students[0].scores == {"m": 50.0}
+
+
+def test_a_declared_scale_makes_any_column_a_standard() -> None:
+    cls = parse_class_csv("student_id,grade (0-100),section\ns1,88,2\n")
+    assert cls.standards == ("grade",) and cls.ignored_columns == ("section",)
+
+
+def test_goal_progress_is_a_reflection_feature() -> None:
+    cls = parse_class_csv("student_id,m,goal_progress,Confidence Trend\ns1,5,0.75,rising\n"
+                          "s2,6,,\n")
+    assert cls.standards == ("m",)
+    assert cls.students[0].features == {"goal_progress": 0.75, "confidence_trend": 1.0}
+    assert cls.students[1].features == {"goal_progress": None, "confidence_trend": None}
+
+
+@pytest.mark.parametrize(("text", "row", "column", "problem"), [
+    ("student_id,first_name,given_name,m\ns1,Zoë,Zoë,5\n", 1, "given_name",
+     "ambiguous column: both 'first_name' and 'given_name' would be the given name"),
+    ("sourcedId,Sourced ID,m\na,b,5\n", 1, "Sourced ID",
+     "ambiguous column: both 'sourcedId' and 'Sourced ID' would be the student's sourcedId"),
+    ("student_id,Student Full,m\ns1,Zoë Quinn,50\n", 2, "Student Full",
+     "score 'Zoë Quinn' is not a number (a standard column holds 0-100 or 1-4 scores; if this "
+     "column is a name, id or other information, give it a header such as given_name"),
+    ("student_id,m\ns1,50\ns2,Zoë\n", 3, "m", "score 'Zoë' is not a number"),
+    ("student_id,goal_progress\ns1,lots\n", 2, "goal_progress", "goal progress 'lots' must be "
+                                                                 "0 to 1"),
+    ("given_name,family_name,m\nZoë,Quinn,50\n", 1, None,
+     "include a student id (student_id, sourcedId, identifier, username or email"),
+])
+def test_gradebook_problems_name_row_and_column(text: str, row: int, column: str | None,
+                                                problem: str) -> None:
+    with pytest.raises(ClassCsvError) as info:
+        parse_class_csv(text, "book.csv")
+    assert (info.value.row, info.value.column) == (row, column)
+    assert problem in str(info.value)
+
+
+def test_cli_groups_the_gradebook_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    sample = SAMPLE_DIR / "gradebook-7b.csv"
+    assert run_cli("group", str(sample), "--groups", "4", "--json") == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0] == "Not standards (skipped): identifier, email, section, grade, Total"
+    payload = json.loads(out[-1])
+    cls = read_class_csv(sample)
+    assert cls.standards == ("fractions", "decimals", "ratios")
+    assert sorted(s for g in payload["groups"] for s in g) == sorted(s.id for s in cls.students)
+    missing = {s.id for s in cls.students if None in s.scores.values()}
+    assert set(payload["estimated_scores"]) == missing and len(missing) == 4
+    assert all("est." in payload["reasons"][sid] for sid in missing)
+    assert "missing scores estimated" in payload["summary"]

@@ -62,6 +62,27 @@ def test_relaxed_plan_cost_matches_brute_force(m: int, bins: int, seed: int) -> 
     assert relaxed_plan_cost(cost, lo, hi) == best
 
 
+@settings(max_examples=60, deadline=None, database=None)
+@given(st.integers(1, 7), st.integers(2, 3), st.integers(0, 10_000))
+def test_relaxed_plan_cost_with_convex_count_costs_matches_brute_force(m: int, bins: int,
+                                                                      seed: int) -> None:
+    # Interest mode's size balance: a bin's own cost grows convexly with its count, and can
+    # make a bin worth leaving even when every item sits in its cheapest bin.
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, 4, size=(m, bins)).astype(float)
+    lo = rng.integers(0, 3, size=bins)
+    hi = lo + rng.integers(0, 4, size=bins)
+    steps = np.sort(rng.uniform(-1.0, 1.5, size=(bins, m + 1)), axis=1)  # rising marginals
+    count_cost = np.concatenate([np.zeros((bins, 1)), np.cumsum(steps, axis=1)], axis=1)
+    best = np.inf
+    for where in itertools.product(range(bins), repeat=m):
+        count = np.bincount(np.array(where), minlength=bins)
+        if np.all(count >= lo) and np.all(count <= hi):
+            best = min(best, float(cost[np.arange(m), list(where)].sum()
+                                   + count_cost[np.arange(bins), count].sum()))
+    assert relaxed_plan_cost(cost, lo, hi, count_cost) == pytest.approx(best, abs=1e-9)
+
+
 def cyclic_class() -> tuple[ClassData, list[int]]:
     """Three groups of three where only a 3-cycle of moves helps (no swap or move does)."""
     spec = [("a", ("lego", "art")), ("a", ("lego", "art")), ("x", ("art", "lego")),
@@ -134,3 +155,20 @@ def test_plan_search_keeps_the_best_relaxed_plan(n: int, groups: int, seed: int)
     assert ranked.floor == best
     assert all(c.sum() == groups for c in plans)
     assert [relaxed(c) for c in plans] == sorted(relaxed(c) for c in plans)
+
+
+@settings(max_examples=10, deadline=None, database=None)
+@given(st.integers(8, 10), st.integers(0, 10_000))
+def test_activity_plan_floor_with_size_balance_is_a_lower_bound(n: int, seed: int) -> None:
+    # With a size range the relaxation includes the most even split's balance cost. Without
+    # pins or pairs kept apart every relaxed solution is a grouping (split each activity's
+    # students evenly over its groups), so the floor is the optimum itself (by brute force).
+    cls = synthetic_class(n, seed=seed)
+    p = build_problem(cls, Constraints(groups=2, min_size=2, max_size=n - 2),
+                      Options(mode=Mode.INTEREST))
+    assert p.balance_weight > 0
+    optimum = min(p.evaluate_units(np.array(a))[0]
+                  for a in itertools.product(range(2), repeat=p.n_units)
+                  if not p.violations(np.array(a)))
+    floor = rank_plans(p, keep=1, max_solves=None).floor
+    assert floor == pytest.approx(optimum, abs=1e-9)

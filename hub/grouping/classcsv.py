@@ -1,15 +1,29 @@
 """Reading the class CSV a teacher imports: one row per student, one column per standard.
 
-Columns (header names are case-insensitive):
+Gradebook and roster exports carry more than scores, so columns are recognised by their header
+(case, spaces, ``_``, ``-`` and ``.`` ignored: ``Given Name``, ``given_name`` and ``givenName``
+are one column):
 
-* ``student_id`` (or ``id``), required: the pseudonymous id the hub uses;
-* ``name``, optional: shown to the teacher only;
+* an id, required: ``student_id`` or ``id``, else the first of ``sourcedId``, ``identifier``
+  (student number), ``username``, ``user_id`` and ``email``; the others are recognised and
+  skipped. The id is the pseudonymous id the hub uses;
+* a name, optional, shown to the teacher only: ``name`` (``student``, ``full_name``), or
+  given/first and family/last/surname, with a preferred (first) name taking the given
+  name's place;
+* information that is not a score: section, class, course, period, grade (level), school,
+  teacher, status, role, dates, OneRoster's ``metadata.*``, and summary columns (total,
+  average, overall, final grade, percent): recognised and skipped
+  (``ClassData.ignored_columns``);
 * ``preferences``, optional: ranked activities, first choice first, separated by ``;`` or ``|``;
 * ``confidence_trend``, optional: -1..1, or ``falling`` / ``steady`` / ``rising``;
+  ``goal_progress``, optional: 0..1 (share of goals met). Both are reflection features
+  (``Student.features``) mixed mode may balance;
 * every other column is a learning standard. Scores are 0-100 or a 1-4 rubric; a header may
-  say which (``fractions (1-4)``), otherwise a column whose scores all lie in 1-4 is read as a
-  rubric. Empty cells, ``NA``, ``n/a`` and ``-`` are missing scores.
+  say which (``fractions (1-4)``; such a header is always a standard, even ``grade (0-100)``),
+  otherwise a column whose scores all lie in 1-4 is read as a rubric. Empty cells, ``NA``,
+  ``n/a`` and ``-`` are missing scores.
 
+Two columns for one role (``first_name`` and ``given_name``) are ambiguous and refused.
 Comma, semicolon and tab separated files are accepted (spreadsheet exports differ by locale),
 with or without a byte-order mark. Every problem raises :class:`ClassCsvError` naming the file,
 row (the header is row 1) and column.
@@ -21,16 +35,112 @@ import csv
 import io
 import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hub.grouping.errors import ClassCsvError
-from hub.grouping.model import ClassData, Student
+from hub.grouping.model import CONFIDENCE_TREND, GOAL_PROGRESS, ClassData, Student
 
-_ID_COLUMNS = ("student_id", "id")
+#: Id columns by normalised header, in the order one is picked as the student id.
+ID_COLUMNS = {"studentid": "student_id", "id": "student_id", "sourcedid": "sourcedId",
+              "identifier": "identifier", "studentnumber": "identifier",
+              "studentno": "identifier", "username": "username", "userid": "username",
+              "email": "email", "emailaddress": "email"}
+_ID_ORDER = ("student_id", "sourcedId", "identifier", "username", "email")
+_NAME_COLUMNS = {"name": "name", "fullname": "name", "studentname": "name", "student": "name",
+                 "displayname": "name", "givenname": "given", "firstname": "given",
+                 "first": "given", "given": "given", "forename": "given",
+                 "familyname": "family", "lastname": "family", "last": "family",
+                 "family": "family", "surname": "family", "preferredname": "preferred",
+                 "preferredfirstname": "preferred", "preferredgivenname": "preferred",
+                 "nickname": "preferred", "middlename": "middle",
+                 "preferredmiddlename": "middle", "preferredlastname": "preferred_family",
+                 "preferredfamilyname": "preferred_family"}
+_INFO_COLUMNS = frozenset((
+    "section", "sectionid", "sectionname", "class", "classid", "classname", "classcode",
+    "course", "courseid", "coursename", "coursecode", "period", "grade", "grades",
+    "gradelevel", "year", "yeargroup", "form", "homeroom", "teacher", "school", "schoolid",
+    "org", "orgsourcedids", "status", "role", "enableduser", "datelastmodified",
+    "lastmodified", "date", "timestamp", "phone", "sms", "gender", "sex", "birthdate", "dob",
+    "password", "userids", "agentsourcedids", "comments", "notes",
+    "total", "average", "overall", "finalgrade", "final", "percent", "percentage", "mean"))
+_FEATURE_COLUMNS = {"confidencetrend": CONFIDENCE_TREND, "goalprogress": GOAL_PROGRESS}
+_ROLE_WORDS = {"given": "the given name", "family": "the family name", "name": "the name",
+               "preferred": "the preferred name", "middle": "the middle name",
+               "preferred_family": "the preferred family name",
+               "preferences": "the preferences", CONFIDENCE_TREND: "the confidence trend",
+               GOAL_PROGRESS: "the goal progress"}
 _MISSING = {"", "na", "n/a", "-", "none", "null"}
 _TRENDS = {"falling": -1.0, "down": -1.0, "steady": 0.0, "flat": 0.0, "rising": 1.0, "up": 1.0}
 _SCALE_RE = re.compile(r"^(.*?)\s*[\(\[]\s*(0\s*-\s*100|1\s*-\s*4)\s*[\)\]]\s*$")
 _MAX_ID = 64
+
+
+def column_key(header: str) -> str:
+    """A header as it is recognised: lower case, letters and digits only."""
+    return "".join(ch for ch in header.casefold() if ch.isalnum())
+
+
+@dataclass
+class ColumnRoles:
+    """What each column of a class or scores file holds (column indices, 0-based)."""
+
+    #: Id columns by kind (student_id, sourcedId, identifier, username, email).
+    ids: dict[str, int] = field(default_factory=dict)
+    #: Name parts: name, given, family, preferred, middle, preferred_family.
+    names: dict[str, int] = field(default_factory=dict)
+    #: Reflection features by feature name, and the preferences column.
+    features: dict[str, int] = field(default_factory=dict)
+    preferences: int | None = None
+    #: Recognised and skipped (section, grade level, totals...).
+    ignored: list[int] = field(default_factory=list)
+    #: (column, standard name, declared scale or None).
+    standards: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+    @property
+    def id_column(self) -> int | None:
+        """The column the student id is read from: the first kind in priority order."""
+        return next((self.ids[k] for k in _ID_ORDER if k in self.ids), None)
+
+
+def classify_columns(names: list[str], source: Path | str = "<csv>",
+                     row: int | None = 1) -> ColumnRoles:
+    """Recognise every column of a header row; raises ClassCsvError for an ambiguous one."""
+    roles = ColumnRoles()
+    taken: dict[str, int] = {}  # role -> column, for the ambiguity check
+
+    def claim(role: str, j: int, what: str) -> None:
+        if role in taken:
+            raise ClassCsvError(source, row, names[j],
+                                f"ambiguous column: both {names[taken[role]]!r} and "
+                                f"{names[j]!r} would be {what}; rename or remove one")
+        taken[role] = j
+
+    for j, header in enumerate(names):
+        key = column_key(header)
+        scaled = _SCALE_RE.match(header)
+        if scaled:  # a declared scale makes any column a standard
+            roles.standards.append((j, scaled.group(1), scaled.group(2).replace(" ", "")))
+        elif key in ID_COLUMNS:
+            kind = ID_COLUMNS[key]
+            claim("id:" + kind, j, f"the student's {kind}")
+            roles.ids[kind] = j
+        elif key in _NAME_COLUMNS:
+            part = _NAME_COLUMNS[key]
+            claim(part, j, _ROLE_WORDS[part])
+            roles.names[part] = j
+        elif key in _FEATURE_COLUMNS:
+            feature = _FEATURE_COLUMNS[key]
+            claim(feature, j, _ROLE_WORDS[feature])
+            roles.features[feature] = j
+        elif key == "preferences":
+            claim("preferences", j, _ROLE_WORDS["preferences"])
+            roles.preferences = j
+        elif key in _INFO_COLUMNS or key.startswith("metadata"):
+            roles.ignored.append(j)
+        else:
+            roles.standards.append((j, header, None))
+    return roles
 
 
 def read_class_csv(path: Path | str) -> ClassData:
@@ -65,37 +175,23 @@ def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
                                                 "with student_id and one column per standard")
     header_row, header = numbered[0]
     names = [h.strip() for h in header]
-    lowered = [h.lower() for h in names]
-    id_col = next((lowered.index(c) for c in _ID_COLUMNS if c in lowered), None)
+    seen: dict[str, int] = {}
+    for j, h in enumerate(names):
+        if not h:
+            raise ClassCsvError(source, header_row, f"#{j + 1}", "empty column name")
+        if h.lower() in seen:
+            raise ClassCsvError(source, header_row, names[j],
+                                f"duplicate column (also column {seen[h.lower()] + 1})")
+        seen[h.lower()] = j
+    roles = classify_columns(names, source, header_row)
+    id_col = roles.id_column
     if id_col is None:
         raise ClassCsvError(source, header_row, None,
                             "missing header: the first row must name the columns and include "
-                            f"student_id (found {', '.join(repr(h) for h in names)})")
-    seen: dict[str, int] = {}
-    for j, h in enumerate(lowered):
-        if not h:
-            raise ClassCsvError(source, header_row, f"#{j + 1}", "empty column name")
-        if h in seen:
-            raise ClassCsvError(source, header_row, names[j],
-                                f"duplicate column (also column {seen[h] + 1})")
-        seen[h] = j
-    special = {id_col}
-    name_col = seen.get("name")
-    pref_col = seen.get("preferences")
-    trend_col = seen.get("confidence_trend")
-    special |= {c for c in (name_col, pref_col, trend_col) if c is not None}
-    standards: list[tuple[int, str, str | None]] = []
-    for j, h in enumerate(names):
-        if j in special:
-            continue
-        m = _SCALE_RE.match(h)
-        if m:
-            standards.append((j, m.group(1), m.group(2).replace(" ", "")))
-        else:
-            standards.append((j, h, None))
+                            "a student id (student_id, sourcedId, identifier, username or "
+                            f"email; found {', '.join(repr(h) for h in names)})")
 
-    students: list[tuple[int, str, str, dict[str, float | None], tuple[str, ...],
-                         float | None]] = []
+    students: list[tuple[int, Student]] = []
     first_row: dict[str, int] = {}
     for row_no, row in numbered[1:]:
         if len(row) != len(names):
@@ -112,66 +208,94 @@ def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
             raise ClassCsvError(source, row_no, names[id_col],
                                 f"duplicate student {sid!r} (first on row {first_row[sid]})")
         first_row[sid] = row_no
-        scores: dict[str, float | None] = {}
-        for j, std, _ in standards:
-            cell = row[j].strip()
-            if cell.lower() in _MISSING:
-                scores[std] = None
-                continue
-            try:
-                value = float(cell.replace(",", ".") if cell.count(",") == 1
-                              and "." not in cell else cell)
-            except ValueError:
-                raise ClassCsvError(source, row_no, names[j],
-                                    f"score {cell!r} is not a number") from None
-            if not math.isfinite(value) or not 0 <= value <= 100:
-                raise ClassCsvError(source, row_no, names[j],
-                                    f"score {cell!r} is outside 0-100")
-            scores[std] = value
+        scores = {std: _score(row[j], source, row_no, names[j])
+                  for j, std, _ in roles.standards}
         prefs: tuple[str, ...] = ()
-        if pref_col is not None:
-            items = [x.strip() for x in re.split(r"[;|]", row[pref_col]) if x.strip()]
+        if roles.preferences is not None:
+            cell = row[roles.preferences]
+            items = [x.strip() for x in re.split(r"[;|]", cell) if x.strip()]
             if len(set(items)) != len(items):
-                raise ClassCsvError(source, row_no, names[pref_col],
-                                    f"an activity is listed twice in {row[pref_col]!r}")
+                raise ClassCsvError(source, row_no, names[roles.preferences],
+                                    f"an activity is listed twice in {cell!r}")
             prefs = tuple(items)
-        trend = None
-        if trend_col is not None:
-            cell = row[trend_col].strip().lower()
-            if cell not in _MISSING:
-                if cell in _TRENDS:
-                    trend = _TRENDS[cell]
-                else:
-                    try:
-                        trend = float(cell)
-                    except ValueError:
-                        trend = math.nan
-                    if not -1 <= trend <= 1:
-                        raise ClassCsvError(source, row_no, names[trend_col],
-                                            f"confidence trend {row[trend_col].strip()!r} must "
-                                            "be -1 to 1, or falling, steady or rising")
-        name = row[name_col].strip() if name_col is not None else ""
-        students.append((row_no, sid, name, scores, prefs, trend))
+        features = {f: _feature(f, row[j], source, row_no, names[j])
+                    for f, j in roles.features.items()}
+        students.append((row_no, Student(id=sid, name=_name(roles, row), scores=scores,
+                                         preferences=prefs, features=features)))
     if not students:
         raise ClassCsvError(source, None, None, "no student rows after the header")
 
     scales: dict[str, str] = {}
-    for j, std, declared in standards:
-        values = [s[3][std] for s in students if s[3][std] is not None]
+    rescaled = {row_no: dict(s.scores) for row_no, s in students}
+    for j, std, declared in roles.standards:
+        values = [v for sc in rescaled.values() if (v := sc[std]) is not None]
         scale = declared or ("1-4" if values and all(1 <= v <= 4 for v in values)
                              else "0-100")
         scales[std] = scale
         if scale == "1-4":
-            for row_no, _, _, scores, _, _ in students:
-                v = scores[std]
+            for row_no, sc in rescaled.items():
+                v = sc[std]
                 if v is None:
                     continue
                 if not 1 <= v <= 4:
                     raise ClassCsvError(source, row_no, names[j],
                                         f"score {v:g} is outside the 1-4 scale")
-                scores[std] = (v - 1) / 3 * 100
+                sc[std] = (v - 1) / 3 * 100
+    used = {roles.names.get("name")} if "name" in roles.names else {
+        roles.names.get(k) for k in ("given", "family", "preferred", "preferred_family")}
+    skipped = sorted({*roles.ignored, *roles.ids.values(), *roles.names.values()}
+                     - {id_col} - used)
     return ClassData(
-        students=tuple(Student(id=sid, name=name, scores=scores, preferences=prefs,
-                               confidence_trend=trend)
-                       for _, sid, name, scores, prefs, trend in students),
-        standards=tuple(std for _, std, _ in standards), scales=scales)
+        students=tuple(Student(id=s.id, name=s.name, scores=rescaled[row_no],
+                               preferences=s.preferences, features=s.features)
+                       for row_no, s in students),
+        standards=tuple(std for _, std, _ in roles.standards), scales=scales,
+        ignored_columns=tuple(names[j] for j in skipped))
+
+
+def _score(cell: str, source: Path | str, row: int, column: str) -> float | None:
+    cell = cell.strip()
+    if cell.lower() in _MISSING:
+        return None
+    try:
+        value = float(cell.replace(",", ".") if cell.count(",") == 1 and "." not in cell
+                      else cell)
+    except ValueError:
+        raise ClassCsvError(source, row, column,
+                            f"score {cell!r} is not a number (a standard column holds 0-100 or "
+                            "1-4 scores; if this column is a name, id or other information, "
+                            "give it a header such as given_name, family_name, student_id or "
+                            "section)") from None
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        raise ClassCsvError(source, row, column, f"score {cell!r} is outside 0-100")
+    return value
+
+
+def _feature(feature: str, cell: str, source: Path | str, row: int,
+             column: str) -> float | None:
+    text = cell.strip().lower()
+    if text in _MISSING:
+        return None
+    if feature == CONFIDENCE_TREND and text in _TRENDS:
+        return _TRENDS[text]
+    low, high, words = ((-1.0, 1.0, "-1 to 1, or falling, steady or rising")
+                        if feature == CONFIDENCE_TREND else (0.0, 1.0, "0 to 1"))
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:
+        raise ClassCsvError(source, row, column,
+                            f"{feature.replace('_', ' ')} {cell.strip()!r} must be {words}")
+    return value
+
+
+def _name(roles: ColumnRoles, row: list[str]) -> str:
+    def part(role: str) -> str:
+        j = roles.names.get(role)
+        return row[j].strip() if j is not None else ""
+    if part("name"):
+        return part("name")
+    first = part("preferred") or part("given")
+    last = part("preferred_family") or part("family")
+    return " ".join(x for x in (first, last) if x)

@@ -1,8 +1,10 @@
 """``stations group CLASS.csv --mode skill --groups 5 [--constraints FILE] [--json]``.
 
 Prints the groups and a reason per student for the teacher; with ``--json`` the last line is
-one JSON object with ``groups`` (lists of student ids, group 1 first), ``reasons`` and
-``score``. Command-line size options override the constraints file.
+one JSON object with ``groups`` (lists of student ids, group 1 first), ``reasons``, ``score``,
+``estimated_scores`` and, with previous groups in the constraints file, ``comparison``.
+Command-line size options override the constraints file. A gradebook or roster export works
+as it is: name, email, section and similar columns are recognised and skipped.
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "group", help="suggest groups for a class from its scores or preferences",
         description="Suggest skill, mixed or interest groups for a class. Try it on the "
                     f"sample: stations group {SAMPLE_DIR / 'class-7b.csv'} --mode skill "
-                    f"--groups 5 --constraints {SAMPLE_DIR / 'class-7b-constraints.json'}")
-    p.add_argument("csv", type=Path, help="class CSV: student_id, name, one column per standard")
+                    f"--groups 5 --constraints {SAMPLE_DIR / 'class-7b-constraints.json'}, "
+                    f"or on a gradebook export: stations group "
+                    f"{SAMPLE_DIR / 'gradebook-7b.csv'} --groups 4")
+    p.add_argument("csv", type=Path,
+                   help="class CSV: a student id (student_id, sourcedId, identifier, username "
+                        "or email), names, one column per standard")
     p.add_argument("--mode", choices=["skill", "mixed", "interest"], default="skill",
                    help="skill: alike scores together; mixed: each group a spread; interest: "
                         "by preferred activity (default skill)")
@@ -59,6 +65,8 @@ def cmd_group(args: argparse.Namespace) -> int:
     source = str(args.constraints) if args.constraints else "command line"
     result = make_groups(cls, constraints, options, exact=args.exact, source=source)
     out = sys.stdout
+    if cls.ignored_columns:
+        out.write("Not standards (skipped): " + ", ".join(cls.ignored_columns) + "\n")
     names = {s.id: s.label for s in cls.students}
     for k, group in enumerate(result.groups):
         topic = f" - {result.topics[k]}" if result.topics[k] else ""

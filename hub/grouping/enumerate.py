@@ -18,7 +18,12 @@ R of units after P's last one, to a final size s:
 * mixed: each dimension of the group's deviation sum lies in an interval (the sums of the
   smallest and largest possible completions), and the squared distance of that box from the
   origin bounds ``|Y|^2``; the linear part is bounded separately by the same knapsack;
-* interest: costs are linear, so the knapsack bound is exact up to integrality.
+* interest: costs are linear, so the knapsack bound is exact up to integrality; the size
+  balance depends on the final size alone, a constant of each size's search.
+
+Pair history is quadratic and never negative: the pairs inside P are known, each candidate
+brings at least its pairs with P (added to its linear cost in the knapsack), and the pairs among
+the rest are bounded by zero.
 
 Every bound is valid (never above the true minimum), so no column at or under the threshold is
 missed: the enumeration is exact, which is what lets the exact method prove optimality.
@@ -32,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hub.grouping.model import Mode
+from hub.grouping.problem import Problem
 
 _CHUNK = 2048
 _SLACK = 1e-9
@@ -54,16 +60,19 @@ class Found:
 class GroupSpace:
     """Per-class data the enumeration needs, in a fixed unit order (position = unit index)."""
 
-    def __init__(self, mode: Mode, weight: np.ndarray, ysum: np.ndarray, qsum: np.ndarray,
-                 apart: np.ndarray, scale: float, max_size: int) -> None:
+    def __init__(self, p: Problem) -> None:
+        mode, weight, ysum, qsum, apart = p.mode, p.weight, p.ysum, p.qsum, p.apart
         if len(weight) > 63:
             raise ValueError("the exact method handles at most 63 units")
         self.mode = mode
         self.w = weight.astype(np.float64)
         self.y = ysum
         self.q = qsum
-        self.scale = scale
-        self.max_size = max_size
+        self.scale = p.scale
+        self.max_size = p.max_size
+        self.size_cost = p.size_cost if p.balance_weight else None
+        self.pairs = p.pairs
+        self.has_pairs = p.has_pairs
         self.m = len(weight)
         self.unit_w = bool(np.all(self.w == 1))
         bits = np.uint64(1) << np.arange(self.m, dtype=np.uint64)
@@ -121,7 +130,10 @@ class GroupSpace:
         self.lo, self.hi = lo, hi
 
     def cost(self, size: np.ndarray, ys: np.ndarray, qs: np.ndarray) -> np.ndarray:
+        """Mode cost of groups from their sums (pair history not included)."""
         if self.mode is Mode.INTEREST:
+            if self.size_cost is not None:
+                return self.size_cost(np.asarray(size, dtype=np.float64))
             return np.zeros(len(size))
         sq = (ys * ys).sum(axis=1)
         if self.mode is Mode.SKILL:
@@ -130,6 +142,12 @@ class GroupSpace:
 
     def members(self, mask: int) -> list[int]:
         return [j for j in range(self.m) if mask >> j & 1]
+
+    def pair_cost(self, units: list[int]) -> float:
+        """Pair-history cost between the units of one group."""
+        if not self.has_pairs:
+            return 0.0
+        return float(0.5 * self.pairs[np.ix_(units, units)].sum())
 
 
 def _knapsack_min(v: np.ndarray, w: np.ndarray, r: np.ndarray, unit_w: bool) -> np.ndarray:
@@ -180,10 +198,17 @@ def enumerate_groups(space: GroupSpace, a: np.ndarray, allowed: np.ndarray, mu: 
     allowed_mask = np.uint64(np.bitwise_or.reduce(space.bits[allowed])) if allowed.any() \
         else np.uint64(0)
     d = space.y.shape[1]
+    pairs = space.has_pairs
     for s in sizes:
-        stack = [dict(last=np.array([-1]), wsum=np.zeros(1), ys=np.zeros((1, d)),
-                      qs=np.zeros(1), asum=np.zeros(1), mask=np.zeros(1, dtype=np.uint64),
-                      forbid=~allowed_mask.reshape(1))]
+        # The size balance is a constant of the final size: fold it into the row's dual.
+        mu_s = mu - (float(space.size_cost(np.array([float(s)]))[0])
+                     if space.size_cost is not None else 0.0)
+        first = dict(last=np.array([-1]), wsum=np.zeros(1), ys=np.zeros((1, d)),
+                     qs=np.zeros(1), asum=np.zeros(1), mask=np.zeros(1, dtype=np.uint64),
+                     forbid=~allowed_mask.reshape(1))
+        if pairs:  # pj: each unit's pair cost with the partial group (asum holds the inside)
+            first["pj"] = np.zeros((1, m))
+        stack = [first]
         while stack:
             if deadline is not None and time.monotonic() > deadline:
                 raise SearchLimit("time limit")
@@ -205,10 +230,10 @@ def enumerate_groups(space: GroupSpace, a: np.ndarray, allowed: np.ndarray, mu: 
                 dj = (w[None, :] * qs[:, None] + wsum[:, None] * space.q[None, :]
                       - 2.0 * ys @ space.y.T)
                 v = (dj + space.dint[None, :] + 0.5 * pair) / (s * space.scale) + a[None, :]
-                base = (wsum * qs - (ys * ys).sum(axis=1)) / (s * space.scale) + asum - mu
+                base = (wsum * qs - (ys * ys).sum(axis=1)) / (s * space.scale) + asum - mu_s
             else:
                 v = np.broadcast_to(a, (len(last), m)).copy()
-                base = asum - mu
+                base = asum - mu_s
                 if space.mode is Mode.MIXED:
                     start = last + 1
                     ri = np.clip(r.astype(np.int64), 0, space.max_size)
@@ -217,6 +242,8 @@ def enumerate_groups(space: GroupSpace, a: np.ndarray, allowed: np.ndarray, mu: 
                     gap = np.where(lo > 0, lo, np.where(hi < 0, -hi, 0.0))
                     base = base + np.nan_to_num((gap * gap).sum(axis=1), nan=np.inf) / (
                         s * space.scale)
+            if pairs:
+                v = v + ch["pj"]
             v = np.where(valid, v, np.inf)
             with np.errstate(over="ignore", invalid="ignore"):
                 bound = np.nan_to_num(base + _knapsack_min(v, w, r, space.unit_w), nan=np.inf)
@@ -231,6 +258,8 @@ def enumerate_groups(space: GroupSpace, a: np.ndarray, allowed: np.ndarray, mu: 
             c_qs = qs[rows] + space.q[cols]
             c_a = asum[rows] + a[cols]
             c_mask = ch["mask"][rows] | space.bits[cols]
+            if pairs:
+                c_a = c_a + ch["pj"][rows, cols]
             done = np.abs(c_w - s) < 1e-9
             if done.any():
                 rc = space.cost(c_w[done], c_ys[done], c_qs[done]) + c_a[done] - mu
@@ -250,7 +279,10 @@ def enumerate_groups(space: GroupSpace, a: np.ndarray, allowed: np.ndarray, mu: 
                         return found
             more = ~done
             if more.any():
-                stack.append(dict(last=cols[more], wsum=c_w[more], ys=c_ys[more],
-                                  qs=c_qs[more], asum=c_a[more], mask=c_mask[more],
-                                  forbid=(ch["forbid"][rows] | space.apart_mask[cols])[more]))
+                nxt = dict(last=cols[more], wsum=c_w[more], ys=c_ys[more], qs=c_qs[more],
+                           asum=c_a[more], mask=c_mask[more],
+                           forbid=(ch["forbid"][rows] | space.apart_mask[cols])[more])
+                if pairs:
+                    nxt["pj"] = (ch["pj"][rows] + space.pairs[cols])[more]
+                stack.append(nxt)
     return found

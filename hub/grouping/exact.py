@@ -4,7 +4,8 @@ Model: one binary column per (group, family), where a family is a distinguished 
 (pinned students or previous groups make group numbers matter) or "one of the interchangeable
 groups", and in interest mode also an activity. Rows: every unit exactly once, every
 distinguished group number exactly once, and the interchangeable groups as many times as there
-are. A column's cost is its group's mode cost plus its students' stability costs.
+are. A column's cost is its group's mode cost (with interest mode's size balance) plus its
+students' stability costs and the pair-history costs inside it.
 
 1. **LP bound by column generation.** Start from the heuristic's groups, solve the LP
    relaxation with HiGHS, and price new columns with the exact enumeration in
@@ -18,10 +19,13 @@ are. A column's cost is its group's mode cost plus its students' stability costs
 
 Interest mode has two shortcuts, both exact. Its set-partitioning LP bound is loose (whole-number
 preference costs, many groups of equal cost), so first the activity-plan bound of
-:mod:`hub.grouping.plans` is computed: an incumbent that meets it is optimal and nothing else
-is solved. Otherwise, when every objective value is a whole number (no stability costs), only
-groupings at least 1 better than the incumbent can matter, which shrinks the pruning gap of
-step 2 by 1.
+:mod:`hub.grouping.plans` is computed (it includes the size balance): an incumbent that meets
+it is optimal and nothing else is solved. Otherwise, when objective values lie on a grid (no
+stability or pair costs), only groupings at least one grid step better than the incumbent can
+matter, which shrinks the pruning gap of step 2 by that step: 1 when the sizes are fixed
+(preference costs are whole numbers), else the balance weight lambda (two values with the same
+preference cost differ by at least lambda, and with different ones by at least
+``1 - lambda * (S2max - S2min) = lambda``).
 
 This is the standard route for clustering with size constraints (du Merle, Hansen, Jaumard and
 Mladenovic, "An interior point algorithm for minimum sum-of-squares clustering", 1999; Aloise,
@@ -76,7 +80,7 @@ class _Family:
 class _Model:
     def __init__(self, p: Problem) -> None:
         self.p = p
-        self.space = GroupSpace(p.mode, p.weight, p.ysum, p.qsum, p.apart, p.scale, p.max_size)
+        self.space = GroupSpace(p)
         g = p.n_groups
         self.dist = sorted(p.distinguished)
         self.free = [k for k in range(g) if k not in p.distinguished]
@@ -97,7 +101,8 @@ class _Model:
 
     def _family(self, row: int, label: int | None, like: int, topic: int | None) -> _Family:
         p = self.p
-        lin = p.lin[:, like].copy()
+        # The pairs inside a keep-together set are paid wherever it goes: a unit's own cost.
+        lin = p.lin[:, like] + p.pair_within
         if topic is not None:
             lin = lin + p.topic_cost[:, topic]
         return _Family(row, label, topic, lin, p.allowed[:, like].copy())
@@ -108,7 +113,7 @@ class _Model:
         size = self.space.w[units].sum()
         mode = self.space.cost(np.array([size]), self.space.y[units].sum(axis=0)[None],
                                np.array([self.space.q[units].sum()]))[0]
-        return float(mode + fam.lin[units].sum())
+        return float(mode + fam.lin[units].sum() + self.space.pair_cost(units))
 
     def incumbent_columns(self, assign: np.ndarray) -> list[tuple[int, int]]:
         out = []
@@ -198,10 +203,11 @@ def solve_exact(p: Problem, incumbent: np.ndarray, time_limit: float = 120.0,
     # --- 2. enumerate every column that could beat the incumbent ----------------------------------
     # The threshold must use the bound of the same duals it prices with.
     final_lb = _lagrangian(model, duals, row_min)
-    # Only groupings strictly better than the incumbent matter, and when every objective
-    # value is a whole number (interest mode without stability costs) "better" means at
-    # least 1 lower: the pruning gap shrinks by that step, often to nothing, since the LP
-    # bound of integral preference costs is typically a whole number below the optimum.
+    # Only groupings strictly better than the incumbent matter, and when objective values
+    # lie on a grid (interest mode without stability or pair costs) "better" means at least
+    # one step lower: the pruning gap shrinks by that step, often to nothing when it is 1,
+    # since the LP bound of integral preference costs is typically a whole number below the
+    # optimum.
     step = _objective_step(p)
     gap = max(ub - step - final_lb, -step) + 1e-9 * max(1.0, abs(ub))
     pool: dict[tuple[int, int], float] = {c: model.columns[c] for c in inc_cols}
@@ -242,12 +248,13 @@ def solve_exact(p: Problem, incumbent: np.ndarray, time_limit: float = 120.0,
 
 
 def _objective_step(p: Problem) -> float:
-    """The least difference between two distinct objective values, if costs are integral."""
-    if p.mode is not Mode.INTEREST or np.any(p.lin != 0):
+    """The least difference between two distinct objective values, if they lie on a grid."""
+    if p.mode is not Mode.INTEREST or np.any(p.lin != 0) or p.has_pairs \
+            or np.any(p.pair_within != 0):
         return 0.0
     if not np.all(p.topic_cost == np.round(p.topic_cost)):
         return 0.0
-    return 1.0
+    return p.balance_weight if p.balance_weight else 1.0
 
 
 def _lagrangian(model: _Model, duals: np.ndarray, row_min: dict[int, float]) -> float:

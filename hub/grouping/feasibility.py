@@ -19,8 +19,13 @@ from hub.grouping.model import ClassData, Constraints, Options
 from hub.grouping.problem import Problem, build_problem
 
 
-def feasible_assignment(p: Problem, time_limit: float = 30.0) -> np.ndarray | None:
-    """Some unit assignment meeting every hard constraint, or None if there is none."""
+def feasible_assignment(p: Problem, time_limit: float = 30.0,
+                        cost: np.ndarray | None = None) -> np.ndarray | None:
+    """Some unit assignment meeting every hard constraint, or None if there is none.
+
+    With ``cost`` (units x groups, linear) the one of least cost: ``p.lin`` gives the
+    assignment that moves the fewest students.
+    """
     g = p.n_groups
     h = highs.new_model(time_limit)
     # Rows: one per unit (placed once), one per group (size range), then keep-apart rows.
@@ -43,8 +48,11 @@ def feasible_assignment(p: Problem, time_limit: float = 30.0) -> np.ndarray | No
                 r = [u, p.n_units + k, *apart_of.get((u, k), [])]
                 rows.append(r)
                 vals.append([1.0, float(p.weight[u])] + [1.0] * (len(r) - 2))
-    highs.add_cols(h, [0.0] * len(cols), rows, upper=1.0, values=vals)
+    costs = [0.0] * len(cols) if cost is None else [float(cost[u, k]) for u, k in cols]
+    highs.add_cols(h, costs, rows, upper=1.0, values=vals)
     highs.make_integer(h)
+    if cost is not None:
+        h.setOptionValue("mip_rel_gap", 0.0)
     h.run()
     if highs.status(h) != "Optimal":
         if highs.status(h) == "Infeasible":

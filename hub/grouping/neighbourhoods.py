@@ -1,8 +1,9 @@
 """The local search's state and its neighbourhoods, each scored in full with numpy.
 
-A :class:`SearchState` holds a unit assignment with its group sums, costs and keep-apart
-conflict counts, updated in place by :meth:`SearchState.move`. Each neighbourhood returns the
-cost change of every candidate step and whether the step keeps every hard constraint:
+A :class:`SearchState` holds a unit assignment with its group sums, costs, keep-apart
+conflict counts and pair-history sums, updated in place by :meth:`SearchState.move`. Each
+neighbourhood returns the cost change of every candidate step and whether the step keeps every
+hard constraint:
 
 * moves (one unit to another group) and swaps (two units between groups), scored for skill
   and mixed costs from dot products (group sums x unit sums, and the units' Gram matrix), so a
@@ -12,6 +13,10 @@ cost change of every candidate step and whether the step keeps every hard constr
 * chains (interest and skill modes): the best cycle of single-student moves across groups with
   each group's centre held fixed (:mod:`hub.grouping.transfers`);
 * kicks and exchanges: random perturbations for the iterated search.
+
+Pair history is a quadratic term: each state keeps ``pp[u, k]``, unit u's pair cost with the
+members of group k, so a move costs ``pp[u, b] - pp[u, a]`` and a swap corrects for the pair it
+breaks up. Interest mode's size balance enters through the group costs (they take the size).
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ class Shared:
         self.unit_w = bool(self.single.all())
         self.has_lin = bool(np.any(p.lin != 0))
         self.has_apart = bool(p.apart.any())
+        self.has_pairs = p.has_pairs
+        self.pair_const = float(p.pair_within.sum())
         self.pair = self.yy[:, None] + self.yy[None, :] - 2.0 * self.gram
         self.allowed_t = p.allowed.T.copy()  # [k, v]: may v be in group k
         none = np.zeros((p.n_units, p.n_groups))
@@ -64,16 +71,21 @@ class SearchState:
         self.sq = (self.ys * self.ys).sum(axis=1)
         self.conflict = p.apart.astype(np.int64) @ onehot.astype(np.int64)
         self.gcost = p.mode_cost(self.size, self.ys, self.qs, self.cs)
+        self.pp = p.pairs @ onehot  # [u, k]: u's pair-history cost with group k's members
 
     def copy(self) -> SearchState:
         other = object.__new__(SearchState)
         other.p, other.sh = self.p, self.sh
-        for name in ("assign", "size", "ys", "qs", "cs", "sq", "conflict", "gcost"):
+        for name in ("assign", "size", "ys", "qs", "cs", "sq", "conflict", "gcost", "pp"):
             setattr(other, name, getattr(self, name).copy())
         return other
 
     def total(self) -> float:
-        return float(self.gcost.sum() + self.p.lin[self.sh.units, self.assign].sum())
+        units, a = self.sh.units, self.assign
+        cost = float(self.gcost.sum() + self.p.lin[units, a].sum())
+        if self.sh.has_pairs:
+            cost += 0.5 * float(self.pp[units, a].sum()) + self.sh.pair_const
+        return cost
 
     def move(self, u: int, b: int) -> None:
         # Called thousands of times per solve: plain float arithmetic on the two groups
@@ -85,12 +97,16 @@ class SearchState:
         self.conflict[:, a] -= p.apart[:, u]
         self.conflict[:, b] += p.apart[:, u]
         self.assign[u] = b
+        if sh.has_pairs:
+            self.pp[:, a] -= p.pairs[:, u]
+            self.pp[:, b] += p.pairs[:, u]
         if p.mode is Mode.INTEREST:
             c = p.topic_cost[u]
             self.cs[a] -= c
             self.cs[b] += c
-            self.gcost[a] = self.cs[a].min() if self.cs.shape[1] else 0.0
-            self.gcost[b] = self.cs[b].min() if self.cs.shape[1] else 0.0
+            for k in (a, b):
+                pref = self.cs[k].min() if self.cs.shape[1] else 0.0
+                self.gcost[k] = pref + (p.size_cost(self.size[k]) if p.balance_weight else 0.0)
             return
         y, q = p.ysum[u], sh.qs[u]
         ys, qs, sq = self.ys, self.qs, self.sq
@@ -151,6 +167,8 @@ class SearchState:
         delta = out[:, None] + into
         if sh.has_lin:
             delta += p.lin - p.lin[units, a][:, None]
+        if sh.has_pairs:
+            delta += self.pp - self.pp[units, a][:, None]
         return delta, valid
 
     def swaps(self) -> tuple[np.ndarray, np.ndarray]:
@@ -175,6 +193,9 @@ class SearchState:
             own = own + p.lin[units, a]
             cost_a = cost_a + p.lin[:, a].T  # a[u]'s new member v brings its cost there
         half = cost_a - own[:, None]
+        if sh.has_pairs:
+            # u joins v's group (less v, who leaves it) and leaves its own.
+            half = half + self.pp[:, a] - self.pp[units, a][:, None] - p.pairs
         delta = half + half.T
         ok = ((self.conflict[:, a] - p.apart) == 0) & sh.allowed_t[a]
         if not sh.unit_w:
@@ -200,9 +221,18 @@ class SearchState:
             mean = self.ys / np.maximum(self.size, 1)[:, None]
             c = (p.qsum[:, None] - 2.0 * p.ysum @ mean.T
                  + p.weight[:, None] * (mean * mean).sum(axis=1)[None, :]) / p.scale + p.lin
+        if sh.has_pairs:
+            # Each mover's pairs with the group it joins as it is now: at least what it pays
+            # once the cycle is done (a group on a cycle loses one member as one joins).
+            c = c + self.pp
         delta = c - c[sh.units, a][:, None]
         movable = p.allowed & sh.single[:, None]
-        shrink, grow = self.size - 1 >= p.min_size, self.size + 1 <= p.max_size
+        shrink = np.where(self.size - 1 >= p.min_size, 0.0, np.inf)
+        grow = np.where(self.size + 1 <= p.max_size, 0.0, np.inf)
+        if p.balance_weight:
+            # A chain through the slack node changes two groups' sizes: price that exactly.
+            shrink = shrink + p.size_cost(self.size - 1) - p.size_cost(self.size)
+            grow = grow + p.size_cost(self.size + 1) - p.size_cost(self.size)
         # First let a student join a group holding one partner it must be kept apart from
         # (that partner may be the one leaving on the same cycle) and check the cycle found;
         # if it breaks a pair, search again with every partner in place counted.
@@ -256,6 +286,10 @@ class SearchState:
                          self.cs[bs] + c[u] - c[vs] - c[xs])
         delta = (ca + cb - self.gcost[au] - self.gcost[bs] + p.lin[u, bs] - p.lin[u, au]
                  + p.lin[vs, au] + p.lin[xs, au] - p.lin[vs, bs] - p.lin[xs, bs])
+        if self.sh.has_pairs:
+            pp, r = self.pp, p.pairs
+            delta = delta + (pp[u, bs] - pp[u, au] + pp[vs, au] - pp[vs, bs] + pp[xs, au]
+                             - pp[xs, bs] - 2.0 * (r[u, vs] + r[u, xs] - r[vs, xs]))
         i = int(np.argmin(delta))
         return float(delta[i]), int(vs[i]), int(xs[i])
 
@@ -277,6 +311,7 @@ class SearchState:
         for arr in (self.size, self.ys, self.qs, self.cs, self.sq, self.gcost):
             arr[[k, j]] = arr[[j, k]]
         self.conflict[:, [k, j]] = self.conflict[:, [j, k]]
+        self.pp[:, [k, j]] = self.pp[:, [j, k]]
 
     def descend(self) -> None:
         """Best-improvement descent; the costlier neighbourhoods only at a local optimum."""

@@ -3,11 +3,13 @@
 Local moves rarely change how many groups each activity has, so the heuristic starts from the
 most promising plans. A plan is judged by its relaxation: students placed one by one into
 activities, each activity holding between min_size and max_size students for every group it
-gets, with keep-together sets, keep-apart pairs, pins and stability costs ignored
-(:func:`hub.grouping.transfers.relaxed_plan_cost` solves it exactly). Every grouping is
-feasible for the relaxation of its own plan, at no more than its cost (stability costs are
-never negative), so the least relaxed cost over all plans is a lower bound on the optimum:
-the *floor*. When a grouping reaches it, it is proven optimal.
+gets, with keep-together sets, keep-apart pairs, pins, stability and pair-history costs
+ignored (:func:`hub.grouping.transfers.relaxed_plan_cost` solves it exactly). Size balance is
+kept: an activity holding m students in c groups pays the balance cost of the most even split
+of m into c (convex in m), the least any grouping with those counts can pay. Every grouping is
+feasible for the relaxation of its own plan, at no more than its cost (stability and pair
+costs are never negative), so the least relaxed cost over all plans is a lower bound on the
+optimum: the *floor*. When a grouping reaches it, it is proven optimal.
 """
 
 from __future__ import annotations
@@ -89,7 +91,8 @@ def rank_plans(p: Problem, keep: int, max_plans: int = 5000,
         if max_solves is not None and j >= max_solves:
             complete = False
             break
-        value = relaxed_plan_cost(c, p.min_size * counts[i], p.max_size * counts[i])
+        value = relaxed_plan_cost(c, p.min_size * counts[i], p.max_size * counts[i],
+                                  plan_count_cost(p, counts[i]))
         if np.isfinite(value):
             ranked.append((value, int(distance[i]), int(i)))
             ranked.sort()
@@ -99,3 +102,18 @@ def rank_plans(p: Problem, keep: int, max_plans: int = 5000,
     return RankedPlans([counts[i] for _, _, i in ranked[:keep]], floor)
 
 
+
+
+def plan_count_cost(p: Problem, counts: np.ndarray) -> np.ndarray | None:
+    """``[t, m]``: the least size-balance cost of m students in activity t's ``counts[t]``
+    groups (the most even split), or None when sizes cost nothing."""
+    if not p.balance_weight:
+        return None
+    m = np.arange(p.n + 2)
+    out = np.zeros((len(counts), len(m)))
+    for t, c in enumerate(counts):
+        if c == 0:
+            continue  # the bin holds nobody: its count never moves from 0
+        q, r = np.divmod(m, int(c))
+        out[t] = (c - r) * p.size_cost(q.astype(np.float64)) + r * p.size_cost(q + 1.0)
+    return out

@@ -1,19 +1,28 @@
 """Compile a class, constraints and options into the numeric problem both solvers share.
 
-The objective, lower is better, is a sum over groups plus a per-student stability term:
+The objective, lower is better, is a sum over groups plus per-student and per-pair terms:
 
-* skill: the within-group sum of squared distances between each student's scores (on the
-  chosen standards) and the group mean, i.e. how different the students in a group are;
+* skill: the within-group sum of squared distances between each student's standardised scores
+  (on the chosen standards, :mod:`hub.grouping.features`) and the group mean, i.e. how
+  different the students in a group are;
 * mixed: the sum over groups of ``size * |group mean - class mean|^2``, i.e. how far each
   group's mix is from the class's. Skill plus mixed cost is the class's total spread, so mixed
   mode is exactly "as spread out as the class" and skill mode "as alike as possible";
 * interest: for each student, how far down their preference list the group's activity is
-  (0 first choice, 1 second, 2 third, 3 not listed);
-* stability: ``stability_weight`` per student who is not in the group they were in last time.
+  (0 first choice, 1 second, 2 third, 3 not listed), plus the groups' size balance
+  ``lambda * sum_k (size_k - n/G)^2`` (less a constant, so the most even sizes cost 0) with
+  ``lambda = 1 / (S2max - S2min + 1)`` where S2 is the sum of squared sizes over the size range
+  allowed: the whole balance term stays below one preference step, so preferences come first
+  and size balance decides between groupings with the same preference cost (lexicographic).
+  When the sizes are fixed (the size range is one student wide) the term is constant and off;
+* pair history: ``recent_pairs[{i, j}]`` for every pair of students sharing a group again;
+* stability: ``stability_weight`` per student who is not in the group they were in last time;
+  with ``fewest_moves`` the weight is one more than any difference the other terms can make
+  (so moving fewer students always wins, and the objective decides among the rest).
 
 Score costs are divided by the class's mean squared distance from the class mean (its spread
-per student), so a cost of 1 is "one average student's worth of spread" and the stability
-weight means the same thing in every mode and class.
+per student), so a cost of 1 is "one average student's worth of spread", the class's total
+spread is n, and the stability and pair weights mean the same thing in every mode and class.
 
 Keep-together sets are merged into *units* that both solvers move as one.
 """
@@ -27,10 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hub.grouping.errors import ConstraintsError, InfeasibleGroupingError
+from hub.grouping.features import UNLISTED_COST, interest_costs, score_features
 from hub.grouping.model import ClassData, Constraints, Mode, Options
-
-#: Preference cost of an activity the student did not list.
-UNLISTED_COST = 3.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +50,7 @@ class Problem:
     max_size: int
     #: Student indices of each unit (keep-together sets merged, everyone else alone).
     units: tuple[tuple[int, ...], ...]
+    unit_of: np.ndarray  # (n,) each student's unit
     weight: np.ndarray  # (U,) students per unit
     ysum: np.ndarray  # (U, d) sum of the unit's centred features
     qsum: np.ndarray  # (U,) sum of the unit's squared feature norms
@@ -55,11 +63,24 @@ class Problem:
     distinguished: frozenset[int]
     scale: float
     features: tuple[str, ...]
-    x: np.ndarray  # (n, d) uncentred student features, for explanations
+    n_standards: int  # the first n_standards features are standards, the rest reflections
+    x: np.ndarray  # (n, d) standardised student features, for ordering and explanations
+    shown: np.ndarray  # (n, d) the same in the teacher's units, estimates filled in
+    estimated: np.ndarray  # (n, d) bool: estimated score or assumed feature
+    no_scores: np.ndarray  # (n,) bool: no score at all, placed at the class mean
     student_y: np.ndarray  # (n, d) centred student features
     student_c: np.ndarray  # (n, T) interest cost of each activity per student
     prev_label: np.ndarray  # (n,) previous group (0-based) or -1
-    stability_weight: float
+    stability_weight: float  # per student moved (the lexicographic weight with fewest_moves)
+    fewest_moves: bool
+    #: Interest size balance: ``balance_weight * ((size - mean_size)^2 - balance_offset)``
+    #: per group; 0 when sizes are fixed or in other modes.
+    balance_weight: float
+    mean_size: float
+    balance_offset: float
+    student_pairs: np.ndarray  # (n, n) symmetric pair-history cost, zero diagonal
+    pairs: np.ndarray  # (U, U) the same summed over units, zero diagonal
+    pair_within: np.ndarray  # (U,) pair-history cost inside each unit (always paid)
 
     @property
     def n(self) -> int:
@@ -69,13 +90,20 @@ class Problem:
     def n_units(self) -> int:
         return len(self.units)
 
+    @property
+    def has_pairs(self) -> bool:
+        return bool(self.pairs.any())
+
+    def size_cost(self, size: np.ndarray) -> np.ndarray:
+        """Interest mode's size-balance cost of groups of these sizes (0 for even sizes)."""
+        return self.balance_weight * ((size - self.mean_size) ** 2 - self.balance_offset)
+
     def mode_cost(self, size: np.ndarray, ysum: np.ndarray, qsum: np.ndarray,
                   csum: np.ndarray) -> np.ndarray:
         """Mode cost of groups given their sums; works over any leading array shape."""
         if self.mode is Mode.INTEREST:
-            if csum.shape[-1] == 0:
-                return np.zeros(np.shape(size))
-            return csum.min(axis=-1)
+            pref = csum.min(axis=-1) if csum.shape[-1] else np.zeros(np.shape(size))
+            return pref + self.size_cost(size) if self.balance_weight else pref
         # An empty group has a zero sum, so dividing by max(size, 1) gives it cost 0.
         between = (ysum * ysum).sum(axis=-1) / np.maximum(size, 1)
         if self.mode is Mode.SKILL:
@@ -91,10 +119,7 @@ class Problem:
         return self.evaluate_students(self.student_labels(assign))
 
     def student_labels(self, assign: np.ndarray) -> np.ndarray:
-        labels = np.empty(self.n, dtype=np.int64)
-        for u, members in enumerate(self.units):
-            labels[list(members)] = assign[u]
-        return labels
+        return np.asarray(assign, dtype=np.int64)[self.unit_of]
 
     def evaluate_students(self, labels: np.ndarray) -> tuple[float, float]:
         """(total objective, mode part) of per-student groups 0..G-1 (any constraints)."""
@@ -106,7 +131,14 @@ class Problem:
         cs = np.zeros((g, self.student_c.shape[1]))
         np.add.at(cs, labels, self.student_c)
         mode = float(self.mode_cost(size, ys, qs, cs).sum())
-        return mode + self.stability_weight * self.moved(labels), mode
+        return mode + self.pair_cost(labels) + self.stability_weight * self.moved(labels), mode
+
+    def pair_cost(self, labels: np.ndarray) -> float:
+        """Pair-history cost of per-student groups: every recent pair sharing a group."""
+        if not self.student_pairs.any():
+            return 0.0
+        same = labels[:, None] == labels[None, :]
+        return float(0.5 * self.student_pairs[same].sum())
 
     def moved(self, labels: np.ndarray) -> int:
         """Students who were in a group last time and are not in that group now."""
@@ -115,17 +147,26 @@ class Problem:
 
     def violations(self, assign: np.ndarray) -> list[str]:
         """Every hard constraint the unit assignment breaks (empty when feasible)."""
+        return self.student_violations(self.student_labels(assign))
+
+    def student_violations(self, labels: np.ndarray) -> list[str]:
+        """Every hard constraint per-student groups break (they may split a unit)."""
         out: list[str] = []
-        size = np.bincount(assign, weights=self.weight, minlength=self.n_groups)
+        size = np.bincount(labels, minlength=self.n_groups)
         for k, s in enumerate(size):
-            if not self.min_size <= s <= self.max_size:
+            if k >= self.n_groups:
+                out.append(f"there are only {self.n_groups} groups")
+            elif not self.min_size <= s <= self.max_size:
                 out.append(f"group {k + 1} has {int(s)} students")
-        for u, k in enumerate(assign):
-            if not self.allowed[u, k]:
-                out.append(f"{self.unit_name(u)} may not be in group {k + 1}")
+        where = [sorted({int(labels[i]) for i in members}) for members in self.units]
+        for u, ks in enumerate(where):
+            if len(ks) > 1:
+                out.append(f"{self.unit_name(u)} are split up")
+            out += [f"{self.unit_name(u)} may not be in group {k + 1}" for k in ks
+                    if k < self.n_groups and not self.allowed[u, k]]
         a, b = np.nonzero(np.triu(self.apart))
         for u, v in zip(a, b, strict=True):
-            if assign[u] == assign[v]:
+            if set(where[u]) & set(where[v]):
                 out.append(f"{self.unit_name(u)} and {self.unit_name(v)} share a group")
         return out
 
@@ -310,6 +351,31 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
                                   f"{names[b]} pinned to group {pin[b] + 1}"))
         apart[unit_of[a], unit_of[b]] = apart[unit_of[b], unit_of[a]] = True
 
+    # --- features -----------------------------------------------------------------------------
+    if options.mode is Mode.INTEREST:
+        topics, student_c = interest_costs(cls, source)
+        feats = None
+        x = np.zeros((n, 0))
+    else:
+        topics, student_c = (), np.zeros((n, 0))
+        feats = score_features(cls, options, source)
+        x = feats.z
+    weight = np.array([len(m) for m in units], dtype=np.float64)
+    member = np.zeros((n, len(units)))
+    member[np.arange(n), unit_of] = 1.0
+    centred = x - x.mean(axis=0) if x.shape[1] else x
+    total = float((centred * centred).sum())
+    scale = total / n if total > 1e-12 and options.mode is not Mode.INTEREST else 1.0
+    ysum = member.T @ centred
+    qsum = member.T @ (centred * centred).sum(axis=1)
+    csum = member.T @ student_c
+
+    # --- pair history ----------------------------------------------------------------------------
+    student_pairs = _pair_matrix(options, index, source)
+    unit_pairs = member.T @ student_pairs @ member
+    pair_within = 0.5 * np.diag(unit_pairs).copy()
+    np.fill_diagonal(unit_pairs, 0.0)
+
     # --- previous groups and stability -------------------------------------------------------
     prev = np.full(n, -1, dtype=np.int64)
     for k, group in enumerate(constraints.previous_groups):
@@ -321,6 +387,11 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
                                        f"{sid!r} is in more than one previous group")
             prev[index[sid]] = k
     w = float(constraints.stability_weight)
+    if constraints.fewest_moves:
+        # One move must outweigh any difference the other terms can make: mode costs lie
+        # in [0, n] (skill, mixed: the class's total spread) or [0, 3n + 1) (interest).
+        mode_range = n if options.mode is not Mode.INTEREST else UNLISTED_COST * n + 1.0
+        w = mode_range + 0.5 * float(student_pairs.sum()) + 1.0
     lin = np.zeros((len(units), g))
     if w > 0:
         for u, members in enumerate(units):
@@ -334,71 +405,52 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
     if w > 0:
         distinguished |= {int(k) for k in prev if 0 <= k < g}
 
-    # --- features ----------------------------------------------------------------------------
-    x, features, topics, topic_cost = _features(cls, options, source, g)
-    weight = np.array([len(m) for m in units], dtype=np.float64)
-    centred = x - x.mean(axis=0) if x.shape[1] else x
-    total = float((centred * centred).sum())
-    scale = total / n if total > 1e-12 else 1.0
-    ysum = np.zeros((len(units), x.shape[1]))
-    np.add.at(ysum, unit_of, centred)
-    qsum = np.bincount(unit_of, weights=(centred * centred).sum(axis=1),
-                       minlength=len(units)).astype(np.float64)
-    csum = np.zeros((len(units), len(topics)))
-    np.add.at(csum, unit_of, topic_cost)
+    balance, mean_size, offset = 0.0, n / g, 0.0
     if options.mode is Mode.INTEREST:
-        scale = 1.0
+        balance, offset = _size_balance(n, g, lo, hi)
     return Problem(mode=options.mode, ids=ids, names=names, n_groups=g, min_size=lo,
-                   max_size=hi, units=units, weight=weight, ysum=ysum, qsum=qsum,
-                   topic_cost=csum, topics=topics, lin=lin, allowed=allowed, apart=apart,
-                   distinguished=frozenset(distinguished), scale=scale, features=features,
-                   x=x, student_y=centred, student_c=topic_cost, prev_label=prev,
-                   stability_weight=w)
+                   max_size=hi, units=units, unit_of=unit_of, weight=weight, ysum=ysum,
+                   qsum=qsum, topic_cost=csum, topics=topics, lin=lin, allowed=allowed,
+                   apart=apart, distinguished=frozenset(distinguished), scale=scale,
+                   features=feats.names if feats else (),
+                   n_standards=feats.n_standards if feats else 0, x=x,
+                   shown=feats.shown if feats else x,
+                   estimated=feats.estimated if feats else np.zeros((n, 0), dtype=bool),
+                   no_scores=feats.no_scores if feats else np.zeros(n, dtype=bool),
+                   student_y=centred, student_c=student_c, prev_label=prev,
+                   stability_weight=w, fewest_moves=constraints.fewest_moves,
+                   balance_weight=balance, mean_size=mean_size, balance_offset=offset,
+                   student_pairs=student_pairs, pairs=unit_pairs, pair_within=pair_within)
 
 
-def _features(cls: ClassData, options: Options, source: str,
-              n_groups: int) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...], np.ndarray]:
-    students = cls.students
-    n = len(students)
-    if options.mode is Mode.INTEREST:
-        counts: dict[str, float] = {}
-        for s in students:
-            for r, t in enumerate(s.preferences):
-                counts[t] = counts.get(t, 0.0) + 1.0 / (r + 1)
-        if not counts:
-            raise ConstraintsError(source, "mode", "interest groups need stated activity "
-                                                   "preferences, and no student has any")
-        topics = tuple(sorted(counts, key=lambda t: (-counts[t], t)))
-        cost = np.zeros((n, len(topics)))
-        for i, s in enumerate(students):
-            if not s.preferences:
-                continue  # no stated preference: any activity is fine
-            rank = {t: r for r, t in enumerate(s.preferences)}
-            cost[i] = [min(float(rank.get(t, UNLISTED_COST)), UNLISTED_COST) for t in topics]
-        return np.zeros((n, 0)), (), topics, cost
-    chosen = options.standards if options.standards is not None else cls.standards
-    if not chosen:
-        raise ConstraintsError(source, "standards", "the class file has no standards to "
-                                                    "group on")
-    for std in chosen:
-        if std not in cls.standards:
-            raise ConstraintsError(source, "standards",
-                                   f"unknown standard {std!r}; the class file has "
-                                   f"{', '.join(cls.standards)}")
-    cols = []
-    for std in chosen:
-        values = [s.scores.get(std) for s in students]
-        known = [v for v in values if v is not None]
-        if not known:
-            raise ConstraintsError(source, "standards", f"no student has a score on {std!r}")
-        mean = sum(known) / len(known)
-        # A missing score counts as the class mean: it pulls the student nowhere.
-        cols.append([mean if v is None else float(v) for v in values])
-    features = tuple(chosen)
-    if options.mode is Mode.MIXED and options.confidence_weight > 0:
-        trends = [s.confidence_trend for s in students]
-        if any(t is not None for t in trends):
-            cols.append([50.0 * options.confidence_weight * (0.0 if t is None else t)
-                         for t in trends])
-            features += ("confidence trend",)
-    return np.array(cols, dtype=np.float64).T, features, (), np.zeros((n, 0))
+def _size_balance(n: int, g: int, lo: int, hi: int) -> tuple[float, float]:
+    """(lambda, per-group offset) of interest mode's size balance (see the module text)."""
+    if hi - lo <= 1:
+        return 0.0, 0.0  # the sizes are fixed by n, g and the range: nothing to balance
+    q, r = divmod(n, g)
+    s2min = (g - r) * q * q + r * (q + 1) ** 2
+    # The most uneven sizes: as many groups as possible at the maximum, the rest at the minimum.
+    full, rest = divmod(n - g * lo, hi - lo)
+    sizes = [hi] * full + [lo + rest] * (rest > 0)
+    sizes += [lo] * (g - len(sizes))
+    s2max = sum(s * s for s in sizes)
+    return 1.0 / (s2max - s2min + 1), (s2min - n * n / g) / g
+
+
+def _pair_matrix(options: Options, index: dict[str, int], source: str) -> np.ndarray:
+    n = len(index)
+    out = np.zeros((n, n))
+    for pair, cost in options.recent_pairs.items():
+        members = tuple(pair)
+        if len(members) != 2:
+            raise ConstraintsError(source, "recent_pairs",
+                                   f"{sorted(members)!r} is not a pair of student ids")
+        if not isinstance(cost, int | float) or not math.isfinite(cost) or cost < 0:
+            raise ConstraintsError(source, "recent_pairs",
+                                   f"{sorted(members)!r}: cost must be 0 or more, got {cost!r}")
+        a, b = (index.get(str(m)) for m in members)
+        if a is None or b is None:
+            continue  # history naturally names students absent or gone today
+        out[a, b] += cost
+        out[b, a] += cost
+    return out

@@ -23,6 +23,7 @@ def greedy_start(p: Problem, order: np.ndarray,
     qs = np.zeros(g)
     cs = np.zeros((g, p.topic_cost.shape[1]))
     conflict = np.zeros((p.n_units, g), dtype=np.int64)
+    pp = np.zeros((p.n_units, g))  # pair-history cost with each group's members so far
     remaining = float(p.weight.sum())
     base = p.mode_cost(size, ys, qs, cs)
     for u in order:
@@ -37,10 +38,10 @@ def greedy_start(p: Problem, order: np.ndarray,
         if not ok.any():
             return None
         if topics is not None:
-            cost = p.topic_cost[u, topics] + p.lin[u]
+            cost = p.topic_cost[u, topics] + p.lin[u] + pp[u]
         else:
             cost = (p.mode_cost(new_size, ys + p.ysum[u], qs + p.qsum[u],
-                                cs + p.topic_cost[u]) - base + p.lin[u])
+                                cs + p.topic_cost[u]) - base + p.lin[u] + pp[u])
         k = int(np.argmin(np.where(ok, cost, np.inf)))
         assign[u] = k
         size[k] += w
@@ -48,6 +49,7 @@ def greedy_start(p: Problem, order: np.ndarray,
         qs[k] += p.qsum[u]
         cs[k] += p.topic_cost[u]
         conflict[:, k] += p.apart[:, u]
+        pp[:, k] += p.pairs[:, u]
         base[k] = p.mode_cost(size[k:k + 1], ys[k:k + 1], qs[k:k + 1], cs[k:k + 1])[0]
     return assign
 

@@ -9,6 +9,12 @@ takes one (sizes unchanged); a cycle through the slack node is a chain that star
 with room to shrink and ends at one with room to grow. Pairwise swaps are the 2-cycles;
 longer cycles (ejection chains) are what swaps cannot find (Thompson and Orlin's cyclic
 exchange neighbourhood). Graphs here have a handful of nodes, so the search is exhaustive.
+
+A bin may also have a cost that depends on how many items it holds (interest mode's size
+balance), convex in that count. The slack edges then carry the marginal costs (slack -> A: A
+holds one fewer; B -> slack: B holds one more), and the optimality condition still holds: this
+is a min-cost flow with convex separable costs, whose optimum is exactly the flow whose
+residual graph has no negative cycle.
 """
 
 from __future__ import annotations
@@ -43,12 +49,13 @@ def best_cycle(w: np.ndarray) -> tuple[float, list[int]]:
     return (best, cycle) if cycle else (0.0, [])
 
 
-def transfer_graph(delta: np.ndarray, where: np.ndarray, can_leave: np.ndarray,
-                   can_join: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def transfer_graph(delta: np.ndarray, where: np.ndarray, leave: np.ndarray,
+                   join: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Edge weights and the item behind each edge, slack node last.
 
     ``delta[i, b]``: extra cost of item i in bin b (inf where it may not go); ``where[i]`` its
-    bin; ``can_leave``/``can_join`` per bin: whether it may shrink/grow by one.
+    bin; ``leave``/``join`` per bin: the cost of it holding one item fewer/more (inf where it
+    may not shrink/grow, 0 where its count costs nothing).
     """
     nb = delta.shape[1]
     masked = np.where(where[:, None, None] == np.arange(nb)[None, :, None],
@@ -57,8 +64,8 @@ def transfer_graph(delta: np.ndarray, where: np.ndarray, can_leave: np.ndarray,
     w = np.full((nb + 1, nb + 1), np.inf)
     w[:nb, :nb] = np.take_along_axis(masked, item[None], axis=0)[0]
     np.fill_diagonal(w, np.inf)
-    w[nb, :nb] = np.where(can_leave, 0.0, np.inf)
-    w[:nb, nb] = np.where(can_join, 0.0, np.inf)
+    w[nb, :nb] = leave
+    w[:nb, nb] = join
     return w, item
 
 
@@ -71,42 +78,60 @@ def chain_moves(cycle: list[int], item: np.ndarray, nb: int) -> list[tuple[int, 
     return moves
 
 
-def relaxed_plan_cost(cost: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+def relaxed_plan_cost(cost: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                      count_cost: np.ndarray | None = None) -> float:
     """Least total cost of putting each item (row) in one bin with lo <= count <= hi per bin.
 
-    Successive shortest paths from everyone's cheapest bin: repair over- and under-full bins
-    one item at a time along the cheapest transfer chain, then cancel negative cycles. Used to
-    rank activity plans in interest mode. Returns inf when the counts cannot be met.
+    ``count_cost[b, k]``, optional, is bin b's own cost when it holds k items (convex in k);
+    it is added to the items' costs. Repairs over- and under-full bins from everyone's
+    cheapest bin one item at a time along the cheapest transfer chain, then cancels negative
+    cycles until there is none, which proves the optimum. Used to rank activity plans in
+    interest mode. Returns inf when the counts cannot be met.
     """
     m, nb = cost.shape
     if lo.sum() > m or hi.sum() < m:
         return np.inf
+    rows, bins = np.arange(m), np.arange(nb)
     where = cost.argmin(axis=1)
     count = np.bincount(where, minlength=nb)
-    for _ in range(4 * m + 4 * nb):
-        over, under = count > hi, count < lo
-        delta = cost - cost[np.arange(m), where][:, None]
-        if over.any() or under.any():
-            # Shortest chain from a bin that must shrink (or may) to one that must grow (or
-            # may), through the slack node: sources are forced when something is over.
-            leave = over if over.any() else count > lo
-            join = under if under.any() else count < hi
-            w, item = transfer_graph(delta, where, leave, join)
-            path = _shortest_slack_cycle(w)
-            if not path:
-                return np.inf
-        else:
-            w, item = transfer_graph(delta, where, count > lo, count < hi)
-            _, path = best_cycle(w)
-            if not path:
-                break
+
+    def apply(path: list[int], item: np.ndarray) -> None:
         for i, b in chain_moves(path, item, nb):
             count[where[i]] -= 1
             count[b] += 1
             where[i] = b
+
+    # Feasibility first: every repair chain moves one item out of a bin that must shrink (or
+    # may) into one that must grow (or may); each cuts the total excess by one.
+    for _ in range(2 * m + int(lo.sum()) + 1):
+        over, under = count > hi, count < lo
+        if not (over.any() or under.any()):
+            break
+        leave = over if over.any() else count > lo
+        join = under if under.any() else count < hi
+        delta = cost - cost[rows, where][:, None]
+        w, item = transfer_graph(delta, where, np.where(leave, 0.0, np.inf),
+                                 np.where(join, 0.0, np.inf))
+        path = _shortest_slack_cycle(w)
+        if not path:
+            return np.inf
+        apply(path, item)
     if np.any(count > hi) or np.any(count < lo):
         return np.inf
-    return float(cost[np.arange(m), where].sum())
+    # Then optimality: cancel the most negative cycle until there is none (each strictly
+    # lowers the cost, so this ends).
+    f = np.zeros((nb, m + 2)) if count_cost is None else count_cost
+    while True:
+        delta = cost - cost[rows, where][:, None]
+        below, above = np.maximum(count - 1, 0), np.minimum(count + 1, f.shape[1] - 1)
+        leave = np.where(count > lo, f[bins, below] - f[bins, count], np.inf)
+        join = np.where(count < hi, f[bins, above] - f[bins, count], np.inf)
+        w, item = transfer_graph(delta, where, leave, join)
+        _, path = best_cycle(w)
+        if not path:
+            break
+        apply(path, item)
+    return float(cost[rows, where].sum() + f[bins, count].sum())
 
 
 def _shortest_slack_cycle(w: np.ndarray) -> list[int]:
