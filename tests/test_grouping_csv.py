@@ -87,6 +87,7 @@ def test_unreadable_files_are_named(tmp_path: Path) -> None:
     ('{"pinned": {"a": "one"}}', "pinned.a: must be a whole number"),
     ('{"colour": 1}', "colour: unknown key"),
     ('{"groups": 2,', "not valid JSON"),
+    ('{"fewest_moves": 1}', "fewest_moves: must be true or false"),
 ])
 def test_constraints_file_errors_name_the_key(tmp_path: Path, data: str, message: str) -> None:
     path = tmp_path / "c.json"

@@ -189,6 +189,20 @@ def test_preferences_come_before_size_balance(exact: bool) -> None:
     assert result.score == pytest.approx(float(p.size_cost(np.array([7.0, 2.0])).sum()))
 
 
+def test_exact_method_improves_an_unbalanced_start_by_less_than_one_step() -> None:
+    # The start gives everyone a first choice in groups of 6 and 3; the optimum differs only
+    # in balance (5 and 4), by less than one preference step, so the exact method's pruning
+    # may only cut groupings at least one balance step (lambda) better, not one whole step.
+    cls = interest_class([("lego", "art")] * 4 + [("art", "lego")] * 3 + [()] * 2)
+    c = Constraints(groups=2, min_size=2, max_size=7)
+    p = build_problem(cls, c, Options(mode=Mode.INTEREST))
+    start = np.array([0] * 4 + [1] * 3 + [0] * 2)
+    result = solve_exact(p, p.unit_assignment(start))
+    assert result.proven
+    assert result.objective == pytest.approx(brute_force(p), abs=1e-12)
+    assert result.objective < p.evaluate_units(start)[0] - p.balance_weight / 2
+
+
 def test_fixed_sizes_carry_no_balance_term() -> None:
     cls = interest_class([("lego", "art")] * 5 + [("art", "lego")] * 4)
     p = build_problem(cls, Constraints(groups=2), Options(mode=Mode.INTEREST))

@@ -8,7 +8,8 @@
       "pinned": {"s05": 1},              # must be in group 1 (the teacher table)
       "not_in": {"s06": [1]},            # must not be in group 1
       "previous_groups": [["s01", "s03"], ["s02", "s04"]],
-      "stability_weight": 0.1
+      "stability_weight": 0.1,
+      "fewest_moves": false              # true: move as few as possible, then the objective
     }
 
 Every problem raises :class:`ConstraintsError` naming the file and key.
@@ -24,7 +25,7 @@ from hub.grouping.errors import ConstraintsError
 from hub.grouping.model import Constraints
 
 _KEYS = {"groups", "min_size", "max_size", "keep_apart", "keep_together", "pinned", "not_in",
-         "previous_groups", "stability_weight"}
+         "previous_groups", "stability_weight", "fewest_moves"}
 
 
 def read_constraints(path: Path | str) -> Constraints:
@@ -92,7 +93,11 @@ def constraints_from_json(data: Any, source: str = "constraints") -> Constraints
     weight = data.get("stability_weight", 0.1)
     if not isinstance(weight, int | float) or isinstance(weight, bool):
         raise ConstraintsError(source, "stability_weight", f"must be a number, got {weight!r}")
+    fewest = data.get("fewest_moves", False)
+    if not isinstance(fewest, bool):
+        raise ConstraintsError(source, "fewest_moves", f"must be true or false, got {fewest!r}")
     return Constraints(groups=sizes["groups"], min_size=sizes["min_size"],
                        max_size=sizes["max_size"], keep_apart=apart,  # type: ignore[arg-type]
                        keep_together=together, pinned=pins, not_in=bans,
-                       previous_groups=prev, stability_weight=float(weight))
+                       previous_groups=prev, stability_weight=float(weight),
+                       fewest_moves=fewest)
