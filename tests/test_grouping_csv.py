@@ -130,8 +130,10 @@ def test_cli_exact_reports_a_proof(capsys: pytest.CaptureFixture[str]) -> None:
     sample = SAMPLE_DIR / "class-7b.csv"
     assert run_cli("group", str(sample), "--groups", "4", "--standards", "fractions",
                    "--exact", "--json") == 0
-    payload = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out.strip().splitlines()[-1])
     assert payload["proven_optimal"] is True and payload["method"] == "exact"
+    assert "exact method: LP bound: round 1" in captured.err  # long work shows progress
 
 
 def test_cli_bad_csv_raises_the_named_error(tmp_path: Path) -> None:

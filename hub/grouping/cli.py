@@ -63,7 +63,8 @@ def cmd_group(args: argparse.Namespace) -> int:
                  if args.standards else None)
     options = Options(mode=Mode(args.mode), standards=standards, seed=args.seed)
     source = str(args.constraints) if args.constraints else "command line"
-    result = make_groups(cls, constraints, options, exact=args.exact, source=source)
+    result = make_groups(cls, constraints, options, exact=args.exact, source=source,
+                         progress=lambda text: sys.stderr.write(f"exact method: {text}\n"))
     out = sys.stdout
     if cls.ignored_columns:
         out.write("Not standards (skipped): " + ", ".join(cls.ignored_columns) + "\n")

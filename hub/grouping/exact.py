@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,9 +132,14 @@ class _Model:
         return [*self.space.members(mask), self.families[f].row]
 
 
+#: Called with a line of progress as the exact method goes (its stages take seconds).
+Progress = Callable[[str], None]
+
+
 def solve_exact(p: Problem, incumbent: np.ndarray, time_limit: float = 120.0,
-                max_columns: int = 400_000) -> ExactResult:
+                max_columns: int = 400_000, progress: Progress | None = None) -> ExactResult:
     """Prove the optimum (or bound it, if a limit is hit first) starting from ``incumbent``."""
+    say = progress or (lambda text: None)
     t0 = time.monotonic()
     deadline = t0 + time_limit
     model = _Model(p)
@@ -164,6 +170,7 @@ def solve_exact(p: Problem, incumbent: np.ndarray, time_limit: float = 120.0,
     try:
         while True:
             iterations += 1
+            say(f"LP bound: round {iterations}, {len(order)} candidate groups")
             h.run()
             if highs.status(h) != "Optimal":
                 raise RuntimeError(f"LP relaxation: {highs.status(h)}")
@@ -201,6 +208,7 @@ def solve_exact(p: Problem, incumbent: np.ndarray, time_limit: float = 120.0,
     log.debug("exact: LP %.6f after %d rounds, %d columns", lp_value, iterations, len(order))
 
     # --- 2. enumerate every column that could beat the incumbent ----------------------------------
+    say(f"LP bound {lb:.4f} against {ub:.4f}: listing the groups that could do better")
     # The threshold must use the bound of the same duals it prices with.
     final_lb = _lagrangian(model, duals, row_min)
     # Only groupings strictly better than the incumbent matter, and when objective values
@@ -224,6 +232,7 @@ def solve_exact(p: Problem, incumbent: np.ndarray, time_limit: float = 120.0,
                          f"enumeration: {err}")
 
     # --- 3. set-partitioning MIP over the surviving columns -------------------------------------
+    say(f"choosing among {len(pool)} candidate groups")
     mip = highs.new_model(max(deadline - time.monotonic(), 1.0))
     highs.add_rows(mip, model.rhs, model.rhs)
     keys = list(pool)

@@ -135,8 +135,9 @@ def summary(p: Problem, labels: np.ndarray, score: float, comparison: Comparison
             text += " (proven optimum)"
         elif bound is not None:
             text += f" (best found; optimum at least {bound:.3f}"
-            if p.mode is Mode.MIXED:
-                text += f", within {100 * (score - bound) / p.n:.2f}% of the class's spread"
+            if p.mode is Mode.MIXED and bound > 0:
+                text += (f", within {100 * (score - bound) / p.n:.2f}% of the class's spread, "
+                         f"{100 * (score - bound) / bound:.0f}% above the bound")
             text += ")"
     if p.mode is Mode.INTEREST:
         sizes = np.bincount(labels, minlength=p.n_groups)

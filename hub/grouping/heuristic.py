@@ -12,9 +12,10 @@ to students, a swap of two whole groups) and descends again, keeping the best. E
 by trying every keep-together set in every other group.
 
 Interest mode starts from activity plans (how many groups each activity gets), since local
-moves rarely change them: the plans whose exact relaxation costs least
+moves rarely change them: the plans whose exact relaxation (size balance included) costs least
 (:mod:`hub.grouping.plans`). The least relaxed cost is also a proven lower bound, and the search
-stops as soon as it reaches it.
+stops as soon as it reaches it. Pair history and stability costs are scored by every
+neighbourhood like the mode's own cost (:mod:`hub.grouping.neighbourhoods`).
 
 All moves are checked against every hard constraint before they are scored, so the search
 never holds an infeasible grouping. The same seed always gives the same result.

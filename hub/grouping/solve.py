@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from hub.grouping.errors import ConstraintsError, InfeasibleGroupingError
-from hub.grouping.exact import solve_exact
+from hub.grouping.exact import Progress, solve_exact
 from hub.grouping.explain import student_reasons, summary
 from hub.grouping.feasibility import feasible_assignment, infeasibility_error
 from hub.grouping.heuristic import HeuristicSettings, improve, solve_heuristic
@@ -53,21 +53,22 @@ def heuristic_assignment(p: Problem, cls: ClassData, constraints: Constraints,
 def make_groups(cls: ClassData, constraints: Constraints, options: Options, *,
                 exact: bool = False, source: str = "constraints",
                 settings: HeuristicSettings | None = None,
-                time_limit: float = 120.0) -> Grouping:
-    """Form groups. ``exact`` also proves the optimum (seconds rather than milliseconds).
+                time_limit: float = 120.0, progress: Progress | None = None) -> Grouping:
+    """Form groups. ``exact`` also proves the optimum (seconds rather than milliseconds),
+    telling ``progress`` how it goes.
 
     Raises ConstraintsError for malformed constraints and InfeasibleGroupingError when the
     hard constraints cannot all hold.
     """
     return _solve(cls, constraints, options, exact=exact, source=source, settings=settings,
-                  time_limit=time_limit)
+                  time_limit=time_limit, progress=progress)
 
 
 def regroup_present(cls: ClassData, current: Sequence[Sequence[str]], absent: Collection[str],
                     constraints: Constraints | None = None, options: Options | None = None, *,
                     exact: bool = False, source: str = "constraints",
                     settings: HeuristicSettings | None = None,
-                    time_limit: float = 120.0) -> Grouping:
+                    time_limit: float = 120.0, progress: Progress | None = None) -> Grouping:
     """Rebalance the ``current`` groups (group 1 first) for the students present.
 
     ``absent`` students are left out; the groups keep their numbers (and count, unless
@@ -99,19 +100,19 @@ def regroup_present(cls: ClassData, current: Sequence[Sequence[str]], absent: Co
         previous_groups=tuple(here(g) for g in current),
         fewest_moves=True)
     return _solve(present, kept, options, exact=exact, source=source, settings=settings,
-                  time_limit=time_limit, left_out=tuple(s.id for s in cls.students
-                                                        if s.id in gone))
+                  time_limit=time_limit, progress=progress,
+                  left_out=tuple(s.id for s in cls.students if s.id in gone))
 
 
 def _solve(cls: ClassData, constraints: Constraints, options: Options, *, exact: bool,
            source: str, settings: HeuristicSettings | None, time_limit: float,
-           left_out: tuple[str, ...] = ()) -> Grouping:
+           progress: Progress | None, left_out: tuple[str, ...] = ()) -> Grouping:
     t0 = time.perf_counter()
     p = build_problem(cls, constraints, options, source)
     assign = heuristic_assignment(p, cls, constraints, options, settings)
     proven, bound, method = False, None, "heuristic"
     if exact:
-        result = solve_exact(p, assign, time_limit=time_limit)
+        result = solve_exact(p, assign, time_limit=time_limit, progress=progress)
         assign, proven, bound, method = result.assign, result.proven, result.bound, "exact"
     problems = p.violations(assign)
     if problems:  # would be a bug: both solvers only ever hold feasible groupings
