@@ -215,11 +215,15 @@ def main() -> int:
               f"{r['above_optimum_percent']:>8.2f}{r['random_gap_percent']:>9.1f}"
               f"{r['chunk_gap_percent']:>8.1f}")
     b = result["baselines"]
+
+    def fmt(value: float | None, spec: str) -> str:
+        return "n/a" if value is None else format(value, spec)
     print(f"heuristic gap: mean {result['mean_gap_percent']:.3f}%, worst "
           f"{result['worst_gap_percent']:.3f}% (mixed: % of spread; mixed above the optimum: "
-          f"worst {result['mixed_worst_above_optimum_percent']:.1f}%); at 36 students: "
-          f"heuristic {result['max_time_ms_36']:.1f} ms, exact {result['max_exact_s_36']:.1f} s;"
-          f" hard violations: {result['hard_violations']}; all proven: {result['all_proven']}")
+          f"worst {fmt(result['mixed_worst_above_optimum_percent'], '.1f')}%); at 36 students: "
+          f"heuristic {fmt(result['max_time_ms_36'], '.1f')} ms, exact "
+          f"{fmt(result['max_exact_s_36'], '.1f')} s; hard violations: "
+          f"{result['hard_violations']}; all proven: {result['all_proven']}")
     print(f"random balanced: mean {b['random_balanced']['mean_gap_percent']:.1f}%, worst "
           f"{b['random_balanced']['worst_gap_percent']:.1f}%; sort-then-chunk: mean "
           f"{b['sort_then_chunk']['mean_gap_percent']:.1f}%, worst "
