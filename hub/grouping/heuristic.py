@@ -31,7 +31,13 @@ from hub.grouping.model import Mode
 from hub.grouping.neighbourhoods import SearchState, Shared
 from hub.grouping.plans import rank_plans
 from hub.grouping.problem import Problem
-from hub.grouping.starts import greedy_start, orient, start_order
+from hub.grouping.starts import (
+    centre_cost,
+    contiguous_centres,
+    greedy_start,
+    orient,
+    start_order,
+)
 
 _EPS = 1e-9
 
@@ -61,21 +67,34 @@ def solve_heuristic(p: Problem, seed: int = 0,
         # the activity plans whose relaxed cost is least, tried in turn.
         ranked = rank_plans(p, settings.starts)
         floor = ranked.floor
-        starts = [(start_order(p, rng, first=True), orient(p, plan)) for plan in ranked.plans]
+        starts = [(start_order(p, rng, first=True), orient(p, p.topic_cost, plan))
+                  for plan in ranked.plans]
+    elif p.mode is Mode.SKILL:
+        centres = contiguous_centres(p)
+        if centres is not None:
+            guide = orient(p, centre_cost(p, centres), np.ones(p.n_groups, dtype=np.int64))
+            starts = [(_by_regret(p, guide), guide)]
     shared = Shared(p)
     found = 0
     # Greedy can paint itself into a corner under tight constraints; retry with other orders.
     for attempt in range(10 * settings.starts):
         if found == settings.starts or best_cost <= floor + _EPS:
             break
-        order, plan = (starts[attempt] if attempt < len(starts)
-                       else (start_order(p, rng, first=attempt == 0), None))
-        assign = greedy_start(p, order, plan)
+        order, guide = (starts[attempt] if attempt < len(starts)
+                        else (start_order(p, rng, first=attempt == 0), None))
+        assign = greedy_start(p, order, guide)
         if assign is None:
             continue
         found += 1
         best_cost, best = _improve(p, assign, rng, settings, best_cost, best, shared, floor)
     return best
+
+
+def _by_regret(p: Problem, guide: np.ndarray) -> np.ndarray:
+    """Most constrained first, then the units that lose most by not getting their best group."""
+    srt = np.sort(guide, axis=1)
+    regret = srt[:, 1] - srt[:, 0] if p.n_groups > 1 else np.zeros(p.n_units)
+    return np.lexsort((-regret, -p.weight, -p.apart.sum(axis=1), p.allowed.sum(axis=1)))
 
 
 def improve(p: Problem, assign: np.ndarray, seed: int = 0,
