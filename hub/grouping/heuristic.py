@@ -9,7 +9,8 @@ interest and skill modes ejection chains (the best cycle of single-student moves
 found exactly in a small transfer graph, :mod:`hub.grouping.transfers`). The search then kicks
 the solution (a few random swaps or trades, or every third round, when pins tie group numbers
 to students, a swap of two whole groups) and descends again, keeping the best. Each start ends
-by trying every keep-together set in every other group.
+by trying every keep-together set in every other group, and the best grouping found by
+swapping each group tied to its number with every other group.
 
 Interest mode starts from activity plans (how many groups each activity gets), since local
 moves rarely change them: the plans whose exact relaxation (size balance included) costs least
@@ -87,6 +88,8 @@ def solve_heuristic(p: Problem, seed: int = 0,
             continue
         found += 1
         best_cost, best = _improve(p, assign, rng, settings, best_cost, best, shared, floor)
+    if best is not None and p.distinguished and p.n_groups > 1 and best_cost > floor + _EPS:
+        best = _exchange_groups(SearchState(p, best, shared), best_cost, floor).assign
     return best
 
 
@@ -135,6 +138,30 @@ def _improve(p: Problem, assign: np.ndarray, rng: np.random.Generator,
     if current < best_cost - _EPS:
         return current, keep.assign
     return best_cost, best
+
+
+def _exchange_groups(state: SearchState, current: float, floor: float) -> SearchState:
+    """Swap each group tied to its number (pins, exclusions) with every other group, send the
+    tied students back, descend, and keep the best while it improves.
+
+    The group around a pinned student can take another group's activity or level only
+    through such an exchange, and which pair to exchange matters: the kicks pick at random.
+    """
+    p = state.p
+    pairs = [(k, j) for k in sorted(p.distinguished) for j in range(p.n_groups)
+             if j != k and not (j in p.distinguished and j < k)]
+    improved = True
+    while improved and current > floor + _EPS:
+        improved = False
+        for k, j in pairs:
+            trial = state.copy()
+            if not trial.exchange(None, (k, j)):
+                continue
+            trial.descend()
+            cost = trial.total()
+            if cost < current - _EPS:
+                current, state, improved = cost, trial, True
+    return state
 
 
 def _relocate_sets(state: SearchState, current: float, floor: float) -> tuple[float, SearchState]:

@@ -385,8 +385,10 @@ class SearchState:
             elif p.weight[u] > p.weight[v] and self._kick_trade(rng, u, v):
                 done += 1
 
-    def exchange(self, rng: np.random.Generator) -> bool:
-        """Swap two random groups' members, then send back whoever may not be in the new group.
+    def exchange(self, rng: np.random.Generator | None,
+                 groups: tuple[int, int] | None = None) -> bool:
+        """Swap two groups' members (random ones, or ``groups``), then send back whoever may
+        not be in the new group.
 
         Pins and exclusions tie a group number to particular students; the group formed
         around them can then only change by many small steps uphill. This swaps the whole
@@ -394,7 +396,11 @@ class SearchState:
         the group it must stay in. False (state unspecified: restore it) when none exists.
         """
         p = self.p
-        k, j = (int(x) for x in rng.choice(p.n_groups, size=2, replace=False))
+        if groups is None:
+            assert rng is not None
+            pick = rng.choice(p.n_groups, size=2, replace=False)
+            groups = (int(pick[0]), int(pick[1]))
+        k, j = groups
         self.relabel(k, j)
         for here, back in ((k, j), (j, k)):
             for u in np.nonzero((self.assign == here) & ~p.allowed[:, here])[0]:
