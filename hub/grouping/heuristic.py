@@ -45,11 +45,10 @@ _EPS = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class HeuristicSettings:
-    # Four starts of 22 rounds rather than three of 30 (the same time): with size ranges,
-    # skill groups have many local optima, and more starts find the best more often.
-    starts: int = 4
+    #: Starts (skill mode adds one: the contiguous split along the main axis).
+    starts: int = 3
     #: Kick-and-descend rounds per start.
-    rounds: int = 22
+    rounds: int = 30
     kick_size: int = 3
     #: When pins or exclusions tie group numbers to students, every this many rounds the
     #: kick swaps two whole groups instead (see ``SearchState.exchange``).
@@ -80,11 +79,16 @@ def solve_heuristic(p: Problem, seed: int = 0,
     shared = Shared(p)
     found = 0
     # Greedy can paint itself into a corner under tight constraints; retry with other orders.
-    for attempt in range(10 * settings.starts):
-        if found == settings.starts or best_cost <= floor + _EPS:
+    # Skill groups have many local optima when sizes may vary: the contiguous split is a
+    # start on top of the random ones, not instead of one.
+    wanted = settings.starts + (1 if p.mode is Mode.SKILL and starts else 0)
+    for attempt in range(10 * wanted):
+        if found == wanted or best_cost <= floor + _EPS:
             break
+        # The first plain start (not in interest mode) places extreme students first.
+        first = attempt == len(starts) and p.mode is not Mode.INTEREST
         order, guide = (starts[attempt] if attempt < len(starts)
-                        else (start_order(p, rng, first=attempt == 0), None))
+                        else (start_order(p, rng, first=first), None))
         assign = greedy_start(p, order, guide)
         if assign is None:
             continue
