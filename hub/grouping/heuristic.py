@@ -45,7 +45,6 @@ _EPS = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class HeuristicSettings:
-    #: Starts (skill mode adds one: the contiguous split along the main axis).
     starts: int = 3
     #: Kick-and-descend rounds per start.
     rounds: int = 30
@@ -79,13 +78,11 @@ def solve_heuristic(p: Problem, seed: int = 0,
     shared = Shared(p)
     found = 0
     # Greedy can paint itself into a corner under tight constraints; retry with other orders.
-    # Skill groups have many local optima when sizes may vary: the contiguous split is a
-    # start on top of the random ones, not instead of one.
-    wanted = settings.starts + (1 if p.mode is Mode.SKILL and starts else 0)
-    for attempt in range(10 * wanted):
-        if found == wanted or best_cost <= floor + _EPS:
+    for attempt in range(10 * settings.starts):
+        if found == settings.starts or best_cost <= floor + _EPS:
             break
-        # The first plain start (not in interest mode) places extreme students first.
+        # The first plain start (not in interest mode) places extreme students first; in
+        # skill mode it comes after the contiguous split, in place of a random one.
         first = attempt == len(starts) and p.mode is not Mode.INTEREST
         order, guide = (starts[attempt] if attempt < len(starts)
                         else (start_order(p, rng, first=first), None))
