@@ -1,26 +1,47 @@
-"""Nothing lost, nothing doubled: check-ins under broker restarts and killed processes.
+"""Nothing lost, nothing doubled: check-ins through broker crashes, killed processes, power cuts.
 
-``--stations`` simulated stations (real KioskRuntimes: outbox, paho client, state machine;
-no window) in a few processes make check-ins at a classroom's rate against a real Mosquitto
-and the real hub service (``stations hub --no-display``), for ``--minutes``. Meanwhile a
-driver, at random times from ``--seed``, restarts Mosquitto, kills the hub with SIGKILL and
-restarts it, and kills station processes with SIGKILL (mid-send as often as not) and
-restarts them. Then the stations stop tapping and empty their outboxes, and every check-in
-a station accepted into its outbox is looked up in the hub's database:
+The room as deployed (:class:`stations.deployment.DeployedRoom`): the room's generated broker
+configuration on a real Mosquitto (TLS, a password per device, the ACL, the hub's loopback
+listener), ``--stations`` stations (real KioskRuntimes: outbox, paho client over TLS with
+their own credentials, state machine; no window) in a few processes, and the real hub service
+(``stations hub --headless``, logging as its systemd unit does) on the loopback listener with
+its own credentials. Stations make check-ins at a classroom's rate for ``--minutes``.
+Meanwhile a driver, at random times from ``--seed``, does one of:
+
+    broker restart  SIGTERM (Mosquitto saves its sessions and queues), a pause, start
+    broker kill     SIGKILL: Mosquitto loses every session and queued message since its last
+                    autosave (the generated config saves every 10 s); a pause, start
+    hub+broker kill the hub SIGKILLed, check-ins queue for it in the broker for a few seconds,
+                    then the broker SIGKILLed with them; both start again
+    hub kill        SIGKILL to the hub and its MQTT process, a pause, start
+    station kill    SIGKILL to one station process (mid-send as often as not), restart it
+    room crash      a power cut: hub, broker and every station SIGKILLed at the same instant,
+                    the room dark for a moment, then everything starts again
+
+Then the stations stop tapping and empty their outboxes, and every check-in a station
+accepted into its outbox is looked up in the hub's database:
 
     accepted   check-ins stations accepted (their outbox commit)
     stored     of those, stored by the hub
     lost       accepted but not stored               (target 0)
     duplicated the same check-in stored more than once (target 0)
 
-With ``--json`` the last line is one JSON object with those keys and the disruption counts.
+A real power cut also loses what the operating system had not yet written to disk; killed
+processes do not. That part rests on SQLite's synchronous=FULL on both sides (the station's
+outbox and the hub's store), which this run cannot show.
 
-    python bench/chaos.py [--minutes 3] [--stations 30] [--seed 7] [--json]
+With ``--json`` the last line is one JSON object with those keys and the disruption counts
+(``broker_restarts``, ``broker_kills``, ``hub_kills``, ``station_kills``, ``room_crashes``).
+``--plan hub-broker-kill,room-crash`` replaces the random choice with that sequence, repeated.
+
+    python bench/chaos.py [--minutes 3] [--stations 30] [--seed 7] [--every 12] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import os
 import random
@@ -30,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,16 +60,18 @@ sys.path.insert(0, str(ROOT))
 
 PER_PROCESS = 6
 ROOM = "chaos-room"
+DISRUPTIONS = ("broker-restart", "broker-kill", "hub-broker-kill", "hub-kill", "station-kill",
+               "room-crash")
+#: How often each is drawn: stations are many, so they crash most.
+WEIGHTS = (2, 1, 1, 2, 3, 1)
 
 
 # --- a station process ------------------------------------------------------------------------
 
-def run_stations(folder: Path, stations: list[str], port: int, seed: int) -> None:
+def run_stations(folder: Path, stations: list[str], seed: int) -> None:
     """Run several station runtimes until SIGTERM, then drain their outboxes and exit."""
     import logging
-    from dataclasses import replace
 
-    from broker.client import BrokerSettings
     from hub.roster import read_roster_file
     from kiosk.config import load_kiosk_config
     from kiosk.readers.simulated import SimulatedReader
@@ -57,12 +81,10 @@ def run_stations(folder: Path, stations: list[str], port: int, seed: int) -> Non
     logging.basicConfig(level=logging.ERROR)
     badges = [e.badges[0] for e in read_roster_file(folder / "roster.toml")]
     rng = random.Random(seed)
-    base = load_kiosk_config(ROOT / "stations" / "room" / "kiosk.toml")
     runtimes, logs, next_at = [], [], []
     for sid in stations:
-        config = replace(base, room=ROOM, station=sid, outbox=folder / f"outbox-{sid}.db",
-                         broker=BrokerSettings(port=port))
-        rt = KioskRuntime(config, SimulatedReader(repeat_s=0))
+        rt = KioskRuntime(load_kiosk_config(folder / f"kiosk-{sid}.toml"),
+                          SimulatedReader(repeat_s=0))
         log = (folder / f"accepted-{sid}.log").open("a+")
         log.seek(0)
         logged = set(log.read().split())
@@ -112,78 +134,142 @@ def run_stations(folder: Path, stations: list[str], port: int, seed: int) -> Non
 
 # --- the driver -------------------------------------------------------------------------------
 
-class Cluster:
+def _kill_group(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL a process and everything it started (the hub's MQTT process): no clean-up."""
+    if proc is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+class ChaosRoom:
+    """The deployed room, its hub and its station processes, and the ways to break them."""
+
     def __init__(self, folder: Path, n_stations: int, seed: int) -> None:
-        from broker.mosquitto import Mosquitto
+        from stations.deployment import DeployedRoom
 
         self.folder = folder
-        self.broker = Mosquitto(workdir=folder / "broker")
-        (folder / "broker").mkdir()
-        self.broker.start()
-        text = (ROOT / "stations" / "room" / "hub.toml").read_text()
-        (folder / "hub.toml").write_text(text.replace('room = "demo-room"', f'room = "{ROOM}"')
-                                         .replace("port = 1883", f"port = {self.broker.port}"))
-        (folder / "roster.toml").write_text(
-            (ROOT / "stations" / "room" / "roster.toml").read_text())
-        self.env = dict(os.environ, PYGAME_HIDE_SUPPORT_PROMPT="1", PYTHONPATH=str(ROOT))
-        self.hub: subprocess.Popen[bytes] | None = None
         ids = [f"st-{i:02d}" for i in range(n_stations)]
+        self.room = DeployedRoom(folder, room=ROOM, stations=ids).start()
+        self.hub_config = self.room.hub_config()
+        for sid in ids:
+            self.room.kiosk_config(sid)
+        # As the systemd units run them: default log level, Python unbuffered.
+        self.env = dict(os.environ, PYGAME_HIDE_SUPPORT_PROMPT="1", PYTHONUNBUFFERED="1",
+                        PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+        self.hub: subprocess.Popen[bytes] | None = None
         self.groups = [ids[i:i + PER_PROCESS] for i in range(0, len(ids), PER_PROCESS)]
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * len(self.groups)
         self.seed = seed
-        self.counts = {"broker_restarts": 0, "hub_kills": 0, "station_kills": 0}
+        self.starts = 0
+        self.counts = {"broker_restarts": 0, "broker_kills": 0, "hub_kills": 0,
+                       "station_kills": 0, "room_crashes": 0}
+
+    # --- starting ---------------------------------------------------------------------------
 
     def start_hub(self) -> None:
         with (self.folder / "hub.log").open("ab") as log:
             self.hub = subprocess.Popen(
-                [sys.executable, "-m", "stations", "--log-level", "WARNING", "hub", "--config",
-                 str(self.folder / "hub.toml"), "--no-display"], cwd=ROOT, env=self.env,
-                stdout=log, stderr=log)
+                [sys.executable, "-m", "stations", "hub", "--config", str(self.hub_config),
+                 "--headless"], cwd=ROOT, env=self.env, stdout=log, stderr=log,
+                stdin=subprocess.DEVNULL, start_new_session=True)
 
     def start_stations(self, k: int) -> None:
+        self.starts += 1
         with (self.folder / f"stations-{k}.log").open("ab") as log:
             self.procs[k] = subprocess.Popen(
                 [sys.executable, __file__, "--station-process", ",".join(self.groups[k]),
-                 "--folder", str(self.folder), "--port", str(self.broker.port),
-                 "--seed", str(self.seed * 1000 + k + 1000 * self.counts["station_kills"])],
-                cwd=ROOT, env=self.env, stdout=log, stderr=log)
+                 "--folder", str(self.folder), "--seed", str(self.seed * 1000 + self.starts)],
+                cwd=ROOT, env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                start_new_session=True)
 
-    def disrupt(self, rng: random.Random) -> str:
-        what = rng.choice(["broker", "hub", "station", "station"])
-        if what == "broker":
-            self.broker.stop()
+    def start_all_stations(self) -> None:
+        for k in range(len(self.groups)):
+            self.start_stations(k)
+
+    # --- breaking ---------------------------------------------------------------------------
+
+    def disrupt(self, what: str, rng: random.Random) -> None:
+        broker = self.room.broker
+        if what == "broker-restart":
+            broker.stop()
             time.sleep(rng.uniform(1.0, 5.0))
-            self.broker.start()
+            broker.start()
             self.counts["broker_restarts"] += 1
-        elif what == "hub":
-            assert self.hub is not None
-            self.hub.kill()
-            self.hub.wait()
+        elif what == "broker-kill":
+            broker.kill()
+            time.sleep(rng.uniform(1.0, 5.0))
+            broker.start()
+            self.counts["broker_kills"] += 1
+        elif what == "hub-broker-kill":
+            self.kill_hub()
+            time.sleep(rng.uniform(2.0, 6.0))  # check-ins queue for the hub in the broker...
+            broker.kill()  # ...and are lost with it
+            time.sleep(rng.uniform(1.0, 3.0))
+            broker.start()
+            self.start_hub()
+            self.counts["hub_kills"] += 1
+            self.counts["broker_kills"] += 1
+        elif what == "hub-kill":
+            self.kill_hub()
             time.sleep(rng.uniform(0.5, 3.0))
             self.start_hub()
             self.counts["hub_kills"] += 1
-        else:
+        elif what == "station-kill":
             k = rng.randrange(len(self.procs))
-            proc = self.procs[k]
-            assert proc is not None
-            proc.kill()
-            proc.wait()
+            _kill_group(self.procs[k])
+            self.procs[k].wait()  # type: ignore[union-attr]
             time.sleep(rng.uniform(0.2, 2.0))
             self.start_stations(k)
             self.counts["station_kills"] += 1
-        return what
+        elif what == "room-crash":
+            self.power_cut()
+            time.sleep(rng.uniform(1.0, 4.0))  # the room is dark
+            broker.start()  # the hub boots: Mosquitto, then the hub service
+            self.start_hub()
+            self.start_all_stations()
+            self.counts["room_crashes"] += 1
+        else:
+            raise ValueError(f"unknown disruption {what!r}")
+
+    def kill_hub(self) -> None:
+        _kill_group(self.hub)
+        if self.hub is not None:
+            self.hub.wait()
+
+    def power_cut(self) -> None:
+        """Every process of the room SIGKILLed in one go, then reaped."""
+        victims = [self.hub, *self.procs]
+        broker = self.room.broker
+        if broker.running:
+            os.kill(broker.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        for proc in victims:
+            _kill_group(proc)
+        broker.kill()  # reaps it
+        for proc in victims:
+            if proc is not None:
+                proc.wait()
 
     def finish(self) -> None:
+        if not self.room.broker.running:
+            self.room.broker.start()
         for proc in self.procs:
             if proc is not None:
                 proc.send_signal(signal.SIGTERM)
         for proc in self.procs:
             if proc is not None:
-                proc.wait(120)
+                try:
+                    proc.wait(120)
+                except subprocess.TimeoutExpired:
+                    _kill_group(proc)
         if self.hub is not None:
             self.hub.send_signal(signal.SIGTERM)
-            self.hub.wait(30)
-        self.broker.close()
+            try:
+                self.hub.wait(30)
+            except subprocess.TimeoutExpired:
+                _kill_group(self.hub)
+        for proc in [self.hub, *self.procs]:  # nothing left behind, whatever happened
+            _kill_group(proc)
+        self.room.stop()
 
 
 def tally(folder: Path) -> dict[str, int]:
@@ -208,6 +294,13 @@ def tally(folder: Path) -> dict[str, int]:
             "left_in_outboxes": pending}
 
 
+def _schedule(plan: list[str] | None, rng: random.Random) -> Iterator[str]:
+    if plan:
+        yield from itertools.cycle(plan)
+    while True:
+        yield rng.choices(DISRUPTIONS, weights=WEIGHTS)[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0)
@@ -215,44 +308,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--every", type=float, default=12.0,
                         help="mean seconds between disruptions")
+    parser.add_argument("--plan", default="",
+                        help=f"comma-separated disruptions to do in turn ({', '.join(DISRUPTIONS)})"
+                             "; default: drawn at random")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run's files here")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--station-process", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.station_process:
-        run_stations(args.folder, args.station_process.split(","), args.port, args.seed)
+        run_stations(args.folder, args.station_process.split(","), args.seed)
         return 0
+    plan = [p.strip() for p in args.plan.split(",") if p.strip()]
+    for what in plan:
+        if what not in DISRUPTIONS:
+            parser.error(f"--plan: unknown disruption {what!r}; choose from "
+                         f"{', '.join(DISRUPTIONS)}")
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = args.keep or Path(tmp)
+        folder = (args.keep or Path(tmp)).resolve()
         folder.mkdir(parents=True, exist_ok=True)
-        cluster = Cluster(folder, args.stations, args.seed)
-        events = []
+        chaos = ChaosRoom(folder, args.stations, args.seed)
+        schedule = _schedule(plan, rng)
+        started = time.monotonic()
         try:
-            cluster.start_hub()
+            chaos.start_hub()
             time.sleep(1.5)
-            for k in range(len(cluster.groups)):
-                cluster.start_stations(k)
-            end = time.monotonic() + args.minutes * 60
+            chaos.start_all_stations()
+            end = started + args.minutes * 60
             while True:
-                wait = rng.expovariate(1.0 / args.every)
+                wait = rng.expovariate(1.0 / args.every) if not plan else args.every
                 if time.monotonic() + wait >= end:
                     break
                 time.sleep(wait)
-                events.append(cluster.disrupt(rng))
+                chaos.disrupt(next(schedule), rng)
             time.sleep(max(0.0, end - time.monotonic()))
         finally:
-            cluster.finish()
-        result = {**tally(folder), **cluster.counts, "minutes": args.minutes,
-                  "stations": args.stations, "seed": args.seed}
-    print(f"{args.stations} stations for {args.minutes:g} min, seed {args.seed}: "
-          f"{result['broker_restarts']} broker restarts, {result['hub_kills']} hub SIGKILLs, "
-          f"{result['station_kills']} station SIGKILLs")
-    print(f"accepted {result['accepted']}  stored {result['stored']}  lost {result['lost']}  "
-          f"duplicated {result['duplicated']}  (left in outboxes {result['left_in_outboxes']})")
+            chaos.finish()
+        result = {**tally(folder), **chaos.counts, "minutes": args.minutes,
+                  "stations": args.stations, "seed": args.seed,
+                  "seconds": round(time.monotonic() - started, 1)}
+    c = result
+    print(f"{args.stations} stations for {args.minutes:g} min, seed {args.seed}, the room as "
+          f"deployed: {c['broker_restarts']} broker restarts, {c['broker_kills']} broker "
+          f"SIGKILLs, {c['hub_kills']} hub SIGKILLs, {c['station_kills']} station SIGKILLs, "
+          f"{c['room_crashes']} room power cuts")
+    print(f"accepted {c['accepted']}  stored {c['stored']}  lost {c['lost']}  "
+          f"duplicated {c['duplicated']}  (left in outboxes {c['left_in_outboxes']})")
     if args.json:
         print(json.dumps(result))
     return 0 if result["lost"] == 0 and result["duplicated"] == 0 else 1
