@@ -131,6 +131,7 @@ class BusClient:
         client.on_publish = self._handle_publish
         client.on_subscribe = self._handle_subscribe
         self._subscribe_mid = -1
+        client.on_socket_open = self._handle_socket_open
         self._client = client
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -197,6 +198,14 @@ class BusClient:
         return all([self.publish(t, p, retain=r) for t, p, r in messages])
 
     # --- paho callbacks (network thread) -------------------------------------------------------
+
+    @staticmethod
+    def _handle_socket_open(client: mqtt.Client, userdata: object, sock: object) -> None:
+        # paho leaves Nagle's algorithm on. A QoS 1 exchange is small packets in a row (the
+        # PUBACK of a check-in, then the hub's reply to it): without TCP_NODELAY the second
+        # waits for the broker to ACK the first, which Linux delays by 40 ms.
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
 
     def _handle_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                         reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:

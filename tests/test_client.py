@@ -66,3 +66,30 @@ def test_explains_why_it_cannot_connect() -> None:
         assert not client.connected
     finally:
         client.stop()
+
+
+
+def test_sockets_send_small_packets_at_once(deployed_room) -> None:
+    """TCP_NODELAY on every connection, over TLS and again after a reconnect. With Nagle's
+    algorithm on, the hub's reply, sent right after its PUBACK of the check-in, waited for the
+    broker's delayed ACK: ~40 ms on every check-in (bench/e2e.py)."""
+    import socket
+
+    from kiosk.config import load_kiosk_config
+
+    settings = load_kiosk_config(deployed_room.kiosk_config("s1")).broker
+    client = BusClient("s1", settings)
+    client.start()
+
+    def nodelay() -> int:
+        sock = client._client.socket()  # the live connection's socket, TLS-wrapped
+        return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) if sock else -1
+
+    try:
+        assert client.wait_connected(10), client.last_error
+        assert settings.ca_file is not None and nodelay() == 1
+        deployed_room.broker.restart()
+        assert wait_until(lambda: client.connected, timeout=40)
+        assert nodelay() == 1
+    finally:
+        client.stop()
