@@ -283,7 +283,7 @@ class Room:
 
 
 def measure(room: Room, responder: str, level: str, plans_for: dict[str, object],
-            own_level: str) -> dict[str, dict[str, list[float]]]:
+            own_level: str, display: bool) -> dict[str, dict[str, list[float]]]:
     """Start one responder, warm up, run every plan; {plan name: latencies...}."""
     from bench.common import start_hub, stop, wait_connected
     from bench.responders import Responder
@@ -293,7 +293,7 @@ def measure(room: Room, responder: str, level: str, plans_for: dict[str, object]
     if responder == "hub":
         log = folder / f"{name}.log"
         database = folder / f"{name}.db"
-        proc = start_hub(room.hub_config(name), log,
+        proc = start_hub(room.hub_config(name), log, display=display,
                          synchronous=None if level == own_level else level)
         try:
             wait_connected(log, 0, proc)
@@ -331,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synchronous", default="FULL,NORMAL",
                         help="SQLite levels for the floor and the hub; the first is the one "
                              "the target is checked at")
+    parser.add_argument("--responders", default="echo,floor,hub",
+                        help="which to run (default all three)")
+    parser.add_argument("--display", action=argparse.BooleanOptionalAction, default=True,
+                        help="the hub's display on (SDL dummy driver), as deployed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, default=None, help="keep the run's files here")
     parser.add_argument("--json", action="store_true")
@@ -346,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.common import load, percentile
 
     levels = [s.strip().upper() for s in args.synchronous.split(",") if s.strip()]
+    responders = {s.strip() for s in args.responders.split(",")}
     own = hub_own_synchronous()
     rng = random.Random(args.seed)
     load_before = load()
@@ -361,11 +366,12 @@ def main(argv: list[str] | None = None) -> int:
         }
         runs: dict[str, dict[str, dict[str, list[float]]]] = {}
         try:
-            runs["echo"] = measure(room, "echo", "", plans, own)
-            for level in levels:
-                runs[f"floor-{level}"] = measure(room, "floor", level, plans, own)
-            for level in levels:
-                runs[f"hub-{level}"] = measure(room, "hub", level, plans, own)
+            if "echo" in responders:
+                runs["echo"] = measure(room, "echo", "", plans, own, args.display)
+            for kind in ("floor", "hub"):
+                for level in levels if kind in responders else ():
+                    runs[f"{kind}-{level}"] = measure(room, kind, level, plans, own,
+                                                      args.display)
         finally:
             room.close()
 
@@ -394,6 +400,9 @@ def main(argv: list[str] | None = None) -> int:
         figures[f"{prefix}station_press_ms_p50"] = round(percentile(press, 50), 2)
         for level in levels:
             suffix = "" if level == levels[0] else f"_{level}"
+            if f"{prefix}e2e_ms_p99{suffix}" not in figures or \
+                    f"{prefix}floor_ms_p99{suffix}" not in figures:
+                continue
             ratio = (figures[f"{prefix}e2e_ms_p99{suffix}"]  # type: ignore[operator]
                      / figures[f"{prefix}floor_ms_p99{suffix}"])
             figures[f"{prefix}ratio_p99{suffix}"] = round(ratio, 3)
