@@ -69,7 +69,7 @@ class Swarm:
         from paho.mqtt.properties import Properties
 
         from broker import contract
-        from broker.client import SESSION_EXPIRY_S
+        from broker.client import SESSION_EXPIRY_S, send_at_once
         from broker.credentials import load_credentials
 
         self.contract = contract
@@ -95,6 +95,7 @@ class Swarm:
             client.username_pw_set(creds.username, creds.password)
             client.tls_set_context(creds.ssl_context())
             client.max_inflight_messages_set(IN_FLIGHT)
+            client.on_socket_open = send_at_once  # as a kiosk's client does
             client.on_connect = self._on_connect
             client.on_publish = self._on_publish
             client.on_message = self._on_message
@@ -315,6 +316,7 @@ def raw_rate(room, publishers: Publishers, args: argparse.Namespace) -> dict[str
     import paho.mqtt.client as mqtt
 
     from broker import contract
+    from broker.client import send_at_once
 
     n = args.per_station * publishers.stations
     creds = room.creds("hub")
@@ -332,6 +334,7 @@ def raw_rate(room, publishers: Publishers, args: argparse.Namespace) -> dict[str
     sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=creds.client_id,
                       protocol=mqtt.MQTTv5)
     sub.username_pw_set(creds.username, creds.password)
+    sub.on_socket_open = send_at_once
     sub.on_message = on_message
     sub.connect("127.0.0.1", creds.port)
     sub.subscribe([(t, 1) for t in contract.hub_subscriptions(ROOM) if t.endswith("checkin")])

@@ -46,6 +46,7 @@ def serve(creds_path: Path, room: str, mode: str, database: Path | None,
     import paho.mqtt.client as mqtt
 
     from broker import contract
+    from broker.client import send_at_once
     from broker.contract import CheckIn, Hello, Reply
     from broker.credentials import load_credentials
     from hub.store import HubStore
@@ -55,6 +56,7 @@ def serve(creds_path: Path, room: str, mode: str, database: Path | None,
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=creds.client_id,
                          protocol=mqtt.MQTTv5)
     client.username_pw_set(creds.username, creds.password)
+    client.on_socket_open = send_at_once  # as the hub's and the stations' client do
 
     def on_connect(client, userdata, flags, reason_code, properties):  # type: ignore[no-untyped-def]
         client.subscribe([(t, 1) for t in contract.hub_subscriptions(room)])

@@ -68,6 +68,17 @@ class _PahoLog(logging.LoggerAdapter):  # type: ignore[type-arg]
         super().log(logging.DEBUG, msg, *args, **kwargs)  # type: ignore[arg-type]
 
 
+def send_at_once(client: mqtt.Client, userdata: object, sock: object) -> None:
+    """paho's ``on_socket_open``: TCP_NODELAY on the new connection.
+
+    paho leaves Nagle's algorithm on. A QoS 1 exchange is small packets in a row (the PUBACK
+    of a check-in, then the hub's reply to it): without TCP_NODELAY the second waits for the
+    broker to ACK the first, which Linux delays by 40 ms.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class Will:
     topic: str
@@ -131,7 +142,7 @@ class BusClient:
         client.on_publish = self._handle_publish
         client.on_subscribe = self._handle_subscribe
         self._subscribe_mid = -1
-        client.on_socket_open = self._handle_socket_open
+        client.on_socket_open = send_at_once
         self._client = client
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -199,13 +210,6 @@ class BusClient:
 
     # --- paho callbacks (network thread) -------------------------------------------------------
 
-    @staticmethod
-    def _handle_socket_open(client: mqtt.Client, userdata: object, sock: object) -> None:
-        # paho leaves Nagle's algorithm on. A QoS 1 exchange is small packets in a row (the
-        # PUBACK of a check-in, then the hub's reply to it): without TCP_NODELAY the second
-        # waits for the broker to ACK the first, which Linux delays by 40 ms.
-        with contextlib.suppress(OSError, AttributeError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
 
     def _handle_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                         reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
