@@ -63,7 +63,8 @@ class Swarm:
     hub's reply comes, and sends again what has had no reply for ``retry_s``.
     """
 
-    def __init__(self, folder: Path, stations: list[str]) -> None:
+    def __init__(self, folder: Path, stations: list[str], flow: tuple[object, int, object]
+                 ) -> None:
         import paho.mqtt.client as mqtt
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
@@ -73,6 +74,10 @@ class Swarm:
         from broker.credentials import load_credentials
 
         self.contract = contract
+        # The raw run's flow control (nobody replies there): (every publisher's sent count,
+        # this one's index, the subscriber's received count).
+        self.sent_counts, self.index, self.delivered = flow
+        self.budget = 0
         self.selector = selectors.DefaultSelector()
         self.clients: dict[str, mqtt.Client] = {}
         self.connected: set[str] = set()
@@ -134,14 +139,23 @@ class Swarm:
             self.last_reply = time.time()
             self._send_next(sid, client)
 
+    def _may_send(self) -> bool:
+        """In the raw run, hold back while ``budget`` check-ins are not yet at the subscriber:
+        the broker drops what overflows the generated max_queued_messages."""
+        if not self.budget:
+            return True
+        sent = sum(self.sent_counts[:])  # type: ignore[index]
+        return sent - self.delivered.value < self.budget  # type: ignore[attr-defined]
+
     def _send_next(self, sid: str, client) -> None:  # type: ignore[no-untyped-def]
         todo, waiting = self.todo[sid], self.waiting[sid]
-        while todo and len(waiting) < self.window:
+        while todo and len(waiting) < self.window and self._may_send():
             message_id, topic, payload = todo.pop()
             waiting[message_id] = (topic, payload, time.monotonic())
             info = client.publish(topic, payload, qos=1)
             if self.answer == "puback":
                 self._mids[(sid, info.mid)] = message_id
+                self.sent_counts[self.index] += 1  # type: ignore[index]
 
     def service(self, timeout: float) -> None:
         """Read what arrived (TLS may hold more than select sees), write what is queued."""
@@ -160,19 +174,25 @@ class Swarm:
             client.loop_misc()
 
     def run(self, messages: dict[str, list[tuple[str, str, bytes]]], window: int,
-            retry_s: float, answer: str, timeout: float) -> float:
+            retry_s: float, answer: str, budget: int, timeout: float) -> float:
         """Send every station's check-ins; returns when all are answered (or ``timeout``)."""
         self.todo = {sid: list(reversed(batch)) for sid, batch in messages.items()}
         self.waiting = {sid: {} for sid in messages}
         self.answered = set()
         self.window, self.answer, self.resends = window, answer, 0
+        self.budget = budget
         started = time.time()
         for sid in messages:
             self._send_next(sid, self.clients[sid])
             self.service(0)
         deadline, last_misc = time.monotonic() + timeout, time.monotonic()
-        while any(self.waiting.values()) and time.monotonic() < deadline:
+        while ((any(self.waiting.values()) or any(self.todo.values()))
+               and time.monotonic() < deadline):
             self.service(0.01)
+            if budget:  # stations held back by the flow control go on when there is room
+                for sid, todo in self.todo.items():
+                    if todo and not self.waiting[sid]:
+                        self._send_next(sid, self.clients[sid])
             now = time.monotonic()
             if now - last_misc >= 1.0:
                 last_misc = now
@@ -211,10 +231,11 @@ def _checkins(stations: list[str], per_station: int, roster: list[str]
     return out
 
 
-def publisher(conn: Connection, folder: Path, stations: list[str], roster: list[str]) -> None:
-    """Commands from the driver: ("run", per_station, go_at, window, retry_s, answer),
+def publisher(conn: Connection, folder: Path, stations: list[str], roster: list[str],
+              flow: tuple[object, int, object]) -> None:
+    """Commands from the driver: ("run", per_station, go_at, window, retry_s, answer, budget),
     ("stop",)."""
-    swarm = Swarm(folder, stations)
+    swarm = Swarm(folder, stations, flow)
     deadline = time.monotonic() + 120
     while len(swarm.connected) < len(stations) and time.monotonic() < deadline:
         swarm.service(0.05)
@@ -224,11 +245,11 @@ def publisher(conn: Connection, folder: Path, stations: list[str], roster: list[
         if conn.poll(0):
             command = conn.recv()
             if command[0] == "run":
-                _, per_station, go_at, window, retry_s, answer = command
+                _, per_station, go_at, window, retry_s, answer, budget = command
                 messages = _checkins(stations, per_station, roster)
                 while time.time() < go_at:
                     swarm.service(min(0.01, max(0.0, go_at - time.time())))
-                started = swarm.run(messages, window, retry_s, answer, timeout=300)
+                started = swarm.run(messages, window, retry_s, answer, budget, timeout=300)
                 sent = [m[0] for batch in messages.values() for m in batch]
                 conn.send(("done", started, swarm.last_reply, sent, len(swarm.answered),
                            swarm.resends, swarm.refused))
@@ -250,12 +271,16 @@ class Publishers:
         context = multiprocessing.get_context("spawn")
         self.conns: list[Connection] = []
         self.procs = []
+        #: Check-ins the raw subscriber received, and each publisher's sent count (raw run).
+        self.delivered = context.RawValue("q", 0)
+        self.sent_counts = context.RawArray("q", processes)
         share = (len(stations) + processes - 1) // processes
         for k in range(processes):
             parent, child = context.Pipe()
             proc = context.Process(target=publisher,
                                    args=(child, folder, stations[k * share:(k + 1) * share],
-                                         roster), daemon=True)
+                                         roster, (self.sent_counts, k, self.delivered)),
+                                   daemon=True)
             proc.start()
             self.conns.append(parent)
             self.procs.append(proc)
@@ -263,12 +288,15 @@ class Publishers:
             assert conn.recv()[0] == "connected"
         self.stations = len(stations)
 
-    def run(self, per_station: int, window: int, retry_s: float, answer: str = "reply"
-            ) -> dict[str, object]:
+    def run(self, per_station: int, window: int, retry_s: float, answer: str = "reply",
+            budget: int = 0) -> dict[str, object]:
         """Every station sends ``per_station`` check-ins; when and what came back."""
+        self.delivered.value = 0
+        for k in range(len(self.sent_counts)):
+            self.sent_counts[k] = 0
         go_at = time.time() + 0.5
         for conn in self.conns:
-            conn.send(("run", per_station, go_at, window, retry_s, answer))
+            conn.send(("run", per_station, go_at, window, retry_s, answer, budget))
         result: dict[str, object] = {"ids": [], "answered": 0, "resends": 0, "refused": 0}
         starts, ends = [], []
         for conn in self.conns:
@@ -309,7 +337,10 @@ def raw_rate(room, publishers: Publishers, args: argparse.Namespace) -> dict[str
     """The broker's own rate: the same stations, a bare subscriber where the hub connects.
 
     Nobody replies, so a station's next check-in waits for the broker's PUBACK (up to
-    ``--raw-window`` unacknowledged per station) instead of a reply.
+    ``--raw-window`` unacknowledged per station) instead of a reply, and all stations wait
+    while ``--raw-budget`` check-ins are on their way to the subscriber: the generated
+    max_queued_messages (10,000) drops what overflows, and a Python subscriber is slower than
+    2,000 stations.
     """
     import threading
 
@@ -327,6 +358,7 @@ def raw_rate(room, publishers: Publishers, args: argparse.Namespace) -> dict[str
     def on_message(client, userdata, message) -> None:  # type: ignore[no-untyped-def]
         nonlocal got
         got += 1
+        publishers.delivered.value = got
         last[0] = time.time()
         if got >= n:
             done.set()
@@ -340,7 +372,8 @@ def raw_rate(room, publishers: Publishers, args: argparse.Namespace) -> dict[str
     sub.subscribe([(t, 1) for t in contract.hub_subscriptions(ROOM) if t.endswith("checkin")])
     sub.loop_start()
     time.sleep(0.5)
-    run = publishers.run(args.per_station, args.raw_window, args.retry, answer="puback")
+    run = publishers.run(args.per_station, args.raw_window, args.retry, answer="puback",
+                         budget=args.raw_budget)
     done.wait(30)
     sub.loop_stop()
     sub.disconnect()
@@ -402,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw-window", type=int, default=1,
                         help="check-ins a station keeps unacknowledged by the broker in the "
                              "raw run")
+    parser.add_argument("--raw-budget", type=int, default=5000,
+                        help="in the raw run, check-ins sent but not yet at the subscriber "
+                             "before the stations wait (the generated queue holds 10,000)")
     parser.add_argument("--retry", type=float, default=10.0,
                         help="seconds without a reply before a station sends again (the "
                              "kiosk outbox's)")
