@@ -4,10 +4,10 @@ Each connects where the hub connects (the loopback listener, the hub's credentia
 the hub's subscriptions and answers every hello and check-in with a contract ``Reply``:
 
 * ``echo``: answers at once: publish, echo, reply is a bare QoS 1 round trip through the broker.
-* ``floor``: first commits the check-in to SQLite as the hub stores it (the hub's schema and
-  insert, WAL, ``synchronous`` as given: the hub's is FULL), one transaction per check-in,
-  then answers. Nothing a real hub does can be cheaper than this and still durable: it is the
-  floor of this design.
+* ``floor``: first commits the check-in to SQLite as the hub stores it (the hub's
+  ``open_db`` and ``HubStore.add_checkin``: its schema, WAL, one transaction per check-in;
+  ``synchronous`` as given, the hub's is FULL), then answers. Nothing a real hub does can be
+  cheaper per check-in and still durable: it is the floor of this design.
 
 One thread, paho's own loop; prints ``ready`` once subscribed and runs until SIGTERM.
 
@@ -31,13 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def open_floor(path: Path, synchronous: str) -> sqlite3.Connection:
-    """The hub's schema in WAL mode; every statement its own transaction."""
-    from hub.store import SCHEMA
+    """The hub's database as the hub opens it (schema, WAL), at ``synchronous``."""
+    from hub.store import open_db
 
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
+    db = open_db(path)
     db.execute(f"PRAGMA synchronous={synchronous}")
-    db.executescript(SCHEMA)
     return db
 
 
@@ -70,7 +68,7 @@ def serve(creds_path: Path, room: str, mode: str, database: Path | None,
             return
         now = time.time()
         if store is not None and isinstance(msg, CheckIn):
-            store.add_checkin(msg, route.station, msg.badge, now)  # committed: autocommit
+            store.add_checkin(msg, route.station, msg.badge, now)  # its own transaction
         reply = Reply(**contract.envelope("hub", now), in_reply_to=msg.id,
                       request="checkin" if isinstance(msg, CheckIn) else "hello",
                       status="accepted")
