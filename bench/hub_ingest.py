@@ -224,7 +224,8 @@ def _checkins(stations: list[str], per_station: int, roster: list[str]
         topic = c.station_topic(ROOM, sid, "checkin")
         batch = out.setdefault(sid, [])
         for k in range(per_station):
-            message = c.CheckIn(**c.envelope(sid, now), badge=roster[(k * 7 + j) % len(roster)],
+            # A student stays at one station through a block: student n % students at station bn.
+            message = c.CheckIn(**c.envelope(sid, now), badge=roster[int(sid[1:]) % len(roster)],
                                 answers={"confidence": 1 + (k + j) % 4}, activity="read",
                                 tapped_at=now)
             batch.append((message.id, topic, c.encode(message)))
@@ -386,6 +387,7 @@ def raw_rate(room, publishers: Publishers, args: argparse.Namespace) -> dict[str
 def responder_rate(room, publishers: Publishers, args: argparse.Namespace, folder: Path,  # type: ignore[no-untyped-def]
                    mode: str, synchronous: str = "FULL") -> dict[str, float]:
     """The same stations answered by a bare responder (bench/responders.py)."""
+    from bench.common import group_cpu_s
     from bench.responders import Responder
 
     name = mode if mode == "echo" else f"floor-{synchronous}"
@@ -394,19 +396,22 @@ def responder_rate(room, publishers: Publishers, args: argparse.Namespace, folde
     responder = Responder(room.out / "devices" / "hub" / "mqtt.toml", ROOM, mode,
                           database=database, synchronous=synchronous, log=log)
     try:
+        cpu = group_cpu_s(responder.pgid)
         run = publishers.run(args.per_station, args.window, args.retry)
+        cpu = group_cpu_s(responder.pgid) - cpu
     finally:
         responder.stop()
     stored = None
     if mode == "floor":
         with sqlite3.connect(database) as db:
             stored = {row[0] for row in db.execute("SELECT id FROM checkins")}
-    return {"rate": _checked(name, run, stored, log), "resends": run["resends"]}  # type: ignore[dict-item]
+    return {"rate": _checked(name, run, stored, log), "resends": run["resends"],  # type: ignore[dict-item]
+            "cpu_us": 1e6 * cpu / len(run["ids"])}  # type: ignore[arg-type]
 
 
 def hub_rate(room, publishers: Publishers, args: argparse.Namespace, folder: Path,  # type: ignore[no-untyped-def]
              synchronous: str | None) -> dict[str, float]:
-    from bench.common import start_hub, stop, wait_connected
+    from bench.common import group_cpu_s, start_hub, stop, wait_connected
 
     tag = synchronous or "as-set"
     db_name = f"hub-{tag}.db"
@@ -416,13 +421,16 @@ def hub_rate(room, publishers: Publishers, args: argparse.Namespace, folder: Pat
     hub = start_hub(config, log_path, display=args.display, synchronous=synchronous)
     try:
         wait_connected(log_path, 0, hub)
+        cpu = group_cpu_s(hub.pid)
         run = publishers.run(args.per_station, args.window, args.retry)
+        cpu = group_cpu_s(hub.pid) - cpu
     finally:
         stop(hub)
     with sqlite3.connect(folder / db_name) as db:
         stored = {row[0] for row in db.execute("SELECT id FROM checkins")}
-    return {"rate": _checked(f"hub ({tag})", run, stored, log_path),
-            "resends": run["resends"], "stored": len(stored)}  # type: ignore[dict-item]
+    return {"rate": _checked(f"hub ({tag})", run, stored, log_path),  # type: ignore[dict-item]
+            "resends": run["resends"], "stored": len(stored),
+            "cpu_us": 1e6 * cpu / len(run["ids"])}  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -430,6 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=40000)
     parser.add_argument("--stations", type=int, default=2000,
                         help="stations in the device list, each its own TLS connection")
+    parser.add_argument("--students", type=int, default=0,
+                        help="students in the roster (default: one per station; with fewer, "
+                             "students move between stations within the lesson)")
     parser.add_argument("--window", type=int, default=1,
                         help="check-ins a station keeps unanswered (a kiosk: one student)")
     parser.add_argument("--raw-window", type=int, default=1,
@@ -472,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         room = DeployedRoom(folder, room=ROOM, stations=stations)
         generated_s = time.perf_counter() - t0
         roster_path = folder / "bench-roster.toml"
-        roster_path.write_text(roster_toml(30))
+        roster_path.write_text(roster_toml(args.students or args.stations))
         roster = [e.badges[0] for e in read_roster_file(roster_path)]
         room.start()
         publishers = None
@@ -509,8 +520,11 @@ def main(argv: list[str] | None = None) -> int:
             figures[f"ratio{suffix}"] = round(hub["rate"] / raw_mean, 3)
             figures[f"ratio_echo{suffix}"] = round(hub["rate"] / echo_mean, 3)
             figures[f"hub_resends{suffix}"] = hub["resends"]
+            figures[f"hub_cpu_us_per_checkin{suffix}"] = round(hub["cpu_us"], 1)
+    figures["echo_cpu_us_per_checkin"] = round(sum(r["cpu_us"] for r in echo) / len(echo), 1)
     for level, result in floor.items():
         figures[f"floor_rate_per_s_{level}"] = round(result["rate"], 1)
+        figures[f"floor_cpu_us_per_checkin_{level}"] = round(result["cpu_us"], 1)
     print(f"{n} check-ins from {args.stations} stations over TLS, each with its own password, "
           f"at most {args.window} unanswered per station ({args.publishers} publisher "
           f"processes), on the room's generated Mosquitto config")
@@ -519,13 +533,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"raw: broker → bare subscriber          {raw_mean:10.0f} check-ins/s  "
           f"(runs: {', '.join(str(round(r['rate'])) for r in raw)})")
     print(f"echo: broker round trip, bare responder {echo_mean:9.0f} check-ins/s  "
-          f"(runs: {', '.join(str(round(r['rate'])) for r in echo)})")
+          f"(runs: {', '.join(str(round(r['rate'])) for r in echo)}), "
+          f"{figures['echo_cpu_us_per_checkin']:.0f} µs CPU each")
     for level, result in floor.items():
-        print(f"floor: a commit each, synchronous={level:6} {result['rate']:9.0f} check-ins/s")
+        print(f"floor: a commit each, synchronous={level:6} {result['rate']:9.0f} check-ins/s, "
+              f"{result['cpu_us']:.0f} µs CPU each")
     for level, hub in hubs.items():
         name = "as the hub sets it" if level is None else f"synchronous={level}"
         print(f"hub, {name:34} {hub['rate']:9.0f} check-ins/s  ratio {hub['rate'] / raw_mean:.3f}"
-              f" (to echo {hub['rate'] / echo_mean:.3f}); every one stored and answered, "
+              f" (to echo {hub['rate'] / echo_mean:.3f}), {hub['cpu_us']:.0f} µs CPU each "
+              f"(hub and its MQTT process); every one stored and answered, "
               f"{hub['resends']} resends")
     print("targets: ratio ≥ 0.5 and ≥ 5000/s")
     if args.json:

@@ -93,11 +93,15 @@ class Responder:
             command += ["--database", str(database), "--synchronous", synchronous]
         err = log.open("ab") if log is not None else subprocess.DEVNULL
         self.proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=err,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
         line = self.proc.stdout.readline() if self.proc.stdout else b""
         if line.strip() != b"ready":
             self.stop()
             raise RuntimeError(f"the {mode} responder did not start (see {log})")
+
+    @property
+    def pgid(self) -> int:
+        return self.proc.pid
 
     def stop(self) -> None:
         if self.proc.poll() is None:
