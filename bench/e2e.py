@@ -247,12 +247,13 @@ class Room:
         for station in self.procs:
             station.answer()  # connected
 
-    def hub_config(self, name: str) -> Path:
+    def hub_config(self, name: str, mqtt_process: bool = True) -> Path:
         """The demo room's hub config with every station in its plan and its own database."""
         groups = '\n[[groups]]\nid = "g1"'
         extra = "".join(EXTRA_STATIONS.format(id=sid, n=sid[1:]) for sid in self.stations[4:])
         return self.room.hub_config(name=f"{name}.toml", roster=self.roster, replace={
-            'database = "hub.db"': f'database = "{name}.db"', groups: extra + groups})
+            'database = "hub.db"': f'database = "{name}.db"', groups: extra + groups},
+            settings={"process": mqtt_process})
 
     def run(self, plans: dict[str, list[list[object]]]) -> dict[str, list[float]]:
         for station in self.procs:
@@ -283,7 +284,7 @@ class Room:
 
 
 def measure(room: Room, responder: str, level: str, plans_for: dict[str, object],
-            own_level: str, display: bool) -> dict[str, dict[str, list[float]]]:
+            own_level: str, args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
     """Start one responder, warm up, run every plan; {plan name: latencies...}."""
     from bench.common import start_hub, stop, wait_connected
     from bench.responders import Responder
@@ -293,7 +294,7 @@ def measure(room: Room, responder: str, level: str, plans_for: dict[str, object]
     if responder == "hub":
         log = folder / f"{name}.log"
         database = folder / f"{name}.db"
-        proc = start_hub(room.hub_config(name), log, display=display,
+        proc = start_hub(room.hub_config(name, args.mqtt_process), log, display=args.display,
                          synchronous=None if level == own_level else level)
         try:
             wait_connected(log, 0, proc)
@@ -335,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="which to run (default all three)")
     parser.add_argument("--display", action=argparse.BooleanOptionalAction, default=True,
                         help="the hub's display on (SDL dummy driver), as deployed")
+    parser.add_argument("--mqtt-process", action=argparse.BooleanOptionalAction, default=True,
+                        help="the hub's MQTT client in its own process ([broker] process), "
+                             "as deployed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, default=None, help="keep the run's files here")
     parser.add_argument("--json", action="store_true")
@@ -367,11 +371,10 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, dict[str, dict[str, list[float]]]] = {}
         try:
             if "echo" in responders:
-                runs["echo"] = measure(room, "echo", "", plans, own, args.display)
+                runs["echo"] = measure(room, "echo", "", plans, own, args)
             for kind in ("floor", "hub"):
                 for level in levels if kind in responders else ():
-                    runs[f"{kind}-{level}"] = measure(room, kind, level, plans, own,
-                                                      args.display)
+                    runs[f"{kind}-{level}"] = measure(room, kind, level, plans, own, args)
         finally:
             room.close()
 
