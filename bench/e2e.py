@@ -10,7 +10,8 @@ does (sleep until an event or the next frame). A simulated student taps a badge,
 chooses; the figure is the station's own (``KioskStats.latencies_ms``): from the press that
 submits the check-in (outbox commit, publish) to the hub's reply being handled there.
 
-The same stations, in the same run, are answered in turn by:
+The same stations, in the same run, are answered in turn (``--rounds`` turns each, every turn
+with its share of the samples, so that all meet the same drift in the machine's load) by:
 
 * ``echo`` (raw round trip): a bare responder on the hub's listener with the hub's
   credentials answers each message at once (``bench/responders.py``): publish, echo, reply.
@@ -283,27 +284,35 @@ class Room:
         self.room.stop()
 
 
+def _stored(database: Path) -> int:
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
+
+
 def measure(room: Room, responder: str, level: str, plans_for: dict[str, object],
             own_level: str, args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
-    """Start one responder, warm up, run every plan; {plan name: latencies...}."""
+    """Start one responder, warm up, run every plan, stop; {plan name: latencies...}."""
     from bench.common import start_hub, stop, wait_connected
     from bench.responders import Responder
 
     folder = room.folder
     name = responder if responder == "echo" else f"{responder}-{level}"
+    database = folder / f"{name}.db"
+    stored_before = _stored(database)
     if responder == "hub":
         log = folder / f"{name}.log"
-        database = folder / f"{name}.db"
+        seen = log.read_text().count(": connected to ") if log.exists() else 0
         proc = start_hub(room.hub_config(name, args.mqtt_process), log, display=args.display,
                          synchronous=None if level == own_level else level)
         try:
-            wait_connected(log, 0, proc)
+            wait_connected(log, seen, proc)
         except RuntimeError:
             stop(proc)
             raise
         stopper = lambda: stop(proc)  # noqa: E731
     else:
-        database = folder / f"{name}.db"
         process = Responder(room.room.out / "devices" / "hub" / "mqtt.toml", ROOM, responder,
                             database=database, synchronous=level, log=folder / f"{name}.log")
         stopper = process.stop
@@ -315,9 +324,8 @@ def measure(room: Room, responder: str, level: str, plans_for: dict[str, object]
     finally:
         stopper()
     if responder != "echo":
-        with sqlite3.connect(database) as db:
-            stored = db.execute("SELECT COUNT(*) FROM checkins").fetchone()[0]
         answered = sum(len(r["latencies"]) for r in results.values()) + len(room.stations)
+        stored = _stored(database) - stored_before
         if stored < answered:
             raise RuntimeError(f"{name}: {answered} check-ins answered but {stored} stored")
     return results
@@ -328,7 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stations", type=int, default=6)
     parser.add_argument("--samples", type=int, default=200,
                         help="check-ins at the classroom rate, per responder")
-    parser.add_argument("--bursts", type=int, default=10, help="bursts of 30, per responder")
+    parser.add_argument("--bursts", type=int, default=12, help="bursts of 30, per responder")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="the responders take turns this many times, each running its "
+                             "share of the samples: the machine's load drifts, and this way "
+                             "every responder meets the same drift")
     parser.add_argument("--synchronous", default="FULL,NORMAL",
                         help="SQLite levels for the floor and the hub; the first is the one "
                              "the target is checked at")
@@ -363,23 +375,33 @@ def main(argv: list[str] | None = None) -> int:
         folder = (args.keep or Path(tmp)).resolve()
         folder.mkdir(parents=True, exist_ok=True)
         room = Room(folder, args.stations)
+        rounds = max(1, args.rounds)
         plans = {
-            "classroom": lambda at: classroom_plan(room.stations, args.samples, room.badges,
-                                                   at, rng),
-            "burst": lambda at: burst_plan(room.stations, args.bursts, room.badges, at, rng),
+            "classroom": lambda at: classroom_plan(room.stations, -(-args.samples // rounds),
+                                                   room.badges, at, rng),
+            "burst": lambda at: burst_plan(room.stations, -(-args.bursts // rounds),
+                                           room.badges, at, rng),
         }
+        order = [(kind, level) for kind in ("echo", "floor", "hub") if kind in responders
+                 for level in (levels if kind != "echo" else [""])]
         runs: dict[str, dict[str, dict[str, list[float]]]] = {}
         try:
-            if "echo" in responders:
-                runs["echo"] = measure(room, "echo", "", plans, own, args)
-            for kind in ("floor", "hub"):
-                for level in levels if kind in responders else ():
-                    runs[f"{kind}-{level}"] = measure(room, kind, level, plans, own, args)
+            for r in range(rounds):
+                for kind, level in order[r % len(order):] + order[:r % len(order)]:
+                    name = kind if kind == "echo" else f"{kind}-{level}"
+                    result = measure(room, kind, level, plans, own, args)
+                    for plan_name, values in result.items():
+                        into = runs.setdefault(name, {}).setdefault(plan_name, {})
+                        for key, v in values.items():
+                            into.setdefault(key, []).extend(v)
+            runs = {name: runs[name] for name in (k if k == "echo" else f"{k}-{lv}"
+                                                  for k, lv in order)}
         finally:
             room.close()
 
     figures: dict[str, object] = {"stations": args.stations, "samples": args.samples,
-                                  "bursts": args.bursts, "hub_own_synchronous": own,
+                                  "bursts": args.bursts, "rounds": args.rounds,
+                                  "hub_own_synchronous": own,
                                   "load_before": load_before, "load_after": load(),
                                   "minutes": round((time.monotonic() - started) / 60, 1)}
     print(f"e2e: {args.stations} stations over TLS with their own passwords, real kiosk "
@@ -399,8 +421,12 @@ def main(argv: list[str] | None = None) -> int:
             figures[f"{prefix}{key}_p50{suffix}"] = round(p50, 2)
             figures[f"{prefix}{key}_p99{suffix}"] = round(p99, 2)
             figures[f"{prefix}{key}_n{suffix}"] = len(values)
+            missed = sum(result[plan_name]["missed"])
+            if missed:
+                print(f"  ({name}: {missed} students did not get to submit)")
         press = [v for r in runs.values() for v in r[plan_name]["press"]]
         figures[f"{prefix}station_press_ms_p50"] = round(percentile(press, 50), 2)
+        figures[f"{prefix}station_press_ms_p99"] = round(percentile(press, 99), 2)
         for level in levels:
             suffix = "" if level == levels[0] else f"_{level}"
             if f"{prefix}e2e_ms_p99{suffix}" not in figures or \
@@ -410,8 +436,9 @@ def main(argv: list[str] | None = None) -> int:
                      / figures[f"{prefix}floor_ms_p99{suffix}"])
             figures[f"{prefix}ratio_p99{suffix}"] = round(ratio, 3)
             print(f"hub p99 / floor p99 at synchronous={level}: {ratio:.2f}  (target ≤ 2)")
-        print(f"the submitting press at the station (outbox commit + publish), p50: "
-              f"{figures[f'{prefix}station_press_ms_p50']} ms")
+        print(f"the submitting press at the station (outbox commit + publish), p50 / p99: "
+              f"{figures[f'{prefix}station_press_ms_p50']} / "
+              f"{figures[f'{prefix}station_press_ms_p99']} ms")
     print(f"\nload average before {load_before}, after {figures['load_after']}; "
           f"{figures['minutes']} min")
     if args.json:
