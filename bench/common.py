@@ -12,11 +12,12 @@ set right after the hub opens its database, before anything is stored.
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from stations.demo import percentile as percentile  # the demo's summary uses the same
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,15 +107,6 @@ def roster_toml(students: int, template: Path = ROOT / "stations" / "room" / "ro
                      f'family_name = "{k}"\ngrade = "4"\nclasses = ["demo-4a"]\n'
                      f'badges = ["0B{k:06X}"]\n')
     return text + "".join(extra)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q``-th percentile (inclusive method; nan for no values)."""
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1]
 
 
 def group_cpu_s(pgid: int) -> float:

@@ -114,7 +114,9 @@ def _spawn(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.P
                                 stdin=subprocess.DEVNULL, env=env, **child_options())
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (inclusive method; nan for no values): the demo's summary and
+    the benchmarks use it."""
     if not values:
         return float("nan")
     if len(values) == 1:
@@ -292,6 +294,6 @@ def _summarise(out: Path, station_ids: list[str]) -> dict[str, object]:
             "notices_received": notices,
             # Unknown (no stats file) counts as a problem, not as zero.
             "broker_refused": hub_stats.get("broker_refused", -1),
-            "latency_ms_p50": _percentile(latencies, 50),
-            "latency_ms_p99": _percentile(latencies, 99),
+            "latency_ms_p50": percentile(latencies, 50),
+            "latency_ms_p99": percentile(latencies, 99),
             "screenshots": sorted(p.name for p in (out / "screens").glob("*.png"))}
