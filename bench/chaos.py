@@ -145,6 +145,7 @@ class ChaosRoom:
     """The deployed room, its hub and its station processes, and the ways to break them."""
 
     def __init__(self, folder: Path, n_stations: int, seed: int) -> None:
+        from bench.common import UNIT_ENV
         from stations.deployment import DeployedRoom
 
         self.folder = folder
@@ -153,9 +154,8 @@ class ChaosRoom:
         self.hub_config = self.room.hub_config()
         for sid in ids:
             self.room.kiosk_config(sid)
-        # As the systemd units run them: default log level, Python unbuffered.
-        self.env = dict(os.environ, PYGAME_HIDE_SUPPORT_PROMPT="1", PYTHONUNBUFFERED="1",
-                        PYTHONPATH=str(ROOT), SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+        # As the systemd units run them: Python unbuffered, no screen here.
+        self.env = dict(os.environ, **UNIT_ENV, PYTHONPATH=str(ROOT))
         self.hub: subprocess.Popen[bytes] | None = None
         self.groups = [ids[i:i + PER_PROCESS] for i in range(0, len(ids), PER_PROCESS)]
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * len(self.groups)
@@ -167,11 +167,9 @@ class ChaosRoom:
     # --- starting ---------------------------------------------------------------------------
 
     def start_hub(self) -> None:
-        with (self.folder / "hub.log").open("ab") as log:
-            self.hub = subprocess.Popen(
-                [sys.executable, "-m", "stations", "hub", "--config", str(self.hub_config),
-                 "--headless"], cwd=ROOT, env=self.env, stdout=log, stderr=log,
-                stdin=subprocess.DEVNULL, start_new_session=True)
+        from bench.common import start_hub
+
+        self.hub = start_hub(self.hub_config, self.folder / "hub.log")
 
     def start_stations(self, k: int) -> None:
         self.starts += 1
@@ -302,6 +300,8 @@ def _schedule(plan: list[str] | None, rng: random.Random) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench.common import run_options
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--stations", type=int, default=30)
@@ -311,10 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plan", default="",
                         help=f"comma-separated disruptions to do in turn ({', '.join(DISRUPTIONS)})"
                              "; default: drawn at random")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the run's files here")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--station-process", help=argparse.SUPPRESS)
-    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    run_options(parser, child=True)
     args = parser.parse_args(argv)
     if args.station_process:
         run_stations(args.folder, args.station_process.split(","), args.seed)

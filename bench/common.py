@@ -11,6 +11,7 @@ set right after the hub opens its database, before anything is stored.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -45,6 +46,17 @@ sys.exit(main(sys.argv[1:]))
 
 #: What ``PRAGMA synchronous`` answers for each level.
 SYNC_LEVELS = {"OFF": 0, "NORMAL": 1, "FULL": 2, "EXTRA": 3}
+
+
+def run_options(parser: argparse.ArgumentParser, *, child: bool = False) -> None:
+    """``--keep DIR`` and ``--json``; with ``child``, the hidden options a benchmark's own
+    station processes are started with (``--station-process``, ``--folder``)."""
+    parser.add_argument("--keep", type=Path, default=None, help="keep the run's files here")
+    parser.add_argument("--json", action="store_true",
+                        help="last line: the figures as one JSON object")
+    if child:
+        parser.add_argument("--station-process", help=argparse.SUPPRESS)
+        parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
 
 
 def start_hub(config: Path, log_path: Path, *, display: bool = True,

@@ -332,6 +332,8 @@ def measure(room: Room, responder: str, level: str, plans_for: dict[str, object]
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench.common import run_options
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stations", type=int, default=6)
     parser.add_argument("--samples", type=int, default=200,
@@ -352,10 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the hub's MQTT client in its own process ([broker] process), "
                              "as deployed")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", type=Path, default=None, help="keep the run's files here")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--station-process", help=argparse.SUPPRESS)
-    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    run_options(parser, child=True)
     args = parser.parse_args(argv)
     if args.station_process:
         run_station(args.folder, args.station_process)

@@ -449,6 +449,8 @@ def hub_rate(room, publishers: Publishers, args: argparse.Namespace, folder: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bench.common import run_options
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=40000)
     parser.add_argument("--stations", type=int, default=2000,
@@ -479,8 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mqtt-process", action=argparse.BooleanOptionalAction, default=True,
                         help="the hub's MQTT client in its own process ([broker] process), "
                              "as deployed")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the run's files here")
-    parser.add_argument("--json", action="store_true")
+    run_options(parser)
     args = parser.parse_args(argv)
 
     from bench.common import load, roster_toml
