@@ -145,8 +145,13 @@ def classify_columns(names: list[str], source: Path | str = "<csv>",
 
 def read_class_csv(path: Path | str) -> ClassData:
     path = Path(path)
+    return parse_class_csv(read_csv_text(path), path)
+
+
+def read_csv_text(path: Path) -> str:
+    """A CSV file's text (UTF-8, with or without a byte-order mark); ClassCsvError if not."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError as err:
         raise ClassCsvError(path, None, None, "file not found") from err
     except UnicodeDecodeError as err:
@@ -154,7 +159,6 @@ def read_class_csv(path: Path | str) -> ClassData:
             from err
     except OSError as err:
         raise ClassCsvError(path, None, None, f"cannot be read ({err.strerror})") from err
-    return parse_class_csv(text, path)
 
 
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
@@ -165,14 +169,17 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
+def numbered_rows(text: str, source: Path | str, empty: str
+                  ) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """(header row number, header names, [(row number, cells)]) of a CSV text whose first
+    non-blank row is a header; rows numbered as a spreadsheet shows them (blank lines count
+    but are skipped). ClassCsvError for an empty file (``empty`` says what was expected), an
+    empty or repeated column name."""
     text = text.removeprefix("\ufeff")
     rows = list(csv.reader(io.StringIO(text), _dialect(text)))
-    # Row numbers as a spreadsheet shows them: blank lines count but are skipped.
     numbered = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not numbered:
-        raise ClassCsvError(source, None, None, "the file is empty: expected a header row "
-                                                "with student_id and one column per standard")
+        raise ClassCsvError(source, None, None, f"the file is empty: expected {empty}")
     header_row, header = numbered[0]
     names = [h.strip() for h in header]
     seen: dict[str, int] = {}
@@ -183,6 +190,16 @@ def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
             raise ClassCsvError(source, header_row, names[j],
                                 f"duplicate column (also column {seen[h.lower()] + 1})")
         seen[h.lower()] = j
+    for row_no, row in numbered[1:]:
+        if len(row) != len(names):
+            raise ClassCsvError(source, row_no, None,
+                                f"has {len(row)} fields but the header has {len(names)}")
+    return header_row, names, numbered[1:]
+
+
+def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
+    header_row, names, body = numbered_rows(
+        text, source, "a header row with student_id and one column per standard")
     roles = classify_columns(names, source, header_row)
     id_col = roles.id_column
     if id_col is None:
@@ -193,10 +210,7 @@ def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
 
     students: list[tuple[int, Student]] = []
     first_row: dict[str, int] = {}
-    for row_no, row in numbered[1:]:
-        if len(row) != len(names):
-            raise ClassCsvError(source, row_no, None,
-                                f"has {len(row)} fields but the header has {len(names)}")
+    for row_no, row in body:
         sid = row[id_col].strip()
         if not sid:
             raise ClassCsvError(source, row_no, names[id_col], "missing student id")
@@ -208,7 +222,7 @@ def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
             raise ClassCsvError(source, row_no, names[id_col],
                                 f"duplicate student {sid!r} (first on row {first_row[sid]})")
         first_row[sid] = row_no
-        scores = {std: _score(row[j], source, row_no, names[j])
+        scores = {std: parse_score(row[j], source, row_no, names[j])
                   for j, std, _ in roles.standards}
         prefs: tuple[str, ...] = ()
         if roles.preferences is not None:
@@ -225,22 +239,8 @@ def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
     if not students:
         raise ClassCsvError(source, None, None, "no student rows after the header")
 
-    scales: dict[str, str] = {}
     rescaled = {row_no: dict(s.scores) for row_no, s in students}
-    for j, std, declared in roles.standards:
-        values = [v for sc in rescaled.values() if (v := sc[std]) is not None]
-        scale = declared or ("1-4" if values and all(1 <= v <= 4 for v in values)
-                             else "0-100")
-        scales[std] = scale
-        if scale == "1-4":
-            for row_no, sc in rescaled.items():
-                v = sc[std]
-                if v is None:
-                    continue
-                if not 1 <= v <= 4:
-                    raise ClassCsvError(source, row_no, names[j],
-                                        f"score {v:g} is outside the 1-4 scale")
-                sc[std] = (v - 1) / 3 * 100
+    scales = rescale(roles, rescaled, names, source)
     used = {roles.names.get("name")} if "name" in roles.names else {
         roles.names.get(k) for k in ("given", "family", "preferred", "preferred_family")}
     skipped = sorted({*roles.ignored, *roles.ids.values(), *roles.names.values()}
@@ -253,7 +253,30 @@ def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
         ignored_columns=tuple(names[j] for j in skipped))
 
 
-def _score(cell: str, source: Path | str, row: int, column: str) -> float | None:
+def rescale(roles: ColumnRoles, rows: dict[int, dict[str, float | None]], names: list[str],
+            source: Path | str) -> dict[str, str]:
+    """Each standard's scale ("0-100" or "1-4": declared in its header, else a column whose
+    scores all lie in 1-4), with the rows' 1-4 scores mapped onto 0-100 in place (1 -> 0,
+    4 -> 100). ``rows``: row number -> standard -> score."""
+    scales: dict[str, str] = {}
+    for j, std, declared in roles.standards:
+        values = [v for sc in rows.values() if (v := sc.get(std)) is not None]
+        scale = declared or ("1-4" if values and all(1 <= v <= 4 for v in values)
+                             else "0-100")
+        scales[std] = scale
+        if scale == "1-4":
+            for row_no, sc in rows.items():
+                v = sc.get(std)
+                if v is None:
+                    continue
+                if not 1 <= v <= 4:
+                    raise ClassCsvError(source, row_no, names[j],
+                                        f"score {v:g} is outside the 1-4 scale")
+                sc[std] = (v - 1) / 3 * 100
+    return scales
+
+
+def parse_score(cell: str, source: Path | str, row: int, column: str) -> float | None:
     cell = cell.strip()
     if cell.lower() in _MISSING:
         return None

@@ -25,6 +25,8 @@ class ClassCsvError(GroupingError):
         self.row = row
         self.column = column
         self.problem = problem
+        #: The file as the teacher named it, for messages and the console.
+        self.file = self.path.name
         where = str(self.path)
         if row is not None:
             where += f", row {row}"
