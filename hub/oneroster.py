@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from hub.roster import Roster, Student
+from hub.roster import Roster, SchoolIds, Student
 from stations.errors import StationsError
 from stations.sqlitedb import transaction
 
@@ -70,6 +70,7 @@ class Person:
     grade: str
     active: bool
     roles: set[str] = field(default_factory=set)
+    ids: SchoolIds = field(default_factory=SchoolIds)
 
 
 @dataclass
@@ -274,7 +275,9 @@ def _parse(source: _Source) -> Parsed:
         grades = rec.get("grades", "")
         person = Person(sid, _required_value("users.csv", n, rec, "givenName"),
                         rec.get("familyName", ""), rec.get("preferredGivenName", ""),
-                        grades.split(",")[0].strip(), active)
+                        grades.split(",")[0].strip(), active,
+                        ids=SchoolIds(rec.get("identifier", ""), rec.get("username", ""),
+                                      rec.get("email", "")))
         if version == "1.1":
             person.roles.add(_role("users.csv", n, "role", rec["role"], USER_ROLES_11))
         people[sid] = person
@@ -352,7 +355,7 @@ def import_oneroster(path: Path | str, roster: Roster) -> ImportSummary:
             if "student" in p.roles:
                 roster.upsert_student(Student(p.id, p.given_name, p.family_name,
                                               p.preferred_name, p.grade),
-                                      source="oneroster", active=p.active)
+                                      source="oneroster", active=p.active, ids=p.ids)
                 deactivated += not p.active
             elif "teacher" in p.roles:
                 db.execute("INSERT INTO teachers (id, given_name, family_name, active) "

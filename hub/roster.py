@@ -68,7 +68,12 @@ CREATE INDEX IF NOT EXISTS enrollments_user ON enrollments(user_id);
 #: Columns added after the first release: created on an old database at open.
 _ADDED_COLUMNS = {
     "students": [("active", "INTEGER NOT NULL DEFAULT 1"), ("language", "TEXT NOT NULL DEFAULT ''"),
-                 ("source", "TEXT NOT NULL DEFAULT 'toml'")],
+                 ("source", "TEXT NOT NULL DEFAULT 'toml'"),
+                 # The school's other ids for the student, to match a gradebook's rows by:
+                 # the student number (OneRoster ``identifier``), username and e-mail.
+                 ("identifier", "TEXT NOT NULL DEFAULT ''"),
+                 ("username", "TEXT NOT NULL DEFAULT ''"),
+                 ("email", "TEXT NOT NULL DEFAULT ''")],
     "badges": [("assigned_at", "REAL NOT NULL DEFAULT 0"), ("revoked_at", "REAL")],
 }
 
@@ -101,10 +106,20 @@ class Student:
 
 
 @dataclass(frozen=True, slots=True)
+class SchoolIds:
+    """The school's other ids for a student (to match a gradebook's rows); never on the wire."""
+
+    identifier: str = ""
+    username: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RosterEntry:
     student: Student
     badges: tuple[str, ...]
     classes: tuple[str, ...] = ()
+    ids: SchoolIds = SchoolIds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +177,9 @@ def read_roster(path: Path | str) -> RosterFile:
         for cid in member_of:
             if cid not in classes:
                 raise item.error("classes", f"no class {cid!r}: add it under [[classes]]")
-        entries.append(RosterEntry(student, tuple(badges), member_of))
+        ids = SchoolIds(item.get("identifier", str, ""), item.get("username", str, ""),
+                        item.get("email", str, ""))
+        entries.append(RosterEntry(student, tuple(badges), member_of, ids))
     root.check_unknown()
     return RosterFile(entries, classes)
 
@@ -195,7 +212,7 @@ class Roster:
                                  "DO UPDATE SET title=excluded.title, active=1", (cid, title))
             for entry in entries:
                 s = entry.student
-                self.upsert_student(s, source="toml")
+                self.upsert_student(s, source="toml", ids=entry.ids)
                 for badge in entry.badges:
                     # The file's badge wins only if the badge is not in use by someone else:
                     # a reassignment made on the hub is not undone at the next start.
@@ -209,16 +226,24 @@ class Roster:
                         "VALUES (?, ?, ?, 'student') ON CONFLICT(id) DO UPDATE SET active=1",
                         (f"toml:{cid}:{s.id}", cid, s.id))
 
-    def upsert_student(self, s: Student, *, source: str, active: bool = True) -> None:
+    def upsert_student(self, s: Student, *, source: str, active: bool = True,
+                       ids: SchoolIds = SchoolIds()) -> None:
+        # An id the source does not give (the TOML file often has none) keeps what an
+        # import brought.
         self._db.execute(
             "INSERT INTO students (id, given_name, family_name, preferred_name, grade, "
-            "language, active, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
+            "language, active, source, identifier, username, email) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
             "SET given_name=excluded.given_name, family_name=excluded.family_name, "
             "preferred_name=excluded.preferred_name, grade=excluded.grade, "
             "language=CASE WHEN excluded.language != '' THEN excluded.language ELSE language "
-            "END, active=excluded.active, source=excluded.source",
+            "END, active=excluded.active, source=excluded.source, "
+            "identifier=CASE WHEN excluded.identifier != '' THEN excluded.identifier "
+            "ELSE identifier END, username=CASE WHEN excluded.username != '' THEN "
+            "excluded.username ELSE username END, email=CASE WHEN excluded.email != '' THEN "
+            "excluded.email ELSE email END",
             (s.id, s.given_name, s.family_name, s.preferred_name, s.grade, s.language,
-             int(active), source))
+             int(active), source, ids.identifier, ids.username, ids.email))
 
     # --- badges ---------------------------------------------------------------------------------
 
@@ -298,6 +323,14 @@ class Roster:
         return [r[0] for r in self._db.execute(
             "SELECT class_id FROM enrollments WHERE user_id=? AND active=1 ORDER BY class_id",
             (student_id,))]
+
+    def school_ids(self, class_id: str) -> dict[str, SchoolIds]:
+        """Student id → the school's other ids, for the active students of one class."""
+        rows = self._db.execute(
+            "SELECT DISTINCT s.id, s.identifier, s.username, s.email FROM students s JOIN "
+            "enrollments e ON e.user_id = s.id WHERE e.class_id=? AND e.role='student' AND "
+            "e.active=1 AND s.active=1", (class_id,)).fetchall()
+        return {r[0]: SchoolIds(r[1], r[2], r[3]) for r in rows}
 
     def classes(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT id, title FROM classes WHERE active=1 "

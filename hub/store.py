@@ -3,6 +3,7 @@ unknown badges, the rotation state that must survive a restart, and the district
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -79,6 +80,73 @@ CREATE TABLE IF NOT EXISTS xapi_outbox (
     attempts   INTEGER NOT NULL DEFAULT 0,
     failed     TEXT                                -- the LRS's reason, when refused for good
 );
+-- Every class that meets in the room keeps its own lessons (hub/lessons.py): plans beyond
+-- the room's own (the config's [rotation]), groups, constraints, settings over the config's.
+CREATE TABLE IF NOT EXISTS class_plans (
+    class_id      TEXT NOT NULL,
+    plan_id       TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    stations      TEXT NOT NULL,                   -- JSON list of station ids, in order
+    block_minutes REAL NOT NULL,
+    model         TEXT NOT NULL,
+    PRIMARY KEY (class_id, plan_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS class_groups (
+    class_id   TEXT PRIMARY KEY,
+    groups     TEXT NOT NULL,                      -- JSON [{"id", "name", "members"}]
+    source     TEXT NOT NULL,                      -- config, even split, approved, regroup
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS class_constraints (
+    class_id    TEXT PRIMARY KEY,
+    constraints TEXT NOT NULL                      -- JSON, hub.grouping's constraints file
+);
+CREATE TABLE IF NOT EXISTS class_settings (
+    class_id TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,                        -- JSON
+    PRIMARY KEY (class_id, key)
+) WITHOUT ROWID;
+-- When each class meets: the hub proposes the class (and plan) of the hour.
+CREATE TABLE IF NOT EXISTS timetable (
+    weekday  INTEGER NOT NULL,                     -- 0 Monday .. 6 Sunday
+    start    TEXT NOT NULL,                        -- HH:MM, local time
+    end      TEXT NOT NULL,
+    class_id TEXT NOT NULL,
+    plan_id  TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (weekday, start)
+) WITHOUT ROWID;
+-- Each lesson run: its class, plan, time and the groups that worked together (the pair
+-- history the grouping engine avoids repeating, and the window of the reflections it reads).
+CREATE TABLE IF NOT EXISTS lessons (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    class_id   TEXT NOT NULL,
+    plan_id    TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at   REAL,
+    groups     TEXT NOT NULL                       -- JSON [[member ids], ...]
+);
+CREATE INDEX IF NOT EXISTS lessons_class ON lessons(class_id, started_at);
+-- Assessment scores per class and standard (hub/scores.py); every import is kept, the
+-- latest score of a student on a standard counts (by date, then import).
+CREATE TABLE IF NOT EXISTS score_imports (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    class_id    TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    imported_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scores (
+    import_id  INTEGER NOT NULL REFERENCES score_imports(id),
+    class_id   TEXT NOT NULL,
+    student_id TEXT NOT NULL,
+    standard   TEXT NOT NULL,
+    taken_on   TEXT NOT NULL,                      -- YYYY-MM-DD
+    score      REAL NOT NULL,                      -- 0-100 (a 1-4 rubric mapped 1 -> 0, 4 -> 100)
+    scale      TEXT NOT NULL,                      -- 0-100 or 1-4, as the file gave it
+    PRIMARY KEY (import_id, student_id, standard, taken_on)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS scores_class ON scores(class_id, student_id, standard);
+CREATE INDEX IF NOT EXISTS scores_student ON scores(student_id);
 """
 
 #: Columns added after the first release: created on an old database at open.
@@ -88,6 +156,8 @@ _ADDED_COLUMNS = {"station_status": [("quarantined", "INTEGER NOT NULL DEFAULT 0
 ROTATION_KEY = "rotation"
 #: Settings changed while the hub runs (the console), over the config file's values.
 SETTINGS_KEY = "settings"
+#: The lesson the rotation state belongs to: its class and plan (hub/lessons.py).
+LESSON_KEY = "lesson"
 
 
 _INSERT_CHECKIN = ("INSERT OR IGNORE INTO checkins (id, station, student_id, badge, answers, "
@@ -126,6 +196,8 @@ class CheckInRecord:
 class Purged:
     checkins: int
     unknown_badges: int
+    scores: int = 0
+    lessons: int = 0
 
 
 def open_db(path: Path | str) -> sqlite3.Connection:
@@ -294,14 +366,21 @@ class HubStore:
                 for r in rows]
 
     def purge_before(self, cutoff: float) -> Purged:
-        """Delete check-ins (with their reflections) and unknown-badge sightings older than
+        """Delete check-ins (with their reflections), unknown-badge sightings, assessment
+        scores (by the day they were taken) and lessons' group history older than
         ``cutoff``, in one transaction."""
+        day = dt.datetime.fromtimestamp(cutoff).date().isoformat()
         with self.transaction():
             checkins = self.db.execute("DELETE FROM checkins WHERE tapped_at < ? "
                                        "AND received_at < ?", (cutoff, cutoff)).rowcount
             unknown = self.db.execute("DELETE FROM unknown_badges WHERE seen_at < ?",
                                       (cutoff,)).rowcount
-        return Purged(checkins, unknown)
+            scores = self.db.execute("DELETE FROM scores WHERE taken_on < ?", (day,)).rowcount
+            self.db.execute("DELETE FROM score_imports WHERE NOT EXISTS (SELECT 1 FROM scores "
+                            "WHERE scores.import_id = score_imports.id)")
+            lessons = self.db.execute("DELETE FROM lessons WHERE started_at < ? AND "
+                                      "ended_at IS NOT NULL", (cutoff,)).rowcount
+        return Purged(checkins, unknown, scores, lessons)
 
     def unknown_badge_sightings(self, badges: list[str]) -> list[tuple[str, str, float]]:
         if not badges:
