@@ -21,7 +21,7 @@ told about, and so does :meth:`Rotation.tick`. The whole state is :meth:`Rotatio
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -268,13 +268,18 @@ class Rotation:
     def set_groups(self, groups: tuple[GroupDef, ...]) -> None:
         """Replace the groups (approved suggestions from the grouping engine, say).
 
-        Takes effect at the next lesson's start; the teacher's individual moves are dropped
-        because they were moves between the old groups.
+        Takes effect at once: a running lesson's schedule is rebuilt for the new groups from
+        the current block on (the block and its time stay), so every student's place follows
+        the new groups. The plan's groups become these (a saved lesson resumes with them);
+        the teacher's individual moves are dropped because they were moves between the old
+        groups.
         """
         self.groups = groups
+        self.plan = replace(self.plan, groups=groups)
         self.moved.clear()
-        if self.phase in (Phase.IDLE, Phase.ENDED):
-            self.schedule = build_schedule(self.plan, self.groups, self.lessons)
+        running = self.phase in (Phase.RUNNING, Phase.PAUSED)
+        self.schedule = build_schedule(self.plan, self.groups,
+                                       max(0, self.lessons - 1) if running else self.lessons)
 
     def record_arrival(self, student_id: str, station_id: str) -> bool:
         """A student checked in at a station: they are here (not absent); flex counts it.
