@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.lessons import LessonBook
 from hub.roster import Roster
+from hub.scores import student_scores
 from hub.store import ROTATION_KEY, HubStore, Purged
 
 log = logging.getLogger(__name__)
@@ -90,13 +92,15 @@ def export_day(store: HubStore, roster: Roster, day: dt.date, out: Path, *,
 
 
 def apply_retention(store: HubStore, days: int, now: float) -> Purged:
-    """Delete what is older than ``days`` days (0 keeps everything)."""
+    """Delete what is older than ``days`` days (0 keeps everything): check-ins with their
+    reflections, unknown-badge sightings, assessment scores and lessons' group history."""
     if days <= 0:
         return Purged(0, 0)
     purged = store.purge_before(now - days * DAY_S)
-    if purged.checkins or purged.unknown_badges:
-        log.info("retention: deleted %d check-ins and %d unknown-badge sightings older than "
-                 "%d days", purged.checkins, purged.unknown_badges, days)
+    if purged.checkins or purged.unknown_badges or purged.scores or purged.lessons:
+        log.info("retention: deleted %d check-ins, %d unknown-badge sightings, %d scores and "
+                 "%d lessons' groups older than %d days", purged.checkins,
+                 purged.unknown_badges, purged.scores, purged.lessons, days)
     return purged
 
 
@@ -135,7 +139,8 @@ def export_student(store: HubStore, roster: Roster, student_id: str,
         if student_id in rotation_state.get("visits", {}):
             lesson["stations_visited"] = rotation_state["visits"][student_id]
     return {"student": student[0], "badges": badges, "enrollments": enrollments,
-            "checkins": checkins,
+            "checkins": checkins, "scores": student_scores(db, student_id),
+            "classes": LessonBook(db).about_student(student_id),
             "badge_sightings_before_enrollment": [
                 {"badge": b, "station": s, "seen_at": t} for b, s, t in sightings],
             "current_lesson": lesson, "exported_at": dt.datetime.now().astimezone().isoformat()}
@@ -147,12 +152,14 @@ class Erased:
     badges: int
     enrollments: int
     sightings: int
+    scores: int = 0
 
 
 def erase_student(store: HubStore, student_id: str,
                   rotation_key: str = ROTATION_KEY) -> Erased:
-    """Delete the student, their badges, enrollments, check-ins and reflections, and their
-    place in the saved lesson; one transaction."""
+    """Delete the student, their badges, enrollments, check-ins and reflections, assessment
+    scores, their place in every class's groups, constraints and lesson history, and in the
+    saved lesson; one transaction."""
     db = store.db
     with store.transaction():
         if db.execute("SELECT 1 FROM students WHERE id=?", (student_id,)).fetchone() is None:
@@ -167,6 +174,8 @@ def erase_student(store: HubStore, student_id: str,
         db.execute("DELETE FROM district_outbox WHERE student_id=?", (student_id,))
         # Statements not yet sent to the LRS go too (what it has, its own erasure covers).
         db.execute("DELETE FROM xapi_outbox WHERE student_id=?", (student_id,))
+        scores = db.execute("DELETE FROM scores WHERE student_id=?", (student_id,)).rowcount
+        LessonBook(db).forget_student(student_id)
         nb = db.execute("DELETE FROM badges WHERE student_id=?", (student_id,)).rowcount
         ne = db.execute("DELETE FROM enrollments WHERE user_id=?", (student_id,)).rowcount
         db.execute("DELETE FROM students WHERE id=?", (student_id,))
@@ -178,6 +187,6 @@ def erase_student(store: HubStore, student_id: str,
             for g in state.get("groups", []):
                 g["members"] = [m for m in g.get("members", []) if m != student_id]
             store.save_state(rotation_key, state)
-    log.info("erased student %s: %d check-ins, %d badges, %d enrollments", student_id,
-             checkins, nb, ne)
-    return Erased(checkins, nb, ne, sightings)
+    log.info("erased student %s: %d check-ins, %d badges, %d enrollments, %d scores",
+             student_id, checkins, nb, ne, scores)
+    return Erased(checkins, nb, ne, sightings, scores)
