@@ -53,6 +53,9 @@ class ReflectionConfig:
     flag_after: int = 2
     #: How far back the teacher view looks for flags.
     lookback_days: int = 14
+    #: Reflections of a class's last this many lessons feed the grouping engine (its
+    #: students' confidence trend and goal progress).
+    lessons: int = 5
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,9 @@ class HubConfig:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
     def shows_history(self, class_id: str = "") -> bool:
-        """Whether a student of this class sees their own last reflections at the station.
-
-        One setting per hub for now (``[class] history``); the one place to ask, so that it
-        can move into the store as a per-class setting.
-        """
+        """Whether a student of this class sees their own last reflections at the station,
+        as the config file says (``[class] history``): the default a class's own setting in
+        the hub's database overrides (``HubService.settings``)."""
         return self.class_history
 
 
@@ -284,7 +285,7 @@ def _reflection(root: Section) -> ReflectionConfig:
         raise r.error("flag_after", "must be 1 or more")
     return ReflectionConfig(questions, r.get("low_confidence", int, 1), r.get("low_mood", int, 1),
                             r.get("low_goal", int, 1), flag_after,
-                            r.positive("lookback_days", int, 14))
+                            r.positive("lookback_days", int, 14), r.positive("lessons", int, 5))
 
 
 def _pin_hash(display: Section) -> str | None:

@@ -8,6 +8,14 @@ names, the display draws what :meth:`buttons` returns.
 Every control can be reached by keyboard: the letters on the controls bar, arrows to move the
 focus and Enter to press it, Escape to close a dialog.
 
+Starting a lesson: where the room hosts more than one class (or a class has more than one
+plan), Start asks which class (the timetable's class of the hour first) and which plan.
+
+Suggested groups live on the teacher view alone: its "Groups" control asks the grouping
+engine for skill, mixed or interest groups, or to regroup the students here; the suggestion
+is shown with each group's change and each student's reflection features, a student can be
+moved, and it is approved or set aside. None of it is drawn on the class view.
+
 The teacher view needs the teacher: "Teacher view" opens a PIN keypad unless the service says
 the view is unlocked (a right PIN, or the teacher console). The teacher view closes, and is
 locked again, when the unlock runs out, when the teacher goes back to the class view, and at
@@ -67,12 +75,23 @@ class Geometry:
         return m, self.bar_h // 2, self.w - 2 * m, self.h - self.bar_h // 2 - self.px(40)
 
 
+def needs_choice(view: HubView) -> bool:
+    """Start asks which class and plan: the room hosts several classes, the class has
+    several plans, or the timetable proposes another class than the last lesson's."""
+    choices = view.lesson_choices
+    return (len(choices) > 1 or any(len(c.plans) > 1 for c in choices)
+            or any(c.proposed and c.class_id != view.class_id for c in choices))
+
+
 @dataclass
 class Controls:
     #: The teacher view is open (only ever while the service says it is unlocked).
     teacher: bool = False
-    #: "", "students", "student", "enroll", "enroll_pick", "confirm_end", "groups", "pin"
+    #: "", "students", "student", "enroll", "enroll_pick", "confirm_end", "groups",
+    #: "groups_students", "groups_student", "lesson", "lesson_plan", "pin"
     dialog: str = ""
+    #: lesson_plan: the class chosen.
+    class_id: str = ""
     page: int = 0
     student: str = ""
     badge: str = ""
@@ -112,8 +131,11 @@ class Controls:
                   ("students", "Move student", "people", "normal", "m"),
                   ("enroll", "Enroll badge", "badge",
                    "primary" if view.enrollment.active else "normal", "b")]
-        if view.suggested_groups is not None:
-            items.append(("groups", "Approve groups", "check", "primary", "g"))
+        if self.showing_teacher(view, view.at):
+            waiting = view.suggested_groups is not None
+            items.append(("groups", "Approve groups" if waiting else "Groups",
+                          "check" if waiting else "star", "primary" if waiting else "normal",
+                          "g"))
         items.append(("view", "Class view" if self.teacher else "Teacher view",
                       "question" if self.teacher else "teacher", "normal", "t"))
         gap = g.px(14)
@@ -191,9 +213,46 @@ class Controls:
                                                ("close", "Keep going", "arrow_right",
                                                 "primary")])
         if self.dialog == "groups":
-            return self._grid(g, [], title_h, [("groups_yes", "Approve", "check", "primary"),
-                                               ("groups_no", "Keep current", "arrow_down",
-                                                "normal")])
+            if not teacher:
+                return self._grid(g, [], title_h, [close])
+            if view.suggested_groups is not None:
+                return self._grid(g, [], title_h, [
+                    ("groups_yes", "Approve", "check", "primary"),
+                    ("groups_move", "Move a student", "people", "normal"),
+                    ("groups_no", "Keep current", "arrow_down", "normal")])
+            if view.groups_work:
+                return self._grid(g, [], title_h, [close])
+            items = [("suggest:skill", "Skill groups", "star", "normal"),
+                     ("suggest:mixed", "Mixed groups", "people", "normal"),
+                     ("suggest:interest", "Interest groups", "puzzle", "normal"),
+                     ("suggest:present", "Regroup who's here", "check", "normal")]
+            return self._grid(g, items, title_h + g.px(60), [close])
+        if self.dialog == "groups_students" and teacher and view.suggested_groups:
+            names = view.student_names
+            items = [(f"gstudent:{sid}", names.get(sid, sid), "people", "normal")
+                     for _name, members in view.suggested_groups for sid in members]
+            return self._grid(g, items, title_h, [("back", "Back", "arrow_down", "normal")])
+        if self.dialog == "groups_student" and teacher and view.suggested_groups:
+            here = next((name for name, members in view.suggested_groups
+                         if self.student in members), "")
+            items = [(f"gto:{k}", f"To {name}", "arrow_right",
+                      "off" if name == here else "normal")
+                     for k, (name, _m) in enumerate(view.suggested_groups)]
+            return self._grid(g, items, title_h + g.px(110),
+                              [("back", "Back", "arrow_down", "normal")])
+        if self.dialog == "lesson":
+            items = [(f"class:{c.class_id}", c.title + (" · now" if c.proposed else ""),
+                      "people", "primary" if c.proposed else "normal")
+                     for c in view.lesson_choices]
+            return self._grid(g, items, title_h, [close])
+        if self.dialog == "lesson_plan":
+            choice = next((c for c in view.lesson_choices if c.class_id == self.class_id),
+                          None)
+            items = [(f"plan:{pid}", f"{name} · {about}", "arrow_right",
+                      "primary" if choice is not None and pid == choice.proposed_plan
+                      else "normal")
+                     for pid, name, about in (choice.plans if choice else ())]
+            return self._grid(g, items, title_h, [("back", "Back", "arrow_down", "normal")])
         if self.dialog == "pin":
             return self._keypad(view, g)
         return []
@@ -233,7 +292,19 @@ class Controls:
         if self.dialog == "confirm_end":
             return "End the lesson now?"
         if self.dialog == "groups":
-            return "Approve the suggested groups?"
+            if view.suggested_groups is not None and self.showing_teacher(view, view.at):
+                return "Approve the suggested groups?"
+            return "Suggested groups"
+        if self.dialog == "groups_students":
+            return "Move whom?"
+        if self.dialog == "groups_student":
+            return f"Move {view.student_names.get(self.student, self.student)} to"
+        if self.dialog == "lesson":
+            return "Start the lesson of which class?"
+        if self.dialog == "lesson_plan":
+            title = next((c.title for c in view.lesson_choices
+                          if c.class_id == self.class_id), self.class_id)
+            return f"{title}: which plan?"
         if self.dialog == "pin":
             return "Teacher PIN"
         return ""
@@ -271,6 +342,8 @@ class Controls:
             self.dialog, self.teacher, self.pin_wrong = "", True, False
         if self.teacher and not access.unlocked(now):
             self.teacher = False  # the unlock ran out
+        if self.dialog.startswith("groups") and not self.showing_teacher(view, now):
+            self.dialog = ""  # a suggestion is for the teacher's eyes only
         if now - self.last_input >= self.idle_s:
             if self.dialog == "pin":
                 self.dialog, self.pin_entry, self.pin_wrong = "", "", False
@@ -319,9 +392,40 @@ class Controls:
             return []
         self.focus = -1
         ident, _, arg = b.id.partition(":")
-        simple = {"start", "pause", "resume", "skip"}
+        simple = {"pause", "resume", "skip"}
         if ident in simple:
             return [TeacherAction(ident)]
+        if ident == "start":
+            if needs_choice(view):
+                self.dialog, self.page = "lesson", 0
+                return []
+            return [TeacherAction("start")]
+        if ident == "class":
+            choice = next((c for c in view.lesson_choices if c.class_id == arg), None)
+            if choice is not None and len(choice.plans) > 1:
+                self.dialog, self.class_id, self.page = "lesson_plan", arg, 0
+                return []
+            self.dialog = ""
+            return [TeacherAction("start_lesson", class_id=arg,
+                                  plan=choice.plans[0][0] if choice and choice.plans else "")]
+        if ident == "plan":
+            self.dialog = ""
+            return [TeacherAction("start_lesson", class_id=self.class_id, plan=arg)]
+        if ident == "suggest":
+            return [TeacherAction("suggest_groups", mode=arg)]  # the dialog shows the work
+        if ident == "groups_move":
+            self.dialog, self.page = "groups_students", 0
+            return []
+        if ident == "gstudent":
+            self.dialog, self.student = "groups_student", arg
+            return []
+        if ident == "gto":
+            self.dialog = "groups"
+            groups = view.suggested_groups or ()
+            k = int(arg)
+            if k >= len(groups):
+                return []
+            return [TeacherAction("adjust_groups", student=self.student, group=groups[k][0])]
         if ident == "extend":
             return [TeacherAction("extend", EXTEND_MINUTES)]
         if ident == "end":
@@ -386,7 +490,9 @@ class Controls:
         elif ident == "page_next":
             self.page += 1
         elif ident == "back":
-            self.dialog = {"student": "students", "enroll_pick": "enroll"}.get(self.dialog, "")
+            self.dialog = {"student": "students", "enroll_pick": "enroll",
+                           "groups_students": "groups", "groups_student": "groups_students",
+                           "lesson_plan": "lesson"}.get(self.dialog, "")
         elif ident == "close":
             self.dialog, self.pin_entry = "", ""
         return []

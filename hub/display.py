@@ -69,6 +69,8 @@ def _top_bar(view: HubView, ui: Painter, g: Geometry, teacher: bool) -> None:
     ui.panel(0, 0, g.w, g.bar_h, bar)
     mid = g.bar_h // 2
     title = view.class_title or f"Room {view.room}"
+    if view.plan_name:
+        title += f" · {view.plan_name}"
     ui.text(title, px(30), mid - px(30), px(46), "bar_text", anchor="midleft",
             max_w=px(560))
     if teacher:
@@ -214,6 +216,15 @@ def _teacher_panel(view: HubView, ui: Painter, g: Geometry, x: int, y: int, w: i
     for k, warning in enumerate(warnings):
         ui.text(warning, x + px(30), y + h - px(170 + 40 * (len(warnings) - k)), px(28), "warn",
                 anchor="midleft", max_w=w - px(70))
+    work = ""
+    if view.groups_work:
+        work = f"{view.groups_work}…"
+    elif view.suggested_groups is not None:
+        moved = view.suggestion.moved if view.suggestion is not None else 0
+        work = f"Suggested groups wait: {moved} move · tap Approve groups"
+    if work:
+        ui.text(work, x + px(30), y + h - px(170), px(28), "accent", anchor="midleft",
+                max_w=w - px(70))
     c = counts(view)
     ui.text(f"{c['present']} here · {c['missing']} missing · {c['wrong'] + c['visitor']} "
             f"misplaced · {c['absent']} absent", x + px(30), y + h - px(130), px(28), "muted",
@@ -301,14 +312,64 @@ def _dialog(view: HubView, ui: Painter, g: Geometry, controls: Controls,
         digits = len(controls.pin_entry)
         for k in range(digits):  # one dot a digit, never the digit
             ui.disc(x + w // 2 + (2 * k - digits + 1) * px(30), y + px(130), px(12), "text")
-    if controls.dialog == "groups" and view.suggested_groups:
-        row = y + px(150)
-        for k, (_name, members) in enumerate(view.suggested_groups):
-            names = ", ".join(view.student_names.get(m, m) for m in members)
-            ui.text(f"{suggested_label(view, k, teacher=teacher)}: {names}", x + px(40), row,
-                    px(36), "text", anchor="midleft", max_w=w - px(80))
-            row += px(52)
+    if controls.dialog == "groups" and teacher:  # a suggestion is for the teacher alone
+        if view.suggested_groups:
+            _suggestion(view, ui, g, x, y + px(110), w, h - px(110) - px(150))
+        elif view.groups_work:
+            seconds = max(0.0, now - view.groups_work_at)
+            ui.icon("hourglass", x + w // 2, y + h // 2 - px(60), px(120), "accent")
+            ui.text(f"{view.groups_work}… {seconds:.0f} s", x + w // 2, y + h // 2 + px(60),
+                    px(44), "text", max_w=w - px(80))
+        else:
+            ui.text(f"From the scores and reflections of {view.class_title or 'the class'}",
+                    x + w // 2, y + px(130), px(38), "muted", max_w=w - px(80))
+    if controls.dialog == "groups_student" and teacher and view.suggestion is not None:
+        sid = controls.student
+        reason = view.suggestion.reasons.get(sid, "")
+        about = view.suggestion.features.get(sid, "")
+        ui.text(reason, x + w // 2, y + px(120), px(30), "muted", max_w=w - px(80))
+        if about:
+            ui.text(about, x + w // 2, y + px(165), px(30), "muted", max_w=w - px(80))
     _buttons(ui, g, buttons, controls.focus)
+
+
+def _suggestion(view: HubView, ui: Painter, g: Geometry, x: int, y: int, w: int,
+                h: int) -> None:
+    """The suggested groups, side by side: the teacher's name, how each differs from the
+    current group, and each member with their reflection features; the engine's summary."""
+    px = g.px
+    groups = view.suggested_groups or ()
+    detail = view.suggestion
+    cols = min(3, max(1, len(groups)))
+    rows = -(-len(groups) // cols)
+    col_w = (w - px(40)) // cols
+    line = px(38)
+    block_h = (h - px(50)) // max(1, rows)
+    for k, (_name, members) in enumerate(groups):
+        cx = x + px(30) + (k % cols) * col_w
+        cy = y + (k // cols) * block_h
+        change = detail.groups[k].change if detail is not None and k < len(detail.groups) \
+            else ""
+        ui.text(f"{suggested_label(view, k, teacher=True)} ({len(members)})", cx, cy + line // 2,
+                px(36), "accent", anchor="midleft", max_w=col_w - px(20))
+        if change:
+            ui.text(change, cx, cy + line + line // 2, px(26), "muted", anchor="midleft",
+                    max_w=col_w - px(20))
+        fits = max(1, block_h // line - 2)
+        for n, sid in enumerate(members[:fits]):
+            my = cy + (n + 2) * line + line // 2
+            name_rect = ui.text(view.student_names.get(sid, sid), cx + px(10), my, px(30),
+                                "text", anchor="midleft", max_w=col_w // 2)
+            about = detail.features.get(sid, "") if detail is not None else ""
+            if about:
+                ui.text(about, name_rect.right + px(12), my, px(24), "muted",
+                        anchor="midleft", max_w=col_w - (name_rect.right - cx) - px(30))
+        if len(members) > fits:
+            ui.text(f"+{len(members) - fits} more", cx + px(10),
+                    cy + (fits + 2) * line + line // 2, px(26), "muted", anchor="midleft")
+    if detail is not None:
+        summary = ("Adjusted by you. " if detail.adjusted else "") + detail.summary
+        ui.text(summary, x + w // 2, y + h - px(20), px(26), "muted", max_w=w - px(60))
 
 
 def _toast(ui: Painter, g: Geometry, message: str) -> None:

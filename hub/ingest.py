@@ -23,7 +23,7 @@ import datetime as dt
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import msgspec
@@ -145,7 +145,8 @@ class Ingest:
                  on_unsendable: Callable[[str, ContractError], None] | None = None,
                  district: DistrictFeed | None = None,
                  shows_history: Callable[[str], bool] = lambda student_id: False,
-                 statements: StatementFeed | None = None) -> None:
+                 statements: StatementFeed | None = None,
+                 stations: Sequence[StationDef] | None = None) -> None:
         self.room = room
         #: With a district uplink, every stored check-in is queued for it in the same
         #: transaction (the district outbox).
@@ -167,7 +168,10 @@ class Ingest:
         self.station_states: dict[str, str] = store.station_states()
         #: Station → check-ins it keeps in quarantine, from its status messages.
         self.quarantined: dict[str, int] = store.quarantined()
-        current = {s.id: {a.id for a in s.activities} for s in rotation.plan.stations
+        # Every station of the room (``stations``), not only the lesson's: a lesson may use
+        # some of them, and another lesson the others.
+        current = {s.id: {a.id for a in s.activities}
+                   for s in (rotation.plan.stations if stations is None else stations)
                    if s.activities}
         offered = store.offer_activities(current)
         #: Station → every activity its menu has offered. Stations without a menu in the plan

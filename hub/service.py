@@ -15,13 +15,14 @@ a check-in lifted was saved in the same transaction as the check-in.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,17 +38,46 @@ from hub.config import HubConfig, check_questions
 from hub.export import Erased, apply_retention, erase_student
 from hub.flags import reflection_flags
 from hub.ingest import Arrival, Ingest, Outgoing
+from hub.lessons import (
+    ROOM_PLAN,
+    ClassPlan,
+    LessonBook,
+    class_groups,
+    describe_plan,
+    lesson_problem,
+    room_plan,
+    rotation_plan,
+)
 from hub.lrs import StatementFeed, StatementSender, open_sink
 from hub.oneroster import ImportSummary, import_oneroster
 from hub.pin import verify_pin
 from hub.privacy import public_group_names
 from hub.roster import Roster, read_roster
-from hub.rotation import GroupDef, Phase, Rotation, RotationEvent, RotationSnapshot
-from hub.store import ROTATION_KEY, SETTINGS_KEY, HubStore, open_db
+from hub.rotation import (
+    GroupDef,
+    Phase,
+    Rotation,
+    RotationEvent,
+    RotationPlan,
+    RotationSnapshot,
+)
+from hub.scores import ScoreImport, import_scores
+from hub.store import LESSON_KEY, ROTATION_KEY, SETTINGS_KEY, HubStore, open_db
+from hub.suggest import (
+    PRESENT,
+    GroupRequest,
+    SuggestedGroup,
+    SuggestError,
+    Suggestion,
+    changes,
+    gather,
+    moved,
+    run,
+)
 from hub.teacher import PinOutcome, TeacherAccess
 from hub.uplink import DistrictFeed, Uplink
-from hub.view import EnrollmentView, HubView, StationInfo
-from hub.wire import rotation_size_problem, rotation_state
+from hub.view import EnrollmentView, HubView, LessonChoice, StationInfo
+from hub.wire import rotation_state
 from hub.xapi import Names
 
 __all__ = ["ROTATION_KEY", "Arrival", "HubService", "HubView", "RotationSnapshot",
@@ -56,6 +86,8 @@ __all__ = ["ROTATION_KEY", "Arrival", "HubService", "HubView", "RotationSnapshot
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: The lesson choices (classes, plans, the timetable's proposal) are read again this often.
+CHOICES_REFRESH_S = 30.0
 #: Re-publish the retained rotation state this often even without a change, so a station
 #: that missed one corrects its countdown.
 ROTATION_REFRESH_S = 15.0
@@ -82,9 +114,6 @@ def statement_names(config: HubConfig) -> Names:
                  {(s.id, a.id): a.label for s in plan.stations for a in s.activities})
 
 
-Suggestion = tuple[tuple[str, tuple[str, ...]], ...]
-
-
 @dataclass
 class _Call:
     """A teacher action or a function for the ingest thread, and the future that answers
@@ -105,16 +134,13 @@ class _Call:
             self.future.set_exception(value)
 
 
-def adjust_suggestion(suggested: Suggestion, student: str, group: str) -> Suggestion:
-    """The suggestion with ``student`` moved into the suggested group named ``group``."""
-    names = [name for name, _ in suggested]
-    if group not in names:
-        raise ValueError(f"no suggested group {group!r}")
-    if not any(student in members for _, members in suggested):
-        raise ValueError("that student is not in the suggested groups")
-    return tuple((name, tuple(m for m in members if m != student)
-                  + ((student,) if name == group else ()))
-                 for name, members in suggested)
+@dataclass
+class _Work:
+    """Suggested groups being made on the worker thread, and who waits for them."""
+
+    request: GroupRequest
+    started_at: float
+    futures: list[Future[Suggestion]]
 
 
 class HubService:
@@ -128,7 +154,22 @@ class HubService:
         self.store = HubStore(db)
         self.roster = Roster(db)
         self.roster.load(roster_file.entries, roster_file.classes)
-        self.rotation = Rotation(config.plan)
+        #: Every class's plans, groups, constraints, settings and lessons (hub/lessons.py).
+        self.book = LessonBook(db)
+        self._apply_saved_settings()
+        # The lesson the saved state belongs to: its class and plan (the config's class and
+        # the room's plan before any other was chosen).
+        lesson = self.store.load_state(LESSON_KEY) or {}
+        self.class_id = str(lesson.get("class", config.class_id))
+        if self.class_id != config.class_id and self.class_id not in self.roster.classes():
+            self.class_id = config.class_id  # the class left the roster
+        self.plan_id = str(lesson.get("plan", ROOM_PLAN))
+        plan = self.book.plan(self.class_id, self.plan_id) or room_plan()
+        self.plan_id, self.plan_name = plan.id, plan.name
+        #: The lessons table's row of the lesson running now (0: none), and its number.
+        self._lesson_seq = int(lesson.get("seq", 0))
+        self._lesson_number = int(lesson.get("number", 0))
+        self.rotation = self._lesson_rotation(self.class_id, plan, clock())
         self._pending_events: list[RotationEvent] = []
         saved = self.store.load_state(ROTATION_KEY)
         if saved is not None:
@@ -136,15 +177,15 @@ class HubService:
                 self._pending_events = self.rotation.restore(saved, clock())
                 log.info("rotation restored: %s, block %d of %d, %.0f s left",
                          self.rotation.phase, self.rotation.block + 1,
-                         config.plan.block_count, self.rotation.remaining(clock()))
+                         self.rotation.plan.block_count, self.rotation.remaining(clock()))
             except ValueError as err:
                 log.warning("saved rotation not resumed: %s; starting idle", err)
-                self.rotation = Rotation(config.plan)
-        self._apply_saved_settings()
+                self.rotation = self._lesson_rotation(self.class_id, plan, clock())
+        self._class_settings = self.book.settings(self.class_id)
         self.enrollment = Enrollment()
         district_feed = None
         if config.district is not None:
-            district_feed = DistrictFeed(self.room, config.class_id,
+            district_feed = DistrictFeed(self.room, self.class_id,
                                          {s.id: s.kind for s in config.plan.stations})
         #: xAPI statements to the school's LRS (or a file), from a queue in the database.
         self.statements: StatementSender | None = None
@@ -156,8 +197,8 @@ class HubService:
                 batch=config.xapi.batch, max_backoff_s=config.xapi.max_backoff_s)
         self.ingest = Ingest(self.room, self.store, self.roster, self.rotation, self.enrollment,
                              on_unsendable=self._warn_unsendable, district=district_feed,
-                             shows_history=lambda _student: config.shows_history(
-                                 config.class_id), statements=statement_feed)
+                             shows_history=lambda _student: self._shows_history(),
+                             statements=statement_feed, stations=config.plan.stations)
         if self.ingest.recall(clock()):
             log.info("arrivals recalled from the store: %d students",
                      len(self.ingest.arrivals))
@@ -172,7 +213,14 @@ class HubService:
         self._flags_at = -FLAGS_REFRESH_S
         self._flags_stored = -1
         self._retention_at = 0.0
-        self._suggested: Suggestion | None = None
+        #: Suggested groups waiting for the teacher (teacher only), and those being made.
+        self._offer: Suggestion | None = None
+        self._work: _Work | None = None
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-groups")
+        #: Run once the next view is made (futures that answer with what it shows).
+        self._after_view: list[Callable[[], None]] = []
+        self._choices: tuple[LessonChoice, ...] = ()
+        self._choices_at = -CHOICES_REFRESH_S
         self._message, self._message_at, self._teacher_message = "", 0.0, ""
         self.access = TeacherAccess(config.teacher_pin_hash is not None,
                                     config.teacher_timeout_s)
@@ -246,6 +294,10 @@ class HubService:
             self.district_bus.stop()
         if self.statements is not None:
             self.statements.stop()
+        self._worker.shutdown(wait=True, cancel_futures=True)
+        if self._work is not None:
+            for f in self._work.futures:
+                f.cancel()
         self.store.db.close()
 
     def teacher(self, action: str, minutes: float = 0.0, *, student: str = "", group: str = "",
@@ -286,17 +338,44 @@ class HubService:
         return call.future
 
     def suggest_groups(self, groups: list[tuple[str, list[str]]]) -> None:
-        """The grouping engine's hook: offer new groups (name, member ids) for approval.
-
-        The display shows an "Approve groups" control; approving replaces the rotation's
-        groups from the next lesson on (``Rotation.set_groups``).
-        """
-        frozen = tuple((name, tuple(members)) for name, members in groups)
-
+        """Offer groups made elsewhere (name, member ids) to the teacher for the current
+        class, as if the engine had suggested them (no reasons)."""
         def offer(now: float) -> None:
-            self._suggested = frozen
-            self._say("New groups suggested: approve or keep the current ones", now)
+            current = self.rotation.groups
+            members = [tuple(m) for _name, m in groups]
+            self._offer = Suggestion(self.class_id, "given", tuple(
+                SuggestedGroup(name, tuple(m), change) for (name, m), change in
+                zip(groups, changes(current, members), strict=True)), {},
+                summary=f"{len(groups)} groups offered", moved=moved(current, members))
+            self._say("", now, teacher="New groups suggested: approve or keep the current "
+                                       "ones")
         self._inbox.put(offer)
+
+    def request_groups(self, mode: str = "skill", standards: tuple[str, ...] = (), *,
+                       class_id: str | None = None, since: float | None = None
+                       ) -> Future[Suggestion]:
+        """Ask the grouping engine for suggested groups from the hub's data (the console's
+        groups page; the display sends the ``suggest_groups`` action).
+
+        ``mode`` skill, mixed or interest, or ``present``: regroup the students here (marked
+        absent, or with no check-in since ``since``, left out). The engine runs on a worker
+        thread; the future holds the :class:`~hub.suggest.Suggestion` once the view offers it,
+        or :class:`~hub.suggest.SuggestError` saying why there is none.
+        """
+        future: Future[Suggestion] = Future()
+        request = GroupRequest(class_id or "", mode, tuple(standards), since=since)
+        self._inbox.put(lambda now: self._begin_suggestion(request, future, now))
+        return future
+
+    def import_scores(self, path: Path, class_id: str | None = None) -> Future[ScoreImport]:
+        """Import a gradebook's scores CSV for a class (default: the current lesson's): all
+        of it, or on any problem nothing (:class:`hub.scores.ScoresError` names the file,
+        row and column)."""
+        def run(now: float) -> ScoreImport:
+            result = import_scores(path, self.roster, class_id or self.class_id, now)
+            self._say("", now, teacher=f"Scores imported: {result}")
+            return result
+        return self.call(run)
 
     # --- actions with an answer (the console) ---------------------------------------------------
 
@@ -332,14 +411,14 @@ class HubService:
             rot = self.rotation
             rot.groups = tuple(dataclasses.replace(g, members=tuple(
                 m for m in g.members if m != student_id)) for g in rot.groups)
+            rot.plan = dataclasses.replace(rot.plan, groups=rot.groups)
             rot.moved.pop(student_id, None)
             rot.absent.discard(student_id)
             rot.visits.pop(student_id, None)
             self.ingest.arrivals.pop(student_id, None)
             self._flags.pop(student_id, None)
-            if self._suggested is not None:
-                self._suggested = tuple((name, tuple(m for m in members if m != student_id))
-                                        for name, members in self._suggested)
+            if self._offer is not None:
+                self._offer = self._offer.without(student_id)
             self._persist_rotation()
             self._publish_rotation(now)
             self._say("A student's data was erased", now)
@@ -348,27 +427,59 @@ class HubService:
 
     def update_settings(self, *, retention_days: int | None = None,
                         questions: tuple[str, ...] | None = None,
+                        history: bool | None = None, class_id: str | None = None,
                         reset: bool = False) -> Future[dict[str, Any]]:
-        """Change what may change while the hub runs: retention days and the reflection
-        questions. Kept in the hub's database (``hub_state``) over the config file's values
-        until ``reset``; ValueError says what is wrong and changes nothing."""
+        """Change what may change while the hub runs: the room's retention days, and a
+        class's (default: the current lesson's) reflection questions and whether its
+        students see their own history at the station. Kept in the hub's database over
+        the config file's values until ``reset`` (``hub_state`` for the room,
+        ``class_settings`` for the class); ValueError says what is wrong and changes
+        nothing. Returns the settings in force."""
         def run(now: float) -> dict[str, Any]:
-            saved = {} if reset else dict(self.store.load_state(SETTINGS_KEY) or {})
+            klass = self.class_id if class_id is None else class_id
+            room = {} if reset else dict(self.store.load_state(SETTINGS_KEY) or {})
+            room.pop("questions", None)  # an earlier release kept them for the room
             if retention_days is not None:
-                saved["retention_days"] = retention_days
+                room["retention_days"] = retention_days
+            room = self._checked_settings(room)
             if questions is not None:
-                saved["questions"] = list(questions)
-            settings = self._checked_settings(saved)
+                self._check_class_questions(klass, tuple(questions))
             with self.store.transaction():
-                self.store.save_state(SETTINGS_KEY, settings)
-            self.config = self._with_settings(self._file_config, settings)
+                self.store.save_state(SETTINGS_KEY, room)
+                if reset:
+                    for key in ("questions", "history"):
+                        self.book.set_setting(klass, key, None)
+                if questions is not None:
+                    self.book.set_setting(klass, "questions", list(questions))
+                if history is not None:
+                    self.book.set_setting(klass, "history", bool(history))
+            self.config = self._with_settings(self._file_config, room)
+            if klass == self.class_id:
+                self._class_settings = self.book.settings(klass)
             self._flags_at = -FLAGS_REFRESH_S
             self._run_retention(now)
             self._publish_rotation(now)
             self._say("Settings saved", now)
-            log.info("settings changed from the console: %s", settings or "the config file's")
-            return settings
+            log.info("settings changed: room %s, class %s %s", room or "the config file's",
+                     klass, self.book.settings(klass) or "the config file's")
+            return self.settings(klass)
         return self.call(run)
+
+    def settings(self, class_id: str | None = None) -> dict[str, Any]:
+        """The settings in force for a class (default: the current lesson's)."""
+        klass = self.class_id if class_id is None else class_id
+        own = self._class_settings if klass == self.class_id else self.book.settings(klass)
+        return {"retention_days": self.config.retention_days,
+                "questions": list(own.get("questions", self.config.reflection.questions)),
+                "history": bool(own.get("history", self.config.shows_history(klass))),
+                "class_overrides": sorted(own)}
+
+    def _check_class_questions(self, class_id: str, questions: tuple[str, ...]) -> None:
+        check_questions(questions)
+        plan, groups = self._class_plan(class_id)
+        problem = lesson_problem(plan, groups, questions, self.config.plan.stations)
+        if problem is not None:
+            raise ValueError(problem)
 
     def _checked_settings(self, saved: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -378,11 +489,10 @@ class HubService:
                 raise ValueError(f"retention days must be 0 (keep everything) or more, "
                                  f"got {days!r}")
             out["retention_days"] = days
-        if "questions" in saved:
+        if "questions" in saved:  # kept for the room by an earlier release
             qs = tuple(saved["questions"])
             check_questions(qs)
-            problem = rotation_size_problem(self.config.plan.stations, self.rotation.groups,
-                                            self.config.plan.block_count, qs)
+            problem = lesson_problem(self.config.plan, self.config.plan.groups, qs)
             if problem is not None:
                 raise ValueError(problem)
             out["questions"] = list(qs)
@@ -407,6 +517,217 @@ class HubService:
         except (ValueError, TypeError) as err:
             log.warning("settings saved from the console not applied (%s): the config "
                         "file's are used", err)
+
+    def _questions(self) -> tuple[str, ...]:
+        """The current class's reflection questions (its own, else the room's)."""
+        return tuple(self._class_settings.get("questions", self.config.reflection.questions))
+
+    def _shows_history(self) -> bool:
+        """Whether the current class's students see their own last reflections."""
+        return bool(self._class_settings.get("history",
+                                             self.config.shows_history(self.class_id)))
+
+    # --- lessons per class ------------------------------------------------------------------
+
+    def _class_groups(self, class_id: str, plan: RotationPlan, now: float
+                      ) -> tuple[GroupDef, ...]:
+        """The class's groups; made and kept the first time: the config's for its class (and
+        again when the file's change while the teacher has not replaced them), else an even
+        split of the class's students."""
+        students = [s.id for s in (self.roster.students(class_id) if class_id
+                                   else self.roster.students())]
+        groups, source, new = class_groups(
+            self.book.groups(class_id),
+            self.config.plan.groups if class_id == self.config.class_id else (),
+            students, plan)
+        if new:
+            with self.store.transaction():
+                self.book.save_groups(class_id, groups, source, now)
+        return groups
+
+    def _class_plan(self, class_id: str) -> tuple[RotationPlan, tuple[GroupDef, ...]]:
+        """The plan a class's lesson runs (the current one's for the current class, else the
+        room's) and its groups now."""
+        if class_id == self.class_id:
+            return self.rotation.plan, self.rotation.groups
+        stored = self.book.groups(class_id)
+        groups = stored[0] if stored else ()
+        return rotation_plan(self.config.plan, room_plan(), groups), groups
+
+    def _lesson_rotation(self, class_id: str, plan: ClassPlan, now: float) -> Rotation:
+        """A new (idle) rotation for the class's lesson with this plan."""
+        shape = rotation_plan(self.config.plan, plan, ())
+        groups = self._class_groups(class_id, shape, now)
+        return Rotation(rotation_plan(self.config.plan, plan, groups),
+                        lessons=self.book.lesson_count(class_id))
+
+    def _start_lesson(self, class_id: str, plan_id: str, now: float) -> None:
+        """Start the class's lesson with this plan (ValueError says why not)."""
+        if self.rotation.phase in (Phase.RUNNING, Phase.PAUSED):
+            raise ValueError("a lesson is on: end it first")
+        if class_id != self.config.class_id and class_id not in self.roster.classes():
+            raise ValueError(f"no class {class_id!r} on this hub")
+        plan = self.book.plan(class_id, plan_id or ROOM_PLAN)
+        if plan is None:
+            raise ValueError(f"class {class_id} has no plan {plan_id!r}")
+        rotation = self._lesson_rotation(class_id, plan, now)
+        settings = self.book.settings(class_id)
+        questions = tuple(settings.get("questions", self.config.reflection.questions))
+        problem = lesson_problem(rotation.plan, rotation.groups, questions,
+                                 self.config.plan.stations)
+        if problem is not None:
+            raise ValueError(f"{self._class_title(class_id)}: {problem}")
+        if self._offer is not None and self._offer.class_id != class_id:
+            self._offer = None  # another class's suggestion: ask again in its lesson
+        self.rotation, self.ingest.rotation = rotation, rotation
+        self.class_id, self.plan_id, self._class_settings = class_id, plan.id, settings
+        self.plan_name = plan.name
+        if self.ingest.district is not None:
+            self.ingest.district = dataclasses.replace(self.ingest.district,
+                                                       class_id=class_id)
+        self._flags_at = -FLAGS_REFRESH_S
+        self._choices_at = -CHOICES_REFRESH_S
+        self._pending_events += rotation.start(now)
+        log.info("lesson started: class %s, plan %s, %d groups", class_id, plan.id,
+                 len(rotation.groups))
+
+    def _class_title(self, class_id: str) -> str:
+        return self.roster.classes().get(class_id, "") or class_id or f"Room {self.room}"
+
+    def _lesson_choices(self, now: float) -> tuple[LessonChoice, ...]:
+        """The classes (and their plans) a lesson may be started for, the timetable's first."""
+        if now - self._choices_at < CHOICES_REFRESH_S:
+            return self._choices
+        classes = dict(self.roster.classes())
+        if self.config.class_id not in classes:
+            classes = {self.config.class_id: "", **classes}
+        proposed = self.book.proposed(now)
+        choices = []
+        for cid, title in classes.items():
+            plans = tuple((p.id, p.name, describe_plan(p, self.config.plan))
+                          for p in self.book.plans(cid))
+            choices.append(LessonChoice(cid, title or cid or f"Room {self.room}", plans,
+                                        proposed is not None and proposed.class_id == cid,
+                                        proposed.plan_id if proposed is not None
+                                        and proposed.class_id == cid else ""))
+        choices.sort(key=lambda c: not c.proposed)
+        self._choices, self._choices_at = tuple(choices), now
+        return self._choices
+
+    # --- suggested groups -------------------------------------------------------------------
+
+    def _begin_suggestion(self, request: GroupRequest, future: Future[Suggestion] | None,
+                          now: float) -> None:
+        """Gather the class's data here (the ingest thread: quick reads), then run the
+        engine on the worker thread; the answer comes back through the inbox."""
+        if self._work is not None:
+            if future is not None and request == self._work.request:
+                self._work.futures.append(future)  # the same question: one answer for both
+                return
+            self._refuse_suggestion(future, "suggested groups are being made already: wait "
+                                            "for them")
+            return
+        class_id = request.class_id or self.class_id
+        request = dataclasses.replace(request, class_id=class_id)
+        plan, groups = self._class_plan(class_id)
+        current = groups
+        absent: set[str] = set()
+        if class_id == self.class_id:
+            members = self.rotation.members()
+            current = tuple(dataclasses.replace(g, members=members.get(g.id, ()))
+                            for g in groups)
+            absent = set(self.rotation.absent)
+        if request.mode == PRESENT and request.since is not None:
+            here = {sid for sid, _station, _at in self.store.latest_checkins(request.since)}
+            absent |= {m for g in current for m in g.members if m not in here}
+        try:
+            inp = gather(self.store, self.roster, self.book, request, plan, current, now,
+                         reflection_lessons=self.config.reflection.lessons,
+                         lookback_days=self.config.reflection.lookback_days,
+                         absent=sorted(absent))
+        except (SuggestError, ValueError, sqlite3.Error) as err:
+            self._refuse_suggestion(future, str(err))
+            return
+        self._work = _Work(request, now, [future] if future is not None else [])
+        done = self._worker.submit(run, inp)
+        done.add_done_callback(lambda f: self._inbox.put(
+            lambda when: self._suggestion_done(f, when)))
+        log.info("suggesting %s groups for class %s (%d students)", request.mode, class_id,
+                 len(inp.cls.students))
+
+    def _refuse_suggestion(self, future: Future[Suggestion] | None, why: str) -> None:
+        log.warning("no suggested groups: %s", why)
+        self._refusal = why
+        self._say("", self.clock(), teacher=f"No suggestion: {why}")
+        if future is not None and future.set_running_or_notify_cancel():
+            future.set_exception(SuggestError(why))
+
+    def _suggestion_done(self, done: Future[Suggestion], now: float) -> None:
+        work, self._work = self._work, None
+        futures = work.futures if work is not None else []
+        try:
+            suggestion = done.result()
+        except Exception as err:  # SuggestError, or a bug in the engine: the teacher hears
+            if not isinstance(err, SuggestError):
+                log.exception("the grouping engine failed")
+            why = str(err) if isinstance(err, SuggestError) else f"the engine failed ({err})"
+            self._say("", now, teacher=f"No suggestion: {why}")
+            for f in futures:
+                self._after_view.append(lambda f=f: f.set_running_or_notify_cancel()
+                                        and f.set_exception(SuggestError(why)))
+            return
+        self._offer = suggestion
+        log.info("suggested %s groups for class %s in %.0f ms: %s", suggestion.mode,
+                 suggestion.class_id, 1000 * suggestion.seconds, suggestion.summary)
+        self._say("", now, teacher="Suggested groups ready: review them, then approve")
+        for f in futures:
+            self._after_view.append(lambda f=f: f.set_running_or_notify_cancel()
+                                    and f.set_result(suggestion))
+
+    def _approve(self, now: float) -> None:
+        """Replace the class's groups with the suggestion (ValueError says why not): the
+        lesson's at once when it is this class's, with a notice and the retained state to
+        the stations; the class's stored groups in any case, in one transaction."""
+        offer = self._offer
+        assert offer is not None
+        groups = tuple(GroupDef(f"g{k + 1}", g.name, g.members)
+                       for k, g in enumerate(g for g in offer.groups if g.members))
+        active = offer.class_id == self.class_id
+        plan, _groups = self._class_plan(offer.class_id)
+        questions = (self._questions() if active else tuple(
+            self.book.settings(offer.class_id).get("questions",
+                                                   self.config.reflection.questions)))
+        problem = lesson_problem(plan, groups, questions, self.config.plan.stations)
+        if problem is not None:
+            raise ValueError(f"these groups cannot run: {problem}")
+        rot = self.rotation
+        before = (rot.groups, rot.plan, dict(rot.moved), rot.schedule)
+        if active:
+            rot.set_groups(groups)
+        try:
+            with self.store.transaction():
+                self.book.save_groups(offer.class_id, groups, f"approved {offer.mode}", now)
+                if active:
+                    if self._lesson_seq:
+                        self.book.set_lesson_groups(self._lesson_seq,
+                                                    [g.members for g in groups])
+                    self.store.save_state(ROTATION_KEY, rot.to_dict())
+        except sqlite3.Error:
+            if active:
+                rot.groups, rot.plan, rot.moved, rot.schedule = before
+            raise
+        self._offer = None
+        if active and rot.phase in (Phase.RUNNING, Phase.PAUSED):
+            # Everyone's place may change: the stations say "time to move" and where to.
+            self._pending_events.append(RotationEvent("move", rot.block, rot.remaining(now)))
+            self._say("New groups: check where you go", now,
+                      teacher="New groups approved: the stations show where everyone goes")
+        else:
+            self._say("", now, teacher=f"New groups approved for "
+                                       f"{self._class_title(offer.class_id)}: they start "
+                                       "with its next lesson")
+        log.info("groups approved for class %s: %s", offer.class_id,
+                 ", ".join(f"{g.name} ({len(g.members)})" for g in groups))
 
     # --- the view -------------------------------------------------------------------------------
 
@@ -512,6 +833,9 @@ class HubService:
                     log.exception("view listener failed")
         for call in answered:  # the view shows their effect now
             call.answer()
+        after, self._after_view = self._after_view, []
+        for answer in after:
+            answer()
         return len(batch)
 
     def _apply(self, a: TeacherAction, now: float) -> bool:
@@ -553,17 +877,26 @@ class HubService:
                 self._say(f"{held} badge(s) of {self._name(a.student)} revoked: "
                           "enroll a new one", now)
                 return False
-            elif a.action == "approve_groups" and self._suggested is not None:
-                groups = tuple(GroupDef(f"g{k + 1}", name, members)
-                               for k, (name, members) in enumerate(self._suggested))
-                rot.set_groups(groups)
-                self._suggested = None
-                self._say("New groups approved: they start with the next lesson", now)
-            elif a.action == "reject_groups":
-                self._suggested = None
+            elif a.action == "start_lesson":
+                self._start_lesson(a.class_id or self.class_id, a.plan, now)
+                self._say(f"{self._class_title(self.class_id)}: lesson started", now)
+            elif a.action == "suggest_groups":
+                since = a.since if a.mode == PRESENT else None
+                if a.mode == PRESENT and since is None and rot.phase in (Phase.RUNNING,
+                                                                         Phase.PAUSED):
+                    since = self._lesson_started_at()
+                self._begin_suggestion(GroupRequest(a.class_id, a.mode or "skill",
+                                                    a.standards, since=since), None, now)
                 return False
-            elif a.action == "adjust_groups" and self._suggested is not None:
-                self._suggested = adjust_suggestion(self._suggested, a.student, a.group)
+            elif a.action == "approve_groups" and self._offer is not None:
+                self._approve(now)
+            elif a.action == "reject_groups":
+                self._offer = None
+                return False
+            elif a.action == "adjust_groups" and self._offer is not None:
+                offer = self._offer
+                current = self._class_plan(offer.class_id)[1]
+                self._offer = offer.adjust(a.student, a.group, current)
                 return False
             elif a.action in ("teacher_pin", "unlock_teacher_view", "lock_teacher_view"):
                 self._access(a, now)
@@ -691,17 +1024,47 @@ class HubService:
         return self.bus.publish(topic, payload, retain=retain)
 
     def _persist_rotation(self) -> None:
+        """Save the lesson: its class and plan, its row in the lessons history (begun when it
+        starts, ended when it ends) and the rotation's state, in one transaction."""
+        now = self.clock()
         try:
             with self.store.transaction():
+                self._track_lesson(now)
+                self.store.save_state(LESSON_KEY, {"class": self.class_id,
+                                                   "plan": self.plan_id,
+                                                   "seq": self._lesson_seq,
+                                                   "number": self._lesson_number})
                 self.store.save_state(ROTATION_KEY, self.rotation.to_dict())
         except sqlite3.Error as err:  # kept in memory; saved with the next change
             log.error("the lesson's state was not saved: %s", err)
 
+    def _track_lesson(self, now: float) -> None:
+        rot = self.rotation
+        running = rot.phase in (Phase.RUNNING, Phase.PAUSED)
+        if self._lesson_seq and (not running or rot.lessons != self._lesson_number):
+            self.book.end_lesson(self._lesson_seq, now)
+            self._lesson_seq = 0
+        if running and not self._lesson_seq:
+            members = rot.members()
+            self._lesson_seq = self.book.begin_lesson(
+                self.class_id, self.plan_id, [members.get(g.id, ()) for g in rot.groups], now)
+            self._lesson_number = rot.lessons
+
+    def _lesson_started_at(self) -> float:
+        """When the lesson running now began (its first block), else today's midnight."""
+        if self._lesson_seq:
+            row = self.store.db.execute("SELECT started_at FROM lessons WHERE seq=?",
+                                        (self._lesson_seq,)).fetchone()
+            if row:
+                return float(row[0])
+        return dt.datetime.fromtimestamp(self.clock()).replace(
+            hour=0, minute=0, second=0, microsecond=0).timestamp()
+
     def rotation_message(self, now: float) -> RotationState:
         """The retained rotation state: group ids and public names, never the teacher's."""
         snap = self.rotation.snapshot(now)
-        return rotation_state(self.config.plan, snap, self._public_names(),
-                              self.config.reflection.questions, now)
+        return rotation_state(self.config.plan, snap, self._public_names(), self._questions(),
+                              now)
 
     def _publish_rotation(self, now: float) -> None:
         if self._publish(contract.rotation_topic(self.room), self.rotation_message(now),
@@ -743,9 +1106,13 @@ class HubService:
             without = {s.id for s in self.roster.students_without_badge()}
             candidates = tuple(sorted(((s.id, s.display_name, s.id not in without)
                                        for s in students), key=lambda c: (c[2], c[1])))
-        klass = self.roster.classes().get(self.config.class_id, "")
+        klass = self.roster.classes().get(self.class_id, "")
+        offer = self._offer
+        suggested = offer.pairs if offer is not None else None
         suggested_public = tuple(public_group_names(
-            (f"s{k}", name) for k, (name, _m) in enumerate(self._suggested or ())).values())
+            (f"s{k}", name) for k, (name, _m) in enumerate(suggested or ())).values())
+        work = self._work
+
         return HubView(
             room=self.room,
             rotation=self.rotation.snapshot(now),
@@ -763,7 +1130,7 @@ class HubService:
             enrollment=EnrollmentView(self.enrollment.active, tuple(self.enrollment.offers),
                                       candidates),
             class_title=klass,
-            suggested_groups=self._suggested,
+            suggested_groups=suggested,
             message=self._message,
             message_at=self._message_at,
             teacher_message=self._teacher_message,
@@ -771,6 +1138,15 @@ class HubService:
             suggested_public=suggested_public,
             access=self.access.view(),
             warnings=self._warnings(),
+            class_id=self.class_id,
+            plan_id=self.plan_id,
+            plan_name=self.plan_name if self.plan_id != ROOM_PLAN else "",
+            lesson_choices=self._lesson_choices(now),
+            suggestion=offer,
+            groups_work=(f"Making {work.request.mode} groups" if work is not None
+                         and work.request.mode != PRESENT else
+                         "Regrouping the students here" if work is not None else ""),
+            groups_work_at=work.started_at if work is not None else 0.0,
         )
 
     def _warnings(self) -> tuple[str, ...]:

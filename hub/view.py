@@ -9,11 +9,15 @@ own fields, and the class view never reads them: it names groups by their public
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hub.badges import Offer
 from hub.ingest import Arrival
 from hub.rotation import RotationSnapshot
 from hub.teacher import AccessView
+
+if TYPE_CHECKING:
+    from hub.suggest import Suggestion
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,18 @@ class EnrollmentView:
     offers: tuple[Offer, ...] = ()
     #: (student id, display name, has a badge), students without one first.
     candidates: tuple[tuple[str, str, bool], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LessonChoice:
+    """A class a lesson may be started for, with its plans ((id, name, description))."""
+
+    class_id: str
+    title: str
+    plans: tuple[tuple[str, str, str], ...]
+    #: The timetable says this class meets now (and with which plan, "" for any).
+    proposed: bool = False
+    proposed_plan: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,18 @@ class HubView:
     #: TEACHER ONLY: problems the teacher (or IT) must hear about, e.g. the broker refusing
     #: the hub's notices, one short line each.
     warnings: tuple[str, ...] = ()
+    #: The lesson's class (its roster sourcedId) and plan.
+    class_id: str = ""
+    plan_id: str = ""
+    plan_name: str = ""
+    #: The classes a lesson may be started for, the timetable's proposal first.
+    lesson_choices: tuple[LessonChoice, ...] = ()
+    #: TEACHER ONLY: the suggestion waiting for approval with its reasons, how each group
+    #: compares with the current ones and each student's reflection features.
+    suggestion: Suggestion | None = None
+    #: TEACHER ONLY: what the grouping engine is making now ("" nothing), since when.
+    groups_work: str = ""
+    groups_work_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +128,9 @@ def suggested_label(view: HubView, index: int, *, teacher: bool) -> str:
 
 
 def message(view: HubView, now: float, *, teacher: bool, show_s: float) -> str:
-    """The banner to show now ("" when there is none or it is old)."""
-    if not view.message or now - view.message_at >= show_s:
+    """The banner to show now ("" when there is none or it is old); a message for the
+    teacher alone (no public words) shows only on the teacher view."""
+    if not (view.message or view.teacher_message) or now - view.message_at >= show_s:
         return ""
     return (view.teacher_message or view.message) if teacher else view.message
 

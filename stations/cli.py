@@ -246,13 +246,15 @@ def _registrars():  # type: ignore[no-untyped-def]
     """Subcommands that live beside the code they run, each module's ``register(sub)``."""
     from broker import cli as broker_cli
     from district import cli as district_cli
+    from hub import classes_cli
     from hub import cli as hub_cli
     from hub.grouping import cli as grouping_cli
     from kiosk import cli as kiosk_cli
     from provisioning import cli as provisioning_cli
 
-    return [broker_cli.register, hub_cli.register, grouping_cli.register,
-            kiosk_cli.register, provisioning_cli.register, district_cli.register]
+    return [broker_cli.register, hub_cli.register, classes_cli.register,
+            grouping_cli.register, kiosk_cli.register, provisioning_cli.register,
+            district_cli.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
