@@ -39,6 +39,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from broker.contract import SHORT_TEXT_MAX
+from hub.privacy import public_group_names
 from hub.rotation import GroupDef, Model, RotationPlan, StationDef, TeacherTableRule
 from hub.wire import rotation_size_problem
 from stations.sqlitedb import transaction
@@ -175,6 +177,11 @@ def lesson_problem(plan: RotationPlan, groups: Sequence[GroupDef], questions: Se
                             f"{s.name} holds {s.capacity}")
     if len({g.id for g in groups}) != len(groups):
         return "two groups share an id"
+    public = public_group_names((g.id, g.name) for g in groups)
+    for g in groups:
+        if len(public[g.id]) > SHORT_TEXT_MAX or len(g.name) > SHORT_TEXT_MAX:
+            return (f"the group name {g.name[:24]!r}… is {len(g.name)} characters; the "
+                    f"stations show at most {SHORT_TEXT_MAX}")
     return rotation_size_problem(stations or plan.stations, groups, plan.block_count,
                                  questions)
 

@@ -169,6 +169,7 @@ class HubService:
         #: The lessons table's row of the lesson running now (0: none), and its number.
         self._lesson_seq = int(lesson.get("seq", 0))
         self._lesson_number = int(lesson.get("number", 0))
+        self._lesson_started = float(lesson.get("started", 0.0))
         self.rotation = self._lesson_rotation(self.class_id, plan, clock())
         self._pending_events: list[RotationEvent] = []
         saved = self.store.load_state(ROTATION_KEY)
@@ -1033,7 +1034,8 @@ class HubService:
                 self.store.save_state(LESSON_KEY, {"class": self.class_id,
                                                    "plan": self.plan_id,
                                                    "seq": self._lesson_seq,
-                                                   "number": self._lesson_number})
+                                                   "number": self._lesson_number,
+                                                   "started": self._lesson_started})
                 self.store.save_state(ROTATION_KEY, self.rotation.to_dict())
         except sqlite3.Error as err:  # kept in memory; saved with the next change
             log.error("the lesson's state was not saved: %s", err)
@@ -1043,20 +1045,17 @@ class HubService:
         running = rot.phase in (Phase.RUNNING, Phase.PAUSED)
         if self._lesson_seq and (not running or rot.lessons != self._lesson_number):
             self.book.end_lesson(self._lesson_seq, now)
-            self._lesson_seq = 0
+            self._lesson_seq, self._lesson_started = 0, 0.0
         if running and not self._lesson_seq:
             members = rot.members()
             self._lesson_seq = self.book.begin_lesson(
                 self.class_id, self.plan_id, [members.get(g.id, ()) for g in rot.groups], now)
-            self._lesson_number = rot.lessons
+            self._lesson_number, self._lesson_started = rot.lessons, now
 
     def _lesson_started_at(self) -> float:
         """When the lesson running now began (its first block), else today's midnight."""
-        if self._lesson_seq:
-            row = self.store.db.execute("SELECT started_at FROM lessons WHERE seq=?",
-                                        (self._lesson_seq,)).fetchone()
-            if row:
-                return float(row[0])
+        if self._lesson_started:
+            return self._lesson_started
         return dt.datetime.fromtimestamp(self.clock()).replace(
             hour=0, minute=0, second=0, microsecond=0).timestamp()
 
@@ -1141,6 +1140,7 @@ class HubService:
             class_id=self.class_id,
             plan_id=self.plan_id,
             plan_name=self.plan_name if self.plan_id != ROOM_PLAN else "",
+            lesson_started_at=self._lesson_started,
             lesson_choices=self._lesson_choices(now),
             suggestion=offer,
             groups_work=(f"Making {work.request.mode} groups" if work is not None

@@ -92,6 +92,8 @@ class HubView:
     class_id: str = ""
     plan_id: str = ""
     plan_name: str = ""
+    #: When the lesson running now began (0 when none runs).
+    lesson_started_at: float = 0.0
     #: The classes a lesson may be started for, the timetable's proposal first.
     lesson_choices: tuple[LessonChoice, ...] = ()
     #: TEACHER ONLY: the suggestion waiting for approval with its reasons, how each group

@@ -458,7 +458,8 @@ def test_suggested_groups_adjusted_and_approved_as_on_the_display(hub, signed_in
     service = hub[0].service
     assert "No groups are waiting" in signed_in.get("/groups").text
     members = sorted(service.view.student_names)
-    service.suggest_groups([("Comets", members[:8]), ("Rockets", members[8:])])
+    service.suggest_groups([("Comets", members[:6]), ("Rockets", members[6:11]),
+                            ("Stars", members[11:])])
     assert wait_until(lambda: service.view.suggested_groups is not None)
     page = signed_in.get("/groups").text
     handle = re.search(r'name="student" value="([0-9a-f]+)"', page).group(1)
@@ -466,11 +467,29 @@ def test_suggested_groups_adjusted_and_approved_as_on_the_display(hub, signed_in
     signed_in.change("/groups/adjust", {"student": handle, "group": "Rockets"})
     suggested = dict(service.view.suggested_groups)
     assert moved in suggested["Rockets"] and moved not in suggested["Comets"]
+    assert "Adjusted by you" in signed_in.get("/groups").text
     signed_in.change("/groups/approve")
     assert service.view.suggested_groups is None
-    assert sorted(service.view.group_names.values()) == ["Comets", "Rockets"]
+    assert sorted(service.view.group_names.values()) == ["Comets", "Rockets", "Stars"]
     assert "approved" in signed_in.get("/groups").text
     assert signed_in.change("/groups/nonsense").status_code == 404
+
+
+def test_groups_that_cannot_run_are_refused_and_change_nothing(hub, signed_in: Client) -> None:
+    """Approved at run time, groups pass the checks the config's pass at load: a group larger
+    than a station holds is refused with the reason, and the lesson keeps its groups."""
+    service = hub[0].service
+    before = dict(service.view.rotation.members)
+    members = sorted(service.view.student_names)
+    service.suggest_groups([("Comets", members[:8]), ("Rockets", members[8:])])
+    assert wait_until(lambda: service.view.suggested_groups is not None)
+    signed_in.change("/groups/approve")
+    page = signed_in.get("/groups").text
+    assert "has 8 students but Teacher table holds 6" in page
+    assert service.view.rotation.members == before
+    assert service.view.suggested_groups is not None  # still there to adjust
+    signed_in.change("/groups/reject")
+    assert service.view.suggested_groups is None
 
 
 def test_scores_wait_for_the_hubs_importer(hub, signed_in: Client) -> None:
@@ -502,12 +521,15 @@ def test_settings_change_at_run_time_persist_and_reset(hub, signed_in: Client) -
     room = hub[0]
     service = room.service
     response = signed_in.change("/settings", {"retention_days": "30",
-                                              "questions": ["confidence", "goal"]})
+                                              "questions": ["confidence", "goal"],
+                                              "history": "yes"})
     assert response.status_code == 303
     assert service.config.retention_days == 30
-    assert service.config.reflection.questions == ("confidence", "goal")
-    assert service.store.load_state("settings") == {"retention_days": 30,
-                                                    "questions": ["confidence", "goal"]}
+    # The questions are the class's (the current lesson's), the retention the room's.
+    assert service.settings()["questions"] == ["confidence", "goal"]
+    assert service.store.load_state("settings") == {"retention_days": 30}
+    assert service.book.settings("demo-4a") == {"questions": ["confidence", "goal"],
+                                                "history": True}
     assert wait_until(lambda: room.listeners["s1"].of(c.RotationState)[-1].questions
                       == ("confidence", "goal"))
     for bad in ({"retention_days": "-3", "questions": ["goal"]},
@@ -516,10 +538,14 @@ def test_settings_change_at_run_time_persist_and_reset(hub, signed_in: Client) -
         response = signed_in.change("/settings", bad)
         assert response.status_code == 400
         assert service.config.retention_days == 30
+        assert service.settings()["questions"] == ["confidence", "goal"]
     assert "Use the config file" in signed_in.get("/exports").text
+    signed_in.change("/settings", {"retention_days": "30", "questions": ["confidence", "goal"]})
+    assert service.settings()["history"] is False  # unticked: the students see none
     signed_in.change("/settings", {"reset": "yes"})
     assert service.config.retention_days == 180
-    assert service.config.reflection.questions == ("confidence",)
+    assert service.settings()["questions"] == ["confidence"]
+    assert service.settings()["history"] is True and service.book.settings("demo-4a") == {}
 
 
 def test_spanish_when_the_browser_asks_for_it(signed_in: Client) -> None:

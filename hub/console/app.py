@@ -16,9 +16,10 @@ CSRF token, else 403):
 ``POST /lesson/move``, ``/lesson/absent``  move a student, mark absent or present
 ``POST /lesson/view``                   the teacher view on this device, or the class view
 ``POST /lesson/display``                open the teacher view on the hub's display
+``POST /lesson/start``                  start a class's lesson with one of its plans
 ``GET /roster``, ``POST /roster``       students, and a OneRoster upload
-``GET /scores``, ``POST /scores``       a scores CSV (with the hub's scores importer)
-``GET /groups``, ``POST /groups/*``     suggested groups: adjust, approve, reject
+``GET /scores``, ``POST /scores``       a class's scores CSV, and the scores that count
+``GET /groups``, ``POST /groups/*``     suggested groups: ask, adjust, approve, reject
 ``GET /students/{handle}``              a student: chart, check-ins, badges
 ``GET /students/{handle}/export``       everything held about them, as JSON
 ``GET|POST /students/{handle}/erase``   erase them, after a confirmation
@@ -62,14 +63,16 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from hub.actions import TeacherAction
 from hub.config import QUESTIONS, ConsoleConfig
 from hub.console.accounts import AccountBook, verify_password
 from hub.console.chart import reflection_chart
 from hub.console.i18n import N_, environment, pick_language, translations
-from hub.console.lesson import STATUS_MARK, Lesson, lesson
+from hub.console.lesson import STATUS_MARK, Lesson, lesson, lesson_choice
 from hub.console.security import LoginThrottle, Session, Sessions
 from hub.export import export_day, export_student
 from hub.roster import Roster
+from hub.scores import latest_scores
 from hub.store import ROTATION_KEY, SETTINGS_KEY, HubStore
 from hub.view import HubView
 
@@ -166,6 +169,7 @@ class Console:
             r("/lesson/absent", self.lesson_absent, methods=["POST"]),
             r("/lesson/view", self.lesson_view, methods=["POST"]),
             r("/lesson/display", self.lesson_display, methods=["POST"]),
+            r("/lesson/start", self.lesson_start, methods=["POST"]),
             r("/roster", self.roster_page), r("/roster", self.roster_upload, methods=["POST"]),
             r("/scores", self.scores_page), r("/scores", self.scores_upload, methods=["POST"]),
             r("/groups", self.groups_page),
@@ -450,7 +454,13 @@ class Console:
         words = json.dumps({"idle": _("Not started"), "paused": _("Paused"),
                             "ended": _("Lesson over"), "moving": _("Move now"),
                             "left": _("left"), "block": _("Block %(block)d of %(blocks)d")})
+        chosen = lesson_choice(view)
+        choices = [(c.title + (" · " + _("now") if c.proposed else ""),
+                    [(f"{c.class_id}|{pid}", f"{name} · {about}", (c.class_id, pid) == chosen)
+                     for pid, name, about in c.plans])
+                   for c in view.lesson_choices]
         return self.render(request, "lesson.html", guard, lesson=now_lesson, words=words,
+                           choices=choices, plan_name=view.plan_name,
                            board=self._board(request, now_lesson),
                            clock=json.dumps(now_lesson.clock.as_dict()),
                            students=[(guard.session.handle(sid), name) for sid, name in names],
@@ -542,6 +552,17 @@ class Console:
         guard.session.teacher_view = guard.form.get("teacher") == "yes"
         return self._after_change(request, "/lesson")
 
+    async def lesson_start(self, request: Request) -> Response:
+        """Start the lesson of the class and plan chosen (``lesson`` = class|plan)."""
+        guard = await self._guard(request, change=True)
+        assert guard.form is not None
+        class_id, _, plan = str(guard.form.get("lesson", "")).partition("|")
+        if not any(c.class_id == class_id for c in self.service.view.lesson_choices):
+            raise HTTPException(400, "no such class on this hub")
+        await self._act(request, guard, self.service.act(
+            TeacherAction("start_lesson", class_id=class_id, plan=plan)))
+        return self._after_change(request, "/lesson")
+
     async def lesson_display(self, request: Request) -> Response:
         """Open (or close) the teacher view on the hub's own screen, as a right PIN would."""
         guard = await self._guard(request, change=True)
@@ -590,31 +611,46 @@ class Console:
                  summary.students)
         return RedirectResponse("/roster", 303)
 
-    def _scores_importer(self) -> Callable[[Path], Future[Any]] | None:
-        """The hub's scores importer (``HubService.import_scores(path)``), which comes with
-        the data-driven groups work; None until the service has it."""
-        return getattr(self.service, "import_scores", None)
+    def _scores_context(self, request: Request) -> dict[str, Any]:
+        store, roster = self.reader()
+        classes = roster.classes()
+        class_id = request.query_params.get("class") or self.service.view.class_id
+        if class_id not in classes:
+            class_id = next(iter(classes), "")
+        latest = latest_scores(store.db, class_id)
+        names = {s.id: s.display_name for s in roster.students(class_id)} if class_id else {}
+        rows = [(names.get(sid, sid), [latest.scores[sid].get(std) for std in latest.standards])
+                for sid in sorted(latest.scores, key=lambda x: names.get(x, x))]
+        imports = store.db.execute(
+            "SELECT i.file, i.imported_at, COUNT(s.student_id) FROM score_imports i LEFT JOIN "
+            "scores s ON s.import_id = i.id WHERE i.class_id=? GROUP BY i.id "
+            "ORDER BY i.imported_at DESC LIMIT 10", (class_id,)).fetchall()
+        return {"classes": classes, "class_id": class_id, "standards": latest.standards,
+                "rows": rows, "latest": latest.latest,
+                "imports": [(f, dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M"), n)
+                            for f, at, n in imports]}
 
     async def scores_page(self, request: Request) -> Response:
         guard = await self._guard(request)
-        return self.render(request, "scores.html", guard,
-                           available=self._scores_importer() is not None)
+        return self.render(request, "scores.html", guard, **self._scores_context(request))
 
     async def scores_upload(self, request: Request) -> Response:
         guard = await self._guard(request, change=True, upload=True)
-        importer = self._scores_importer()
-        if importer is None:
-            raise HTTPException(501, "this hub cannot import scores yet")
+        assert guard.form is not None
         _ = self._gettext(request)
+        class_id = str(guard.form.get("class", ""))
         try:
             with _upload(guard, "scores", ".csv") as path:
-                result = await self._wait(importer(path))
-        except ValueError as err:
-            return self.render(request, "scores.html", guard, status=400, available=True,
-                               problem=_problem(err))
-        self._say(guard.session, "ok", _("Scores imported.") + (f" ({result})" if result
-                                                                 else ""))
-        return RedirectResponse("/scores", 303)
+                result = await self._wait(self.service.import_scores(path, class_id or None))
+        except ValueError as err:  # ScoresError: file, row, column; nothing stored
+            return self.render(request, "scores.html", guard, status=400,
+                               problem=_problem(err), **self._scores_context(request))
+        self._say(guard.session, "ok", _("Scores imported: %(scores)d scores of %(students)d "
+                                        "students on %(standards)d standards.") % {
+            "scores": result.scores, "students": result.students,
+            "standards": len(result.standards)})
+        log.info("console: %s imported scores (%d)", guard.session.account, result.scores)
+        return RedirectResponse(f"/scores?class={result.class_id}", 303)
 
     # --- groups -----------------------------------------------------------------------------------
 
@@ -626,12 +662,29 @@ class Console:
         current = [(view.group_names[g], view.public_group_names.get(g, ""),
                     [names.get(m, m) for m in members])
                    for g, members in view.rotation.members.items() if g in view.group_names]
-        suggested = [(name, view.suggested_public[k] if k < len(view.suggested_public) else "",
-                      [(h(m), names.get(m, m)) for m in members])
+        offer = view.suggestion
+        suggested = [{"name": name, "public": view.suggested_public[k]
+                      if k < len(view.suggested_public) else "",
+                      "change": offer.groups[k].change if offer and k < len(offer.groups)
+                      else "",
+                      "topic": offer.groups[k].topic if offer and k < len(offer.groups)
+                      else "",
+                      "members": [{"handle": h(m), "name": names.get(m, m),
+                                   "reason": offer.reasons.get(m, "") if offer else "",
+                                   "about": offer.features.get(m, "") if offer else ""}
+                                  for m in members]}
                      for k, (name, members) in enumerate(view.suggested_groups or ())]
+        store, roster = self.reader()
+        standards = latest_scores(store.db, view.class_id).standards if view.class_id else ()
+        started = dt.datetime.fromtimestamp(view.lesson_started_at or view.at)
         return self.render(request, "groups.html", guard, current=current,
                            suggested=suggested, waiting=view.suggested_groups is not None,
-                           can_ask=hasattr(self.service, "request_groups"))
+                           offer=offer, working=view.groups_work,
+                           left_out=[names.get(m, m) for m in offer.left_out] if offer else [],
+                           class_title=view.class_title, standards=standards,
+                           since=started.strftime("%H:%M"),
+                           offer_class=roster.classes().get(offer.class_id, offer.class_id)
+                           if offer else "")
 
     async def groups_action(self, request: Request) -> Response:
         what = request.path_params["what"]
@@ -640,16 +693,31 @@ class Console:
         _ = self._gettext(request)
         if what == "approve":
             if not await self._act(request, guard, self.service.teacher("approve_groups")):
-                self._say(guard.session, "ok", _("New groups approved: they start with the "
-                                                 "next lesson."))
+                self._say(guard.session, "ok", _("New groups approved: the stations show "
+                                                 "where everyone goes."))
         elif what == "reject":
             await self._act(request, guard, self.service.teacher("reject_groups"))
         elif what == "adjust":
             sid = self._student(guard, str(guard.form.get("student", "")))
             await self._act(request, guard, self.service.teacher(
                 "adjust_groups", student=sid, group=str(guard.form.get("group", ""))))
-        elif what == "ask" and hasattr(self.service, "request_groups"):
-            await self._wait(self.service.request_groups())
+        elif what == "ask":
+            mode = str(guard.form.get("mode", "skill"))
+            if mode not in ("skill", "mixed", "interest", "present"):
+                raise HTTPException(400, "no such kind of groups")
+            standards = tuple(str(s) for s in guard.form.getlist("standards"))
+            since = None
+            text = str(guard.form.get("since", "")).strip()
+            if mode == "present" and text:
+                try:
+                    at = dt.datetime.strptime(text, "%H:%M").time()
+                except ValueError:
+                    raise HTTPException(400, "give the time as HH:MM") from None
+                since = dt.datetime.combine(dt.date.today(), at).timestamp()
+            try:
+                await self._wait(self.service.request_groups(mode, standards, since=since))
+            except ValueError as err:  # SuggestError: no scores yet, a constraint...
+                self._say(guard.session, "error", str(err))
         else:
             raise HTTPException(404, "no such groups action")
         return self._after_change(request, "/groups")
@@ -791,12 +859,13 @@ class Console:
     # --- exports and settings -----------------------------------------------------------------
 
     def _settings(self) -> dict[str, Any]:
-        config = self.service.config
         store, _roster = self.reader()
-        return {"retention_days": config.retention_days,
-                "questions": config.reflection.questions,
-                "overridden": bool(store.load_state(SETTINGS_KEY)),
-                "all_questions": QUESTIONS}
+        settings = self.service.settings()
+        return {"retention_days": settings["retention_days"],
+                "questions": settings["questions"], "history": settings["history"],
+                "overridden": bool(store.load_state(SETTINGS_KEY)
+                                   or settings["class_overrides"]),
+                "settings_class": self.service.view.class_title, "all_questions": QUESTIONS}
 
     async def exports_page(self, request: Request, guard: _Guard | None = None,
                            status: int = 200, problem: str = "") -> Response:
@@ -838,7 +907,8 @@ class Console:
                                        "everything)."))
                 questions = tuple(str(q) for q in form.getlist("questions"))
                 await self._wait(self.service.update_settings(
-                    retention_days=int(text), questions=questions))
+                    retention_days=int(text), questions=questions,
+                    history=form.get("history") == "yes"))
         except ValueError as err:
             return await self.exports_page(request, guard, 400, str(err))
         log.info("console: %s changed the settings", guard.session.account)

@@ -138,3 +138,12 @@ def lesson(view: HubView, *, teacher: bool, now: float, handle) -> Lesson:  # ty
         warnings=view.warnings if teacher else (), counts=counts(view) if teacher else {},
         stored=view.stored if teacher else 0,
         display_unlocked_until=view.access.unlocked_until)
+
+
+def lesson_choice(view: HubView) -> tuple[str, str]:
+    """The class and plan a new lesson starts with unless the teacher picks others: the
+    timetable's class of the hour (its plan, else its first), else the last lesson's."""
+    proposed = next((c for c in view.lesson_choices if c.proposed and c.plans), None)
+    if proposed is not None:
+        return proposed.class_id, proposed.proposed_plan or proposed.plans[0][0]
+    return view.class_id, view.plan_id
