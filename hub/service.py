@@ -302,7 +302,8 @@ class HubService:
         self.store.db.close()
 
     def teacher(self, action: str, minutes: float = 0.0, *, student: str = "", group: str = "",
-                badge: str = "") -> Future[str]:
+                badge: str = "", class_id: str = "", plan: str = "", mode: str = "",
+                standards: tuple[str, ...] = (), since: float | None = None) -> Future[str]:
         """Queue a teacher action for the ingest thread.
 
         Lesson: ``start``, ``pause``, ``resume``, ``extend`` (``minutes``), ``skip``, ``end``.
@@ -310,13 +311,17 @@ class HubService:
         Badges: ``enroll_start``, ``enroll_stop``, ``enroll`` (``badge`` to ``student``),
         ``reassign`` (the same, taking it from its owner), ``revoke`` (``badge``),
         ``revoke_student`` (every badge of ``student``: a lost card).
-        Groups: ``approve_groups`` (the grouping engine's suggestion, see
-        :meth:`suggest_groups`), ``reject_groups``, ``adjust_groups`` (move ``student`` to
-        the suggested group named ``group`` before approving).
+        Lessons: ``start_lesson`` (``class_id``, its ``plan``; the room's by default).
+        Groups: ``suggest_groups`` (``mode`` skill, mixed, interest or present, ``standards``,
+        ``class_id``; see :meth:`request_groups`), ``approve_groups`` (the suggestion: the
+        lesson's groups change at once), ``reject_groups``, ``adjust_groups`` (move
+        ``student`` to the suggested group named ``group`` before approving).
         The teacher view: ``lock_teacher_view``; see also :meth:`unlock_teacher_view` and
         the keypad's ``teacher_pin`` action (:class:`TeacherAction` with ``pin``).
         """
-        return self.act(TeacherAction(action, minutes, student, group, badge))
+        return self.act(TeacherAction(action, minutes, student, group, badge,
+                                      class_id=class_id, plan=plan, mode=mode,
+                                      standards=tuple(standards), since=since))
 
     def unlock_teacher_view(self, until: float) -> Future[str]:
         """Let the display show the teacher view without a PIN until ``until`` (Unix seconds).
