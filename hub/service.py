@@ -397,6 +397,7 @@ class HubService:
         (:class:`hub.oneroster.OneRosterError` names the file, row and column)."""
         def run(now: float) -> ImportSummary:
             summary = import_oneroster(path, self.roster)
+            self._choices_at = -CHOICES_REFRESH_S  # classes may have come or gone
             self._say(f"Roster imported: {summary.students} students", now)
             return summary
         return self.call(run)
@@ -582,6 +583,10 @@ class HubService:
         problem = lesson_problem(rotation.plan, rotation.groups, questions,
                                  self.config.plan.stations)
         if problem is not None:
+            if len(rotation.groups) > len(rotation.plan.stations):
+                problem += (f"; choose another plan, or make {len(rotation.plan.stations)} "
+                            "groups first (the class's constraints: groups, then suggest and "
+                            "approve)")
             raise ValueError(f"{self._class_title(class_id)}: {problem}")
         if self._offer is not None and self._offer.class_id != class_id:
             self._offer = None  # another class's suggestion: ask again in its lesson

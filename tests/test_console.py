@@ -36,7 +36,7 @@ PAGES = ["/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", "/st
          "/students/x/erase", "/"]
 APIS = ["/lesson/events", "/students/x/export", "/exports/day?date=2025-01-01&class=demo-4a"]
 CHANGES = ["/logout", "/lesson/action", "/lesson/move", "/lesson/absent", "/lesson/view",
-           "/lesson/display", "/roster", "/scores", "/groups/approve", "/groups/reject",
+           "/lesson/display", "/lesson/start", "/roster", "/scores", "/groups/approve", "/groups/reject",
            "/groups/adjust", "/groups/ask", "/students/x/erase", "/badges/enrollment",
            "/badges/assign", "/badges/reassign", "/badges/revoke", "/badges/import",
            "/settings"]
@@ -452,6 +452,36 @@ def test_a_student_page_charts_reflections_exports_and_erases(hub, signed_in: Cl
     assert signed_in.get(f"/students/{handle}").status_code == 404
 
 
+def test_start_a_classes_lesson_with_one_of_its_plans(hub, signed_in: Client) -> None:
+    from hub.lessons import ClassPlan
+
+    service = hub[0].service
+    if service.view.rotation.phase.value in ("running", "paused"):
+        signed_in.change("/lesson/action", {"action": "end", "confirm": "yes"})
+    for plan in (ClassPlan("three", "Three tables", ("s1", "s2", "s3"), 10),
+                 ClassPlan("short", "Short blocks", ("s2", "s1", "s4", "s3"), 8)):
+        service.call(lambda now, plan=plan: service.book.save_plan("demo-4a", plan)).result(10)
+    service.call(lambda now: setattr(service, "_choices_at", -1e9)).result(10)
+    page = signed_in.get("/lesson").text
+    assert '<optgroup label="Grade 4A · Maths">' in page
+    assert '<option value="demo-4a|short">' in page and "4 stations · 8 min blocks" in page
+    signed_in.change("/lesson/start", {"lesson": "demo-4a|three"})  # four groups, 3 tables
+    assert ("4 groups but the plan has 3 stations: every group needs a station in every "
+            "block; choose another plan" in signed_in.get("/lesson").text)
+    assert service.view.rotation.phase.value != "running"
+    signed_in.change("/lesson/start", {"lesson": "demo-4a|short"})
+    view = service.view
+    assert view.rotation.phase.value == "running" and view.plan_id == "short"
+    assert view.rotation.blocks == 4 and view.rotation.remaining_s == 9 * 60
+    assert "Plan: Short blocks." in signed_in.get("/lesson").text
+    assert signed_in.change("/lesson/start", {"lesson": "nope|room"}).status_code == 400
+    signed_in.change("/lesson/start", {"lesson": "demo-4a|room"})  # a lesson is on
+    assert "a lesson is on: end it first" in signed_in.get("/lesson").text
+    signed_in.change("/lesson/action", {"action": "end", "confirm": "yes"})
+    signed_in.change("/lesson/start", {"lesson": "demo-4a|room"})
+    assert service.view.plan_id == "room" and service.view.rotation.blocks == 4
+
+
 # --- groups, scores, exports, settings ------------------------------------------------------------
 
 def test_suggested_groups_adjusted_and_approved_as_on_the_display(hub, signed_in: Client) -> None:
@@ -492,17 +522,55 @@ def test_groups_that_cannot_run_are_refused_and_change_nothing(hub, signed_in: C
     assert service.view.suggested_groups is None
 
 
-def test_scores_wait_for_the_hubs_importer(hub, signed_in: Client) -> None:
+def test_a_bad_scores_upload_names_file_row_and_column_and_stores_nothing(
+        hub, signed_in: Client) -> None:
     service = hub[0].service
     page = signed_in.get("/scores").text
-    if hasattr(service, "import_scores"):
-        assert 'name="scores"' in page
-    else:
-        assert "does not import scores yet" in page
-        csv = (SAMPLES / "scores.csv").read_bytes()
-        response = signed_in.post("/scores", data={"csrf": signed_in.csrf()},
-                                  files={"scores": ("scores.csv", csv, "text/csv")})
-        assert response.status_code == 501
+    assert 'name="scores"' in page and '<option value="demo-4a" selected>' in page
+    bad = b"sourcedId,given_name,date,fractions\nstu-01,Ana,2025-10-03,40\nstu-42,Zoe,2025-10-03,50\n"
+    response = signed_in.post("/scores", data={"csrf": signed_in.csrf(), "class": "demo-4a"},
+                              files={"scores": ("week-6.csv", bad, "text/csv")})
+    assert response.status_code == 400
+    text = response.text
+    assert "Nothing was imported" in text and "week-6.csv" in text
+    assert "<dd>3</dd>" in text and "<dd>sourcedId</dd>" in text
+    assert "no student &#39;stu-42&#39; in class demo-4a" in text
+    assert "console-upload" not in text  # the hub's temporary path is not the teacher's
+    assert service.store.db.execute("SELECT COUNT(*) FROM scores").fetchone()[0] == 0
+
+
+def test_scores_upload_then_ask_for_skill_groups_with_reasons(hub, signed_in: Client) -> None:
+    service = hub[0].service
+    # The sample, less the students an earlier test erased (the module shares one hub).
+    here = set(service.view.student_names)
+    lines = (SAMPLES / "scores.csv").read_text(encoding="utf-8").splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if line.split(",")[0] in here]
+    scores = sum(1 for line in kept[1:] for cell in line.split(",")[5:] if cell)
+    response = signed_in.post("/scores", data={"csrf": signed_in.csrf(), "class": "demo-4a"},
+                              files={"scores": ("scores.csv", "\n".join(kept).encode(),
+                                                "text/csv")})
+    assert response.status_code == 303, re.findall(r"<dd>.*?</dd>", response.text)
+    page = signed_in.get("/scores").text
+    assert (f"Scores imported: {scores} scores of {len(here)} students on 3 standards."
+            in page)
+    assert "4.NBT.B.5 multiply multi-digit</th>" in page
+    assert f"scores.csv ({scores} scores)" in page
+    groups = signed_in.get("/groups").text
+    assert 'value="4.NF.A.2 compare fractions"' in groups  # the scored standards to pick
+    response = signed_in.change("/groups/ask", {"mode": "skill",
+                                                "standards": ["4.NF.A.1 equivalent fractions"]})
+    assert response.status_code == 303
+    assert service.view.suggestion is not None
+    page = signed_in.get("/groups").text
+    assert "Skill groups on 1 standard:" in page
+    assert "grouped on 4.NF.A.1 equivalent fractions" in page  # each student's reason
+    assert " stay" in page  # how each group compares with the current one
+    assert "stu-0" not in page  # students by name and handle only
+    signed_in.change("/groups/reject")
+    assert service.view.suggestion is None
+    signed_in.change("/groups/ask", {"mode": "interest"})  # no activity chosen yet
+    assert "No suggestion" not in signed_in.get("/lesson").text
+    assert signed_in.change("/groups/ask", {"mode": "carousel"}).status_code == 400
 
 
 def test_the_days_csv_per_class(hub, signed_in: Client) -> None:

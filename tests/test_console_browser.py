@@ -152,24 +152,49 @@ def test_a_bad_roster_upload_shows_the_error_and_changes_nothing(hub, teacher,
     assert after == before
 
 
-def test_approve_suggested_groups_and_a_station_receives_them(hub, teacher) -> None:
+def test_scores_to_suggested_groups_to_the_stations(hub, teacher, tmp_path) -> None:
+    """The teacher's loop in the browser: upload this week's scores (a bad file first), ask
+    for skill groups, read the reasons, move a student, approve; the stations hear."""
     room = hub[0]
     service = room.service
     if service.view.rotation.phase.value != "running":
         service.teacher("start").result(10)
-    members = sorted(service.view.student_names)
-    half = len(members) // 2
-    service.suggest_groups([("Comets", members[:half]), ("Rockets", members[half:])])
-    assert wait_until(lambda: service.view.suggested_groups is not None)
+    bad = tmp_path / "quiz.csv"
+    bad.write_text("sourcedId,given_name,first_name,fractions\nstu-01,Ana,Ana,40\n",
+                   encoding="utf-8")
+    teacher.goto(f"{room.url}/scores")
+    teacher.get_by_label("Scores (.csv)").set_input_files(str(bad))
+    teacher.get_by_role("button", name="Import").click()
+    problem = teacher.locator("#scores-problem")
+    problem.wait_for()
+    assert "ambiguous column" in problem.inner_text() and "quiz.csv" in problem.inner_text()
+    assert service.store.db.execute("SELECT COUNT(*) FROM scores").fetchone()[0] == 0
+    teacher.get_by_label("Scores (.csv)").set_input_files(str(SAMPLES / "scores.csv"))
+    teacher.get_by_role("button", name="Import").click()
+    teacher.get_by_text("Scores imported: 79 scores of 16 students").wait_for()
+    teacher.goto(f"{room.url}/groups")
+    teacher.get_by_label("Skill: students who need the same thing together").check()
+    teacher.get_by_role("button", name="Suggest groups").click()
+    teacher.get_by_text(re.compile(r"Skill groups on 3 standards: \d+ of 16")).wait_for()
+    assert teacher.get_by_text(re.compile("grouped on 4.NF.A.1")).count() == 16
+    foxes = teacher.get_by_role("heading", name="Foxes", exact=True)
+    foxes.wait_for()
+    first = service.view.suggested_groups[0][1][0]
+    name = service.view.student_names[first]
+    teacher.get_by_label(f"Move {name} to").select_option("Owls")
+    teacher.get_by_label(f"Move {name} to").locator("..").get_by_role("button",
+                                                                    name="Move").click()
+    teacher.get_by_text("Adjusted by you.").wait_for()
+    assert first in dict(service.view.suggested_groups)["Owls"]
     teacher.goto(f"{room.url}/lesson")
     teacher.get_by_role("link", name="New groups are suggested: review them").click()
-    teacher.get_by_role("heading", name="Comets").wait_for()
     teacher.get_by_role("button", name="Approve these groups").click()
     teacher.get_by_text("New groups approved").wait_for()
-    listener = room.listeners["s1"]
-    assert wait_until(lambda: any(p.group in ("Comets", "Rockets")
-                                  for r in listener.of(c.RotationState) for p in r.stations))
     assert service.view.suggested_groups is None
+    assert first in service.view.rotation.members["g2"]  # Owls, as the teacher moved them
+    listener = room.listeners["s1"]
+    assert wait_until(lambda: listener.of(c.Notice) and listener.of(c.Notice)[-1].event
+                      == "move")
 
 
 def test_erase_a_student(hub, teacher) -> None:

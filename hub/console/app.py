@@ -70,6 +70,7 @@ from hub.console.chart import reflection_chart
 from hub.console.i18n import N_, environment, pick_language, translations
 from hub.console.lesson import STATUS_MARK, Lesson, lesson, lesson_choice
 from hub.console.security import LoginThrottle, Session, Sessions
+from hub.controls import needs_choice
 from hub.export import export_day, export_student
 from hub.roster import Roster
 from hub.scores import latest_scores
@@ -458,7 +459,7 @@ class Console:
         choices = [(c.title + (" · " + _("now") if c.proposed else ""),
                     [(f"{c.class_id}|{pid}", f"{name} · {about}", (c.class_id, pid) == chosen)
                      for pid, name, about in c.plans])
-                   for c in view.lesson_choices]
+                   for c in view.lesson_choices] if needs_choice(view) else []
         return self.render(request, "lesson.html", guard, lesson=now_lesson, words=words,
                            choices=choices, plan_name=view.plan_name,
                            board=self._board(request, now_lesson),
