@@ -36,7 +36,8 @@ PAGES = ["/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", "/st
          "/students/x/erase", "/"]
 APIS = ["/lesson/events", "/students/x/export", "/exports/day?date=2025-01-01&class=demo-4a"]
 CHANGES = ["/logout", "/lesson/action", "/lesson/move", "/lesson/absent", "/lesson/view",
-           "/lesson/display", "/lesson/start", "/roster", "/scores", "/groups/approve", "/groups/reject",
+           "/lesson/display", "/lesson/start", "/roster", "/scores", "/groups/approve",
+           "/groups/reject",
            "/groups/adjust", "/groups/ask", "/students/x/erase", "/badges/enrollment",
            "/badges/assign", "/badges/reassign", "/badges/revoke", "/badges/import",
            "/settings"]
@@ -527,7 +528,8 @@ def test_a_bad_scores_upload_names_file_row_and_column_and_stores_nothing(
     service = hub[0].service
     page = signed_in.get("/scores").text
     assert 'name="scores"' in page and '<option value="demo-4a" selected>' in page
-    bad = b"sourcedId,given_name,date,fractions\nstu-01,Ana,2025-10-03,40\nstu-42,Zoe,2025-10-03,50\n"
+    bad = (b"sourcedId,given_name,date,fractions\nstu-01,Ana,2025-10-03,40\n"
+           b"stu-42,Zoe,2025-10-03,50\n")
     response = signed_in.post("/scores", data={"csrf": signed_in.csrf(), "class": "demo-4a"},
                               files={"scores": ("week-6.csv", bad, "text/csv")})
     assert response.status_code == 400
