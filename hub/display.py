@@ -340,7 +340,7 @@ def _suggestion(view: HubView, ui: Painter, g: Geometry, x: int, y: int, w: int,
     px = g.px
     groups = view.suggested_groups or ()
     detail = view.suggestion
-    cols = min(3, max(1, len(groups)))
+    cols = 2 if len(groups) == 4 else min(3, max(1, len(groups)))
     rows = -(-len(groups) // cols)
     col_w = (w - px(40)) // cols
     line = px(38)

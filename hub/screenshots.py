@@ -97,10 +97,43 @@ def _checkin(hub: HubService, room: str, station: str, badge: str, answers: dict
                             at)
 
 
+def with_suggestion(hub: HubService) -> None:
+    """The scene, later: a second class meets in the room (with a plan of its own for the
+    first), this week's scores are in, and the teacher asked for skill groups."""
+    import time
+
+    from hub.lessons import ClassPlan
+    from stations.sqlitedb import transaction
+
+    db = hub.store.db
+    with transaction(db):
+        db.execute("INSERT OR IGNORE INTO classes (id, title) VALUES ('demo-4a-lit', "
+                   "'Grade 4A · Literacy')")
+        for sid in sorted(hub.view.student_names)[:12]:
+            db.execute("INSERT OR IGNORE INTO enrollments (id, class_id, user_id, role) "
+                       "VALUES (?, 'demo-4a-lit', ?, 'student')", (f"toml:lit:{sid}", sid))
+    hub.book.save_plan(hub.class_id, ClassPlan("short", "Short blocks", (), 8))
+    hub._choices_at = -1e9  # read the classes and plans again
+    badges = {e.student_id: e.badge for e in _badges(hub)}
+    at = hub.clock()
+    for k, (sid, answers) in enumerate((("stu-01", (3, 2, 1)), ("stu-12", (2, 1)),
+                                        ("stu-10", (2, 3, 4)))):
+        station = hub.rotation.station_id_for(sid) or "s1"
+        for n, level in enumerate(answers):  # confidence falling, and rising
+            _checkin(hub, hub.room, station, badges[sid], {"confidence": level},
+                     at + 2 + 12 * k + 3 * n)
+    imported = hub.import_scores(ROOM / "samples" / "scores.csv")
+    wanted = hub.request_groups("skill")
+    deadline = time.monotonic() + 30
+    while not (imported.done() and wanted.done()) and time.monotonic() < deadline:
+        hub.step(0.05)
+    wanted.result(0)
+
+
 def render_views(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES,
                  config_path: Path | None = None) -> list[Path]:
-    """Save class, teacher, move-student, enroll-badge and the teacher PIN keypad as PNGs;
-    returns the files."""
+    """Save class, teacher, move-student, enroll-badge, the teacher PIN keypad, the lesson's
+    class and plan, and suggested groups on the teacher view as PNGs; returns the files."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
@@ -124,14 +157,21 @@ def render_views(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES,
                     "enroll-badge": Controls(dialog="enroll"),
                     "teacher-pin": Controls(dialog="pin", pin_entry="12"),
                 }
+                shots = [(view, name, controls) for name, controls in screens.items()]
+                with_suggestion(hub)
+                later = dataclasses.replace(hub.view, connected=True, message="",
+                                            teacher_message="")
+                shots += [(later, "groups", Controls(teacher=True, dialog="groups")),
+                          (later, "lesson", Controls(dialog="lesson"))]
                 for w, h in sizes:
-                    for name, controls in screens.items():
+                    for scene_view, name, controls in shots:
                         surface = pygame.Surface((w, h))
-                        draw_hub(view, Painter(surface), controls, view.at)
+                        draw_hub(scene_view, Painter(surface), controls, scene_view.at)
                         path = out / f"hub-{name}-{w}x{h}.png"
                         pygame.image.save(surface, str(path))
                         written.append(path)
             finally:
+                hub._worker.shutdown()
                 hub.store.db.close()
     finally:
         pygame.quit()
