@@ -139,7 +139,7 @@ def test_screenshot_command_writes_every_view(tmp_path: Path) -> None:
     files = render_views(tmp_path, sizes=((1280, 720),))
     assert sorted(p.name for p in files) == sorted(
         f"hub-{v}-1280x720.png" for v in ("class", "teacher", "move-student", "enroll-badge",
-                                          "teacher-pin"))
+                                          "teacher-pin", "groups", "lesson"))
     pygame.init()
     image = pygame.image.load(str(files[0]))
     assert image.get_size() == (1280, 720)
