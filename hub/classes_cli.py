@@ -260,112 +260,121 @@ def cmd_groups_show(args: argparse.Namespace) -> int:
 # --- classes ----------------------------------------------------------------------------------
 
 def cmd_classes(args: argparse.Namespace) -> int:
-    from hub.lessons import (
-        WEEKDAYS,
-        ClassPlan,
-        LessonBook,
-        Slot,
-        check_plan,
-        describe_plan,
-        parse_weekday,
-    )
+    from hub.lessons import LessonBook
 
     with _hub(args) as (config, store, roster):
         book = LessonBook(store.db)
-        command = args.classes_command
-        if command == "list":
-            classes = dict(roster.classes())
-            if config.class_id not in classes:
-                classes = {config.class_id: f"Room {config.room}", **classes}
-            slots = book.timetable()
-            listing = []
-            for cid, title in classes.items():
-                plans = book.plans(cid)
-                stored = book.groups(cid)
-                meets = [s.describe() + (f" ({s.plan_id})" if s.plan_id else "")
-                         for s in slots if s.class_id == cid]
-                size = len(roster.students(cid) if cid else roster.students())
-                print(f"{cid or '(no class)'}\t{title}\t{size} students")
-                for p in plans:
-                    print(f"  plan {p.id}: {p.name} ({describe_plan(p, config.plan)})")
-                print(f"  groups: {len(stored[0]) if stored else 0} "
-                      f"({stored[1] if stored else 'made at its first lesson'})")
-                if meets:
-                    print("  meets: " + "; ".join(meets))
-                listing.append({"class": cid, "title": title,
-                                "plans": [p.id for p in plans], "meets": meets})
-            if args.json:
-                print(json.dumps(listing, sort_keys=True))
-            return 0
-        if command == "plan":
-            class_id = _class(roster, config, args.class_id)
-            if args.plan_command == "remove":
-                if not book.remove_plan(class_id, args.plan):
-                    print(f"stations: class {class_id} has no plan {args.plan!r}",
-                          file=sys.stderr)
-                    return 1
-                print(f"removed plan {args.plan} of class {class_id}")
-                return 0
-            plan = ClassPlan(args.plan, args.name or args.plan,
-                             tuple(_ids(args.stations)), args.block_minutes or 0.0,
-                             args.model or "")
-            try:
-                check_plan(plan, config.plan)
-                book.save_plan(class_id, plan)
-            except ValueError as err:
-                raise StationsError(f"plan {args.plan}: {err}") from None
-            print(f"class {class_id}: plan {plan.id} ({plan.name}): "
-                  f"{describe_plan(plan, config.plan)}")
-            return 0
-        if command == "timetable":
-            if args.timetable_command == "list":
-                for s in book.timetable():
-                    print(f"{s.describe()}\t{s.class_id}\t{s.plan_id or ''}")
-                return 0
-            try:
-                day = parse_weekday(args.day)
-                if args.timetable_command == "remove":
-                    if not book.remove_slot(day, args.start):
-                        print(f"stations: nothing starts {WEEKDAYS[day]} {args.start}",
-                              file=sys.stderr)
-                        return 1
-                    print(f"removed {WEEKDAYS[day]} {args.start}")
-                    return 0
-                class_id = _class(roster, config, args.class_id)
-                if args.plan and book.plan(class_id, args.plan) is None:
-                    raise ValueError(f"class {class_id} has no plan {args.plan!r}")
-                slot = Slot(day, args.start, args.end, class_id, args.plan or "")
-                book.add_slot(slot)
-            except ValueError as err:
-                raise StationsError(f"timetable: {err}") from None
-            print(f"{slot.describe()}: class {class_id}" + (f", plan {args.plan}"
-                                                            if args.plan else ""))
-            return 0
-        # settings
-        class_id = _class(roster, config, args.class_id)
-        from hub.config import check_questions
-        from stations.sqlitedb import transaction
+        run = {"list": _classes_list, "plan": _classes_plan, "timetable": _classes_timetable,
+               "settings": _classes_settings}[args.classes_command]
+        return run(args, config, store, roster, book)
 
-        with transaction(store.db):
-            if args.history is not None:
-                book.set_setting(class_id, "history",
-                                 None if args.history == "default" else args.history == "on")
-            if args.questions is not None:
-                questions = None
-                if args.questions != "default":
-                    questions = _ids(args.questions)
-                    try:
-                        check_questions(tuple(questions))
-                    except ValueError as err:
-                        raise StationsError(f"--questions: {err}") from None
-                book.set_setting(class_id, "questions", questions)
-        own = book.settings(class_id)
-    shown = {"history": own.get("history", config.shows_history(class_id)),
-             "questions": own.get("questions", list(config.reflection.questions))}
-    print(f"class {class_id}: history {'on' if shown['history'] else 'off'}, questions "
-          f"{', '.join(shown['questions'])}" + (f" (its own: {', '.join(sorted(own))}; the "
-                                                "rest from the config)" if own else
-                                                " (the config's)"))
+
+def _classes_list(args: argparse.Namespace, config: Any, store: Any, roster: Any,
+                  book: Any) -> int:
+    from hub.lessons import describe_plan
+
+    classes = dict(roster.classes())
+    if config.class_id not in classes:
+        classes = {config.class_id: f"Room {config.room}", **classes}
+    slots = book.timetable()
+    listing = []
+    for cid, title in classes.items():
+        plans = book.plans(cid)
+        stored = book.groups(cid)
+        meets = [s.describe() + (f" ({s.plan_id})" if s.plan_id else "")
+                 for s in slots if s.class_id == cid]
+        size = len(roster.students(cid) if cid else roster.students())
+        print(f"{cid or '(no class)'}\t{title}\t{size} students")
+        for p in plans:
+            print(f"  plan {p.id}: {p.name} ({describe_plan(p, config.plan)})")
+        print(f"  groups: {len(stored[0]) if stored else 0} "
+              f"({stored[1] if stored else 'made at its first lesson'})")
+        if meets:
+            print("  meets: " + "; ".join(meets))
+        listing.append({"class": cid, "title": title, "plans": [p.id for p in plans],
+                        "meets": meets})
+    if args.json:
+        print(json.dumps(listing, sort_keys=True))
+    return 0
+
+
+def _classes_plan(args: argparse.Namespace, config: Any, store: Any, roster: Any,
+                  book: Any) -> int:
+    from hub.lessons import ClassPlan, check_plan, describe_plan
+
+    class_id = _class(roster, config, args.class_id)
+    if args.plan_command == "remove":
+        if not book.remove_plan(class_id, args.plan):
+            print(f"stations: class {class_id} has no plan {args.plan!r}", file=sys.stderr)
+            return 1
+        print(f"removed plan {args.plan} of class {class_id}")
+        return 0
+    plan = ClassPlan(args.plan, args.name or args.plan, tuple(_ids(args.stations)),
+                     args.block_minutes or 0.0, args.model or "")
+    try:
+        check_plan(plan, config.plan)
+        book.save_plan(class_id, plan)
+    except ValueError as err:
+        raise StationsError(f"plan {args.plan}: {err}") from None
+    print(f"class {class_id}: plan {plan.id} ({plan.name}): "
+          f"{describe_plan(plan, config.plan)}")
+    return 0
+
+
+def _classes_timetable(args: argparse.Namespace, config: Any, store: Any, roster: Any,
+                       book: Any) -> int:
+    from hub.lessons import WEEKDAYS, Slot, parse_weekday
+
+    if args.timetable_command == "list":
+        for s in book.timetable():
+            print(f"{s.describe()}\t{s.class_id}\t{s.plan_id or ''}")
+        return 0
+    try:
+        day = parse_weekday(args.day)
+        if args.timetable_command == "remove":
+            if not book.remove_slot(day, args.start):
+                print(f"stations: nothing starts {WEEKDAYS[day]} {args.start}",
+                      file=sys.stderr)
+                return 1
+            print(f"removed {WEEKDAYS[day]} {args.start}")
+            return 0
+        class_id = _class(roster, config, args.class_id)
+        if args.plan and book.plan(class_id, args.plan) is None:
+            raise ValueError(f"class {class_id} has no plan {args.plan!r}")
+        slot = Slot(day, args.start, args.end, class_id, args.plan or "")
+        book.add_slot(slot)
+    except ValueError as err:
+        raise StationsError(f"timetable: {err}") from None
+    print(f"{slot.describe()}: class {class_id}" + (f", plan {args.plan}" if args.plan
+                                                    else ""))
+    return 0
+
+
+def _classes_settings(args: argparse.Namespace, config: Any, store: Any, roster: Any,
+                      book: Any) -> int:
+    from hub.config import check_questions
+    from stations.sqlitedb import transaction
+
+    class_id = _class(roster, config, args.class_id)
+    questions: list[str] | None = None
+    if args.questions not in (None, "default"):
+        questions = _ids(args.questions)
+        try:
+            check_questions(tuple(questions))
+        except ValueError as err:
+            raise StationsError(f"--questions: {err}") from None
+    with transaction(store.db):
+        if args.history is not None:
+            book.set_setting(class_id, "history",
+                             None if args.history == "default" else args.history == "on")
+        if args.questions is not None:
+            book.set_setting(class_id, "questions", questions)
+    own = book.settings(class_id)
+    history = own.get("history", config.shows_history(class_id))
+    shown = own.get("questions", list(config.reflection.questions))
+    print(f"class {class_id}: history {'on' if history else 'off'}, questions "
+          f"{', '.join(shown)}" + (f" (its own: {', '.join(sorted(own))}; the rest from the "
+                                   "config)" if own else " (the config's)"))
     print("the hub uses them from the class's next lesson on", file=sys.stderr)
     return 0
 

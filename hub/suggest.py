@@ -26,6 +26,8 @@ from typing import Any
 
 from hub.export import DAY_S
 from hub.grouping import (
+    CONFIDENCE_TREND,
+    GOAL_PROGRESS,
     ClassData,
     Constraints,
     Grouping,
@@ -49,6 +51,9 @@ log = logging.getLogger(__name__)
 MODES = ("skill", "mixed", "interest")
 #: "Regroup the students present": the current groups, absentees left out.
 PRESENT = "present"
+#: Mixed groups also balance the reflections: each feature pulls a quarter as hard as one
+#: standard (the engine's default weight for the confidence trend).
+BALANCED = {CONFIDENCE_TREND: 0.25, GOAL_PROGRESS: 0.25}
 #: Lessons whose groups make the pair history (most recent first, each half the last's weight).
 PAIR_LESSONS = 3
 #: Regrouping the present has no scores to weigh: one constant column stands in.
@@ -257,7 +262,8 @@ def gather(store: HubStore, roster: Roster, book: LessonBook, request: GroupRequ
     history = recent_pairs([r.groups for r in book.recent_lessons(class_id, PAIR_LESSONS)])
     options = Options(mode=Mode.SKILL if mode == PRESENT else Mode(mode),
                       standards=chosen if mode in ("skill", "mixed") else None,
-                      seed=request.seed, recent_pairs=history)
+                      seed=request.seed, recent_pairs=history,
+                      balance_features=BALANCED)
     left = tuple(sorted(set(absent) & set(names))) if mode == PRESENT else ()
     return EngineInput(request, cls, constraints, options, current, names, found.features,
                        left, standards)
