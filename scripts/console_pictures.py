@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Pictures of the teacher console for the README: the lesson page and a student's history,
-at a laptop's and a phone's width, taken with Debian's Chromium (Playwright) on the demo room
+"""Pictures of the teacher console for the README: the lesson page, suggested groups and a
+student's history, at a laptop's and a phone's width, taken with Debian's Chromium (Playwright) on the demo room
 as deployed, with a few weeks of check-ins.
 
     .venv/bin/python scripts/console_pictures.py [--out docs/console]
@@ -51,6 +51,9 @@ def main() -> int:
         while time.monotonic() < deadline and len(service.view.arrivals) < 14:
             time.sleep(0.1)
         time.sleep(0.5)
+        # This week's quiz scores, and the teacher asked for skill groups.
+        service.import_scores(ROOT / "stations" / "room" / "samples" / "scores.csv").result(10)
+        service.request_groups("skill").result(30)
         for kind, (w, h) in SIZES.items():
             context = browser.new_context(viewport={"width": w, "height": h},
                                           device_scale_factor=1 if kind == "laptop" else 2)
@@ -59,6 +62,10 @@ def main() -> int:
             page.wait_for_url(f"{room.url}/lesson")
             page.wait_for_timeout(1500)
             page.screenshot(path=str(args.out / f"lesson-{kind}.png"), full_page=kind == "laptop")
+            page.goto(f"{room.url}/groups")
+            page.wait_for_load_state()
+            page.screenshot(path=str(args.out / f"groups-{kind}.png"),
+                            full_page=kind == "laptop")
             page.goto(f"{room.url}/roster")
             page.get_by_role("link", name="Ana Rivera").click()
             page.wait_for_load_state()
@@ -66,6 +73,7 @@ def main() -> int:
                             full_page=kind == "laptop")
             context.close()
             print(args.out / f"lesson-{kind}.png")
+            print(args.out / f"groups-{kind}.png")
             print(args.out / f"student-{kind}.png")
     return 0
 
