@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Pictures of the teacher console for the README: the lesson page, suggested groups and a
-student's history, at a laptop's and a phone's width, taken with Debian's Chromium (Playwright) on the demo room
-as deployed, with a few weeks of check-ins.
+student's history, at a laptop's and a phone's width, taken with Debian's Chromium
+(Playwright) on the demo room as deployed, with a few weeks of check-ins.
 
     .venv/bin/python scripts/console_pictures.py [--out docs/console]
 """
