@@ -84,8 +84,10 @@ class TokenBucket:
     def take(self, now: float) -> bool:
         if self.tokens < 0:
             self.tokens, self.at = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
+        # A clock stepped back (NTP on a Pi without a real-time clock) refills nothing and
+        # takes nothing away: it must never empty the bucket.
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.at) * self.rate)
+        self.at = max(self.at, now)
         if self.tokens >= 1.0:
             self.tokens -= 1.0
             return True

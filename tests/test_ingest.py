@@ -218,3 +218,16 @@ def test_a_reply_the_contract_would_refuse_goes_out_without_the_name(tmp_path: P
     assert hub.stats.unsendable == 2 and hub.store.checkin_count() == 1
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 2 and "display_name" in errors[0]
+
+
+def test_a_clock_stepped_back_never_empties_a_stations_rate_limit() -> None:
+    from hub.ingest import STATION_BURST, STATION_RATE, TokenBucket
+
+    bucket = TokenBucket(STATION_RATE, STATION_BURST)
+    assert bucket.take(1_760_000_100.0)
+    # NTP steps the hub's clock back ten minutes: the next check-in still goes through.
+    assert bucket.take(1_760_000_100.0 - 600)
+    assert bucket.take(1_760_000_100.0 - 599)
+    # and the burst limit still holds afterwards
+    taken = sum(bucket.take(1_760_000_100.0) for _ in range(int(STATION_BURST) + 5))
+    assert taken <= STATION_BURST
