@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from stations.errors import ConfigError
@@ -87,8 +87,3 @@ def parse_password_file(path: Path) -> dict[str, str]:
             raise ConfigError(path, f"line {number}", "not a 'user:$7$...' password line")
         entries[user] = encoded
     return entries
-
-
-def password_lines(users: Iterable[tuple[str, str]]) -> str:
-    """Password-file lines for ``(username, password)`` pairs, hashing each password."""
-    return format_password_file({user: hash_password(pw) for user, pw in users})

@@ -109,10 +109,6 @@ class Uplink:
         self.refused = 0
         self.bad_acks = 0
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._in_flight)
-
     def reset(self) -> None:
         """Everything unconfirmed goes again from the start of the outbox (a reconnect)."""
         self._in_flight.clear()

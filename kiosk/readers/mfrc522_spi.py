@@ -354,15 +354,6 @@ def cascade_levels(uid: bytes) -> list[bytes]:
     return [p + bytes([p[0] ^ p[1] ^ p[2] ^ p[3]]) for p in parts[len(uid)]]
 
 
-def _branch_seen(avoid: Sequence[bytes], cl: bytearray, index: int, value: int) -> bool:
-    """Does a card in ``avoid`` share bits 0..index-1 of ``cl`` and have ``value`` at index?"""
-    for other in avoid:
-        if all((other[i // 8] >> (i % 8) & 1) == (cl[i // 8] >> (i % 8) & 1)
-               for i in range(index)) and (other[index // 8] >> (index % 8) & 1) == value:
-            return True
-    return False
-
-
 class MFRC522Reader:
     """A :class:`~kiosk.readers.base.BadgeReader` for an MFRC522 on the Pi's SPI bus."""
 
