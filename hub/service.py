@@ -102,6 +102,9 @@ RETENTION_EVERY_S = 6 * 3600.0
 BATCH = 500
 #: Marks a refusal of our own: a message the contract would refuse, so never published.
 NOT_SENT = "not sent: "
+#: A notice made while the broker is out of reach goes out on reconnection if still this fresh
+#: (a lesson the schedule starts as the hub boots); older, the retained rotation tells it.
+NOTICE_HOLD_S = 30.0
 #: What the display says when a notice goes out to the stations.
 NOTICE_TEXT = {"warning": "time nearly up", "move": "time to move", "paused": "paused",
                "resumed": "back to work", "ended": "lesson over"}
@@ -230,6 +233,8 @@ class HubService:
         self.notices_sent: list[Notice] = []
         #: Notices handed to the broker since start.
         self.notices_published = 0
+        #: The last notice not sent for want of a connection (sent on reconnection if fresh).
+        self._held_notice: Notice | None = None
         #: Publishes the broker refused (an ACL that does not match the contract, a limit),
         #: and messages the hub would not send because a station would refuse them, newest
         #: last, for the teacher view's warning: (when, topic, reason).
@@ -1003,6 +1008,9 @@ class HubService:
                               HubStatus(**contract.envelope("hub", now), state="online"),
                               retain=True)
                 self._publish_rotation(now)
+                held, self._held_notice = self._held_notice, None
+                if held is not None and now - held.ts <= NOTICE_HOLD_S:
+                    self._send_notice(held, now)
             self._inbox.put(announce)
 
     def _refused(self, topic: str, reason: str) -> None:
@@ -1085,11 +1093,16 @@ class HubService:
                         block=event.block, remaining_s=max(0.0, event.remaining_s))
         self.notices_sent.append(notice)
         del self.notices_sent[:-50]
+        self._send_notice(notice, now)
+
+    def _send_notice(self, notice: Notice, now: float) -> None:
         if self._publish(contract.notice_topic(self.room), notice):
             self.notices_published += 1
-            self._say(f"Sent to the stations: {NOTICE_TEXT.get(event.event, event.event)}", now)
-        else:
-            log.warning("notice %s not sent: not connected to the broker", event.event)
+            self._say(f"Sent to the stations: {NOTICE_TEXT.get(notice.event, notice.event)}",
+                      now)
+        elif not self.bus.connected:
+            self._held_notice = notice
+            log.info("notice %s held: not connected to the broker yet", notice.event)
 
     def _refresh_flags(self, now: float) -> None:
         stored = self.ingest.stats.stored

@@ -92,6 +92,42 @@ def test_a_refused_publish_is_an_error_the_teacher_sees(deployed_room, room, cap
         listener.close()
 
 
+@pytest.mark.parametrize("late", [False, True], ids=["fresh", "stale"])
+def test_a_notice_made_before_the_broker_answers_goes_out_when_it_does(deployed_room, room,
+                                                                       late: bool) -> None:
+    """A lesson started while the hub cannot reach the broker (the schedule starts it as the
+    hub boots): its "move" notice goes out once the hub connects, if it is still fresh; an
+    old one is not sent (the retained rotation state already says where everyone is)."""
+    folder = room(**{"autostart = true": "autostart = false", "process = true": "process = false"})
+    local = deployed_room.out / "broker" / "passwd.local"
+    hub_line = local.read_text()
+    local.write_text("")  # the hub's login is refused until its line is back
+    deployed_room.broker.reload()
+    listener = StationListener(deployed_room, "s1")
+    now = [1_760_000_000.0]
+    service = HubService(load_hub_config(folder / "hub.toml"), clock=lambda: now[0])
+    service.start()
+    try:
+        service.teacher("start")
+        assert wait_until(lambda: [n.event for n in service.notices_sent] == ["move"])
+        assert not service.bus.connected and service.notices_published == 0
+        if late:
+            now[0] += 31.0
+        local.write_text(hub_line)
+        deployed_room.broker.reload()
+        assert service.bus.wait_connected(20)
+        assert wait_until(lambda: listener.of(c.RotationState))
+        if late:
+            time.sleep(0.5)  # the notice would follow the rotation state on the same session
+            assert listener.of(c.Notice) == [] and service.notices_published == 0
+        else:
+            assert wait_until(lambda: [n.event for n in listener.of(c.Notice)] == ["move"])
+            assert service.notices_published == 1
+    finally:
+        service.stop()
+        listener.close()
+
+
 def test_wrong_station_reply_says_where_to_go_and_the_teacher_sees_it(hub) -> None:
     service, now, listeners = hub
     service.teacher("start")
