@@ -20,8 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_DAYS = 10 * 365
-SERVER_DAYS = 5 * 365
-#: Reissue the server certificate when it has less than this left.
+# The teacher console serves the same certificate, and Apple's devices (iPad, iPhone, Mac)
+# refuse any TLS server certificate valid for more than 825 days, a private CA's included.
+SERVER_DAYS = 825
+#: Reissue the server certificate when it has less than this left (the hub warns as well).
 RENEW_BEFORE = dt.timedelta(days=60)
 # A Pi has no real-time clock: until NTP answers it runs on the time it last saved, which can
 # be days behind. Backdating the start of validity keeps such a station connecting; the key is
@@ -95,7 +97,8 @@ def issue_server_cert(ca: Issued, hostname: str, ip: str, *, now: dt.datetime | 
         .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
-        .not_valid_after(max(start, now) + dt.timedelta(days=days))
+        # Counted from the start of validity: Apple's limit is on the whole period.
+        .not_valid_after(start + dt.timedelta(days=days))
         .add_extension(x509.SubjectAlternativeName([
             x509.DNSName(hostname), x509.IPAddress(ipaddress.ip_address(ip)),
         ]), critical=False)
@@ -129,6 +132,16 @@ def server_cert_fits(cert: x509.Certificate, ca_cert: x509.Certificate, hostname
     return (names == {hostname} and ips == {str(ipaddress.ip_address(ip))}
             and cert.not_valid_after_utc - now > RENEW_BEFORE
             and cert.not_valid_before_utc <= now)
+
+
+def certificate_end(path: Path | None) -> dt.datetime | None:
+    """When the certificate at ``path`` stops being valid; None when there is none to read."""
+    if path is None:
+        return None
+    try:
+        return load_cert(path).not_valid_after_utc
+    except (OSError, ValueError):
+        return None
 
 
 def ca_usable(ca_cert: x509.Certificate, *, now: dt.datetime | None = None) -> bool:

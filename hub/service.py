@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from broker import contract
+from broker import contract, tls
 from broker.client import BusClient, Will
 from broker.contract import ContractError, HubStatus, Notice, RotationState
 from broker.process_bus import ProcessBus
@@ -235,6 +235,8 @@ class HubService:
         self.notices_published = 0
         #: The last notice not sent for want of a connection (sent on reconnection if fresh).
         self._held_notice: Notice | None = None
+        #: When the room's server certificate ends (the console serves it, the broker too).
+        self._cert_ends = tls.certificate_end(config.console.certfile)
         #: Publishes the broker refused (an ACL that does not match the contract, a limit),
         #: and messages the hub would not send because a station would refuse them, newest
         #: last, for the teacher view's warning: (when, topic, reason).
@@ -1159,7 +1161,7 @@ class HubService:
             public_group_names=self._public_names(),
             suggested_public=suggested_public,
             access=self.access.view(),
-            warnings=self._warnings(),
+            warnings=self._warnings(now),
             class_id=self.class_id,
             plan_id=self.plan_id,
             plan_name=self.plan_name if self.plan_id != ROOM_PLAN else "",
@@ -1172,7 +1174,7 @@ class HubService:
             groups_work_at=work.started_at if work is not None else 0.0,
         )
 
-    def _warnings(self) -> tuple[str, ...]:
+    def _warnings(self, now: float) -> tuple[str, ...]:
         by_topic: dict[str, tuple[int, str]] = {}
         for _at, topic, reason in self.refusals:
             count, _ = by_topic.get(topic, (0, ""))
@@ -1187,5 +1189,10 @@ class HubService:
         if self.uplink is not None and self.uplink.refused:
             warnings += (f"District refused {self.uplink.refused} record(s): "
                          "see the hub's log",)
+        ends = self._cert_ends
+        if ends is not None and ends.timestamp() - now <= tls.RENEW_BEFORE.total_seconds():
+            warnings += (f"The room's certificate {'ended' if ends.timestamp() <= now else 'ends'}"
+                         f" {ends:%Y-%m-%d}: IT renews it with `stations broker-config` and "
+                         "installs it again",)
         return warnings
 

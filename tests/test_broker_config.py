@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import logging
 import stat
 import time
@@ -62,6 +63,31 @@ def test_server_certificate_names_the_hub_by_host_name_and_ip(tmp_path: Path) ->
     ca = tls.load_cert(out / "broker" / "ca.crt")
     assert tls.server_cert_fits(cert, ca, "hub-7.school.lan", "10.1.2.3")
     assert not tls.server_cert_fits(cert, ca, "hub-8.school.lan", "10.1.2.3")
+
+
+def test_server_certificate_is_valid_no_longer_than_apple_devices_accept(tmp_path: Path) -> None:
+    """The console serves this certificate; iPads, iPhones and Macs refuse a TLS server
+    certificate valid for more than 825 days, whatever CA issued it."""
+    out = tmp_path / "out"
+    generate(load_devices(write_devices(tmp_path / "d.toml")), out)
+    cert = tls.load_cert(out / "broker" / "server.crt")
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc <= dt.timedelta(days=825)
+    assert tls.certificate_end(out / "broker" / "server.crt") == cert.not_valid_after_utc
+    assert tls.certificate_end(out / "broker" / "missing.crt") is None
+
+
+def test_a_certificate_near_its_end_is_issued_again(tmp_path: Path) -> None:
+    devices = load_devices(write_devices(tmp_path / "d.toml"))
+    out = tmp_path / "out"
+    generate(devices, out)
+    ca = tls.Issued(tls.load_key(out / "ca" / "ca.key"), tls.load_cert(out / "broker" / "ca.crt"))
+    hub = devices.hub
+    ending = tls.issue_server_cert(ca, hub.hostname, hub.ip, days=tls.RENEW_BEFORE.days - 1)
+    (out / "broker" / "server.crt").write_bytes(tls.cert_pem(ending.cert))
+    (out / "broker" / "server.key").write_bytes(tls.key_pem(ending.key))
+    assert generate(devices, out).new_server_cert
+    renewed = tls.load_cert(out / "broker" / "server.crt")
+    assert renewed.not_valid_after_utc - ending.cert.not_valid_after_utc > dt.timedelta(days=700)
 
 
 def test_rotating_one_station_leaves_the_others_untouched(tmp_path: Path) -> None:

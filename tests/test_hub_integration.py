@@ -15,6 +15,7 @@ import time
 import pytest
 
 from broker import contract as c
+from broker import tls
 from hub.config import load_hub_config
 from hub.rotation import GroupDef
 from hub.service import HubService
@@ -126,6 +127,32 @@ def test_a_notice_made_before_the_broker_answers_goes_out_when_it_does(deployed_
     finally:
         service.stop()
         listener.close()
+
+
+def test_the_teacher_view_warns_before_the_room_certificate_ends(deployed_room) -> None:
+    """The server certificate (the console's and the broker's) lasts 825 days; the teacher
+    view says when it nears its end, so IT renews it before a laptop or station refuses it."""
+    hub_toml = deployed_room.hub_config(replace={"autostart = true": "autostart = false"},
+                                        settings={"process": False},
+                                        console={"enabled": False})
+    ends = tls.certificate_end(deployed_room.out / "broker" / "server.crt")
+    assert ends is not None
+    now = [ends.timestamp() - tls.RENEW_BEFORE.total_seconds() - 3600.0]
+    service = HubService(load_hub_config(hub_toml), clock=lambda: now[0])
+    service.start()
+    try:
+        assert service.bus.wait_connected(10)
+        assert wait_until(lambda: service.view.rotation is not None)
+        assert service.view.warnings == ()
+        now[0] += 2 * 3600.0  # under 60 days left
+        assert wait_until(lambda: service.view.warnings != ())
+        assert service.view.warnings == (
+            f"The room's certificate ends {ends:%Y-%m-%d}: IT renews it with `stations "
+            "broker-config` and installs it again",)
+        now[0] = ends.timestamp() + 1.0
+        assert wait_until(lambda: "certificate ended" in " ".join(service.view.warnings))
+    finally:
+        service.stop()
 
 
 def test_wrong_station_reply_says_where_to_go_and_the_teacher_sees_it(hub) -> None:
