@@ -395,10 +395,11 @@ class Ingest:
             self._lesson_changed |= self.rotation.record_arrival(student.id, station)
             if arrival.wrong_station:
                 self.stats.wrong_station += 1
-                log.info("check-in %s stored: %s at %s but expected at %s", message.id,
-                         student.id, station, expected)
+                # The check-in's id, never the student's: the journal outlives an erasure.
+                log.info("check-in %s stored: at %s but expected at %s", message.id, station,
+                         expected)
             else:
-                log.info("check-in %s stored: %s at %s", message.id, student.id, station)
+                log.info("check-in %s stored: at %s", message.id, station)
             duplicate = False
         else:
             self.stats.duplicates += 1

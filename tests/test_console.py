@@ -423,12 +423,14 @@ def test_badges_enroll_revoke_reassign_and_import(hub, signed_in: Client) -> Non
     assert service.roster.badges_of("stu-02")  # the sample gives it back
 
 
-def test_a_student_page_charts_reflections_exports_and_erases(hub, signed_in: Client) -> None:
+def test_a_student_page_charts_reflections_exports_and_erases(hub, signed_in: Client,
+                                                             caplog) -> None:
     room = hub[0]
     service = room.service
     student = "stu-07"
     name = service.view.student_names[student]
     now = time.time()
+    caplog.set_level(logging.INFO)
     for k, (conf, goal) in enumerate(((1, 1), (2, 2), (4, 3))):
         room.check_in("s2", student, now - 86400 * (3 - k), confidence=conf, goal=goal)
     assert wait_until(lambda: len(service.store.checkins_between(0, 2e9, student)) == 3)
@@ -448,6 +450,10 @@ def test_a_student_page_charts_reflections_exports_and_erases(hub, signed_in: Cl
     assert service.roster.student(student) is None
     assert not service.store.checkins_between(0, 2e9, student)
     assert student not in service.view.student_names
+    # The journal outlives the erasure: neither the check-ins nor the erasure named them.
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
+    assert "check-in" in logged and "erased a student" in logged
+    assert student not in logged and name not in logged
     assert all(student not in m for m in service.view.rotation.members.values())
     assert "Erased: 3 check-ins" in signed_in.get("/roster").text
     assert signed_in.get(f"/students/{handle}").status_code == 404
