@@ -188,13 +188,19 @@ def test_scores_to_suggested_groups_to_the_stations(hub, teacher, tmp_path) -> N
     assert first in dict(service.view.suggested_groups)["Owls"]
     teacher.goto(f"{room.url}/lesson")
     teacher.get_by_role("link", name="New groups are suggested: review them").click()
+    listener = room.listeners["s1"]
+    states_before = len(listener.of(c.RotationState))
     teacher.get_by_role("button", name="Approve these groups").click()
     teacher.get_by_text("New groups approved").wait_for()
     assert service.view.suggested_groups is None
     assert first in service.view.rotation.members["g2"]  # Owls, as the teacher moved them
-    listener = room.listeners["s1"]
     assert wait_until(lambda: listener.of(c.Notice) and listener.of(c.Notice)[-1].event
                       == "move")
+    # The station's retained state is the new lesson: the approved groups at their stations.
+    assert wait_until(lambda: len(listener.of(c.RotationState)) > states_before)
+    placed = {s: g for s, g in service.view.rotation.assignments.items() if g}
+    assert wait_until(lambda: {p.id: p.group_id for p in listener.of(c.RotationState)[-1]
+                               .stations if p.group_id} == placed)
 
 
 def test_erase_a_student(hub, teacher) -> None:
