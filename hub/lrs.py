@@ -108,6 +108,10 @@ class LrsSink:
         ids = tuple(s["id"] for s in batch)
         try:
             answer = self._post(list(batch))
+            if answer.status_code == 401 and self.settings.token_url:
+                # A token revoked or expired early: fetch a new one and try once more.
+                self._token_until = 0.0
+                answer = self._post(list(batch))
             if answer.status_code in (200, 204):  # 204: it had every one of them already
                 return Outcome(stored=ids)
             if answer.status_code not in (400, 409):

@@ -302,3 +302,34 @@ def test_statements_the_lrs_has_already_count_as_stored(tmp_path: Path, ralph: R
     assert wrong.retry.startswith("HTTP 401") and not wrong.stored
     sink.close()
     assert len(ralph.statements()) == len(batch)
+
+
+def test_a_refused_oauth_token_is_fetched_again_at_once(tmp_path: Path) -> None:
+    """The sink's OAuth 2 client-credentials handling at the HTTP edge (there is no OAuth
+    server here, so the token endpoint and the LRS's answers are httpx's MockTransport): a
+    token the LRS stops accepting before it expires is replaced and the batch sent again."""
+    issued: list[str] = []
+    revoked: set[str] = set()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            assert request.headers["authorization"].startswith("Basic ")
+            assert b"grant_type=client_credentials" in request.content
+            issued.append(f"t{len(issued)}")
+            return httpx.Response(200, json={"access_token": issued[-1], "expires_in": 3600})
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in issued or token in revoked:
+            return httpx.Response(401, text="invalid token")
+        return httpx.Response(204)
+
+    settings = XapiSettings(homepage=HOME, endpoint="https://lrs.test/xapi",
+                            token_url="https://lrs.test/oauth/token", client_id="hub",
+                            client_secret="s3cret")
+    sink = LrsSink(settings, client=httpx.Client(transport=httpx.MockTransport(answer)))
+    batch = statements(checkin(), "s1", "stu-1", NAMES, settings)
+    ids = tuple(s["id"] for s in batch)
+    assert sink.send(batch).stored == ids and issued == ["t0"]
+    assert sink.send(batch).stored == ids and issued == ["t0"]  # kept while it is valid
+    revoked.add("t0")  # the LRS revokes it long before expires_in
+    outcome = sink.send(batch)
+    assert outcome.stored == ids and not outcome.retry and issued == ["t0", "t1"]
