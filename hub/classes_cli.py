@@ -172,60 +172,52 @@ def _pairs(values: list[str] | None, what: str) -> list[tuple[str, int]]:
 
 
 def cmd_groups_constraints(args: argparse.Namespace) -> int:
-    from hub.grouping import ConstraintsError, constraints_from_json
+    from hub import classsetup
     from hub.lessons import LessonBook, without_student
+
+    file_data: dict[str, Any] | None = None
+    if args.file is not None:
+        try:
+            file_data = json.loads(args.file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise StationsError(f"{args.file}: not a readable JSON file ({err})") from None
+    pins, bans = _pairs(args.pin, "pin"), _pairs(args.not_in, "not-in")
+
+    def edit(data: dict[str, Any]) -> dict[str, Any]:
+        if args.clear:
+            data = {}
+        if file_data is not None:
+            data = file_data
+        for student in _ids(",".join(args.forget or [])):
+            data = without_student(data, student)
+        for team in args.keep_apart or []:
+            data = classsetup.keep_apart(data, _ids(team))
+        for team in args.keep_together or []:
+            data = classsetup.keep_together(data, _ids(team))
+        for student, group in pins:
+            data = classsetup.pin(data, student, group)
+        for student, group in bans:
+            data = classsetup.keep_out(data, student, group)
+        for key in classsetup.SIZE_RULES:
+            value = getattr(args, key)
+            if value is not None:
+                data = classsetup.set_size(data, key, value)
+        return data
 
     with _hub(args) as (config, store, roster):
         class_id = _class(roster, config, args.class_id)
         book = LessonBook(store.db)
-        data: dict[str, Any] = {} if args.clear else book.constraints(class_id)
-        if args.file is not None:
-            try:
-                data = json.loads(args.file.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-                raise StationsError(f"{args.file}: not a readable JSON file ({err})") from None
-        for student in _ids(",".join(args.forget or [])):
-            data = without_student(data, student)
-        for pair in args.keep_apart or []:
-            data.setdefault("keep_apart", []).append(_ids(pair))
-        for team in args.keep_together or []:
-            data.setdefault("keep_together", []).append(_ids(team))
-        for student, group in _pairs(args.pin, "pin"):
-            data.setdefault("pinned", {})[student] = group
-        for student, group in _pairs(args.not_in, "not-in"):
-            banned = data.setdefault("not_in", {}).setdefault(student, [])
-            if group not in banned:
-                banned.append(group)
-        for key in ("groups", "min_size", "max_size"):
-            value = getattr(args, key)
-            if value is not None:
-                if value < 0:
-                    raise StationsError(f"--{key.replace('_', '-')} {value}: give 1 or more "
-                                        "(0 drops the rule)")
-                if value == 0:
-                    data.pop(key, None)
-                else:
-                    data[key] = value
-        source = f"class {class_id} constraints"
+        plan, current, _absent = _current(config, store, roster, book, class_id)
+        names = {s.id: s.display_name for s in (roster.students(class_id) if class_id
+                                                 else roster.students())}
         try:
-            constraints_from_json(data, source)
-        except ConstraintsError as err:
+            data = classsetup.change_constraints(book, class_id, names, plan, current, edit)
+        except ValueError as err:
             raise StationsError(str(err)) from None
-        known = {s.id for s in (roster.students(class_id) if class_id else roster.students())}
-        for student in _mentioned(data):
-            if student not in known:
-                raise StationsError(f"{source}: no student {student!r} in class {class_id}")
-        book.save_constraints(class_id, data)
     print(json.dumps(data, sort_keys=True) if args.json else
           (f"constraints of class {class_id}: " + (json.dumps(data, sort_keys=True)
                                                    if data else "none")))
     return 0
-
-
-def _mentioned(data: dict[str, Any]) -> set[str]:
-    found = {s for pair in data.get("keep_apart", []) for s in pair}
-    found |= {s for team in data.get("keep_together", []) for s in team}
-    return found | set(data.get("pinned", {})) | set(data.get("not_in", {}))
 
 
 def cmd_groups_show(args: argparse.Namespace) -> int:
@@ -300,7 +292,8 @@ def _classes_list(args: argparse.Namespace, config: Any, store: Any, roster: Any
 
 def _classes_plan(args: argparse.Namespace, config: Any, store: Any, roster: Any,
                   book: Any) -> int:
-    from hub.lessons import ClassPlan, check_plan, describe_plan
+    from hub.classsetup import save_plan
+    from hub.lessons import ClassPlan, describe_plan
 
     class_id = _class(roster, config, args.class_id)
     if args.plan_command == "remove":
@@ -312,8 +305,7 @@ def _classes_plan(args: argparse.Namespace, config: Any, store: Any, roster: Any
     plan = ClassPlan(args.plan, args.name or args.plan, tuple(_ids(args.stations)),
                      args.block_minutes or 0.0, args.model or "")
     try:
-        check_plan(plan, config.plan)
-        book.save_plan(class_id, plan)
+        save_plan(book, config.plan, class_id, plan)
     except ValueError as err:
         raise StationsError(f"plan {args.plan}: {err}") from None
     print(f"class {class_id}: plan {plan.id} ({plan.name}): "
@@ -323,26 +315,23 @@ def _classes_plan(args: argparse.Namespace, config: Any, store: Any, roster: Any
 
 def _classes_timetable(args: argparse.Namespace, config: Any, store: Any, roster: Any,
                        book: Any) -> int:
-    from hub.lessons import WEEKDAYS, Slot, parse_weekday
+    from hub.classsetup import add_slot, remove_slot
+    from hub.lessons import WEEKDAYS, parse_weekday
 
     if args.timetable_command == "list":
         for s in book.timetable():
             print(f"{s.describe()}\t{s.class_id}\t{s.plan_id or ''}")
         return 0
     try:
-        day = parse_weekday(args.day)
         if args.timetable_command == "remove":
-            if not book.remove_slot(day, args.start):
-                print(f"stations: nothing starts {WEEKDAYS[day]} {args.start}",
-                      file=sys.stderr)
+            day = WEEKDAYS[parse_weekday(args.day)]
+            if not remove_slot(book, args.day, args.start):
+                print(f"stations: nothing starts {day} {args.start}", file=sys.stderr)
                 return 1
-            print(f"removed {WEEKDAYS[day]} {args.start}")
+            print(f"removed {day} {args.start}")
             return 0
         class_id = _class(roster, config, args.class_id)
-        if args.plan and book.plan(class_id, args.plan) is None:
-            raise ValueError(f"class {class_id} has no plan {args.plan!r}")
-        slot = Slot(day, args.start, args.end, class_id, args.plan or "")
-        book.add_slot(slot)
+        slot = add_slot(book, args.day, args.start, args.end, class_id, args.plan or "")
     except ValueError as err:
         raise StationsError(f"timetable: {err}") from None
     print(f"{slot.describe()}: class {class_id}" + (f", plan {args.plan}" if args.plan
@@ -433,8 +422,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "constraints", help="keep apart, keep together, pins and sizes for a class",
         description="Show or change a class's grouping constraints (every suggestion keeps "
                     "them). Without options it shows them.")
-    g_con.add_argument("--keep-apart", action="append", metavar="A,B",
-                       help="two students never in one group (repeatable)")
+    g_con.add_argument("--keep-apart", action="append", metavar="A,B[,C]",
+                       help="students never in one group, each pair of them (repeatable)")
     g_con.add_argument("--keep-together", action="append", metavar="A,B[,C]",
                        help="students always in one group (repeatable)")
     g_con.add_argument("--pin", action="append", metavar="STUDENT=GROUP",

@@ -32,6 +32,7 @@ from broker.client import BusClient, Will
 from broker.contract import ContractError, HubStatus, Notice, RotationState
 from broker.process_bus import ProcessBus
 from hub import badges as badge_ops
+from hub import classsetup
 from hub.actions import TeacherAction
 from hub.badges import BadgeError, Enrollment
 from hub.config import HubConfig, check_questions
@@ -42,6 +43,7 @@ from hub.lessons import (
     ROOM_PLAN,
     ClassPlan,
     LessonBook,
+    Slot,
     class_groups,
     describe_plan,
     lesson_problem,
@@ -541,6 +543,71 @@ class HubService:
         return bool(self._class_settings.get("history",
                                              self.config.shows_history(self.class_id)))
 
+    # --- a class's setup: constraints, plans, the timetable -----------------------------------
+
+    def change_constraints(self, class_id: str, edit: Callable[[dict[str, Any]], dict[str, Any]]
+                           ) -> Future[dict[str, Any]]:
+        """Change a class's grouping constraints: ``edit`` takes the stored ones and returns
+        the new (the pure edits of :mod:`hub.classsetup`); they are checked as the engine
+        will read them and stored, or ValueError says why not and nothing changes. The
+        next suggestion keeps them. Returns what is stored."""
+        def run(now: float) -> dict[str, Any]:
+            self._known_class(class_id)
+            plan, groups = self._class_plan(class_id)
+            names = {s.id: s.display_name for s in (self.roster.students(class_id) if class_id
+                                                     else self.roster.students())}
+            data = classsetup.change_constraints(self.book, class_id, names, plan, groups,
+                                                 edit)
+            log.info("constraints of class %s changed: %d rule(s)", class_id,
+                     len(classsetup.rules(data)))
+            return data
+        return self.call(run)
+
+    def save_plan(self, class_id: str, plan: ClassPlan) -> Future[None]:
+        """Add or change one of a class's plans (ValueError says what is wrong); a lesson
+        running with it keeps its shape until it ends."""
+        def run(now: float) -> None:
+            self._known_class(class_id)
+            classsetup.save_plan(self.book, self.config.plan, class_id, plan)
+            self._choices_at = -CHOICES_REFRESH_S
+            log.info("plan %s of class %s saved", plan.id, class_id)
+        return self.call(run)
+
+    def remove_plan(self, class_id: str, plan_id: str) -> Future[bool]:
+        """Remove one of a class's own plans (False: it had none by that id)."""
+        def run(now: float) -> bool:
+            removed = self.book.remove_plan(class_id, plan_id)
+            self._choices_at = -CHOICES_REFRESH_S
+            if removed:
+                log.info("plan %s of class %s removed", plan_id, class_id)
+            return removed
+        return self.call(run)
+
+    def add_slot(self, day: str, start: str, end: str, class_id: str, plan_id: str = ""
+                 ) -> Future[Slot]:
+        """The class meets then (:func:`hub.classsetup.add_slot`; ValueError says why not)."""
+        def run(now: float) -> Slot:
+            self._known_class(class_id)
+            slot = classsetup.add_slot(self.book, day, start, end, class_id, plan_id)
+            self._choices_at = -CHOICES_REFRESH_S
+            log.info("timetable: class %s meets %s", class_id, slot.describe())
+            return slot
+        return self.call(run)
+
+    def remove_slot(self, day: str, start: str) -> Future[bool]:
+        """Take a time off the timetable (False: nothing started then)."""
+        def run(now: float) -> bool:
+            removed = classsetup.remove_slot(self.book, day, start)
+            self._choices_at = -CHOICES_REFRESH_S
+            if removed:
+                log.info("timetable: %s %s removed", day, start)
+            return removed
+        return self.call(run)
+
+    def _known_class(self, class_id: str) -> None:
+        if class_id != self.config.class_id and class_id not in self.roster.classes():
+            raise ValueError(f"no class {class_id!r} on this hub")
+
     # --- lessons per class ------------------------------------------------------------------
 
     def _class_groups(self, class_id: str, plan: RotationPlan, now: float
@@ -579,8 +646,7 @@ class HubService:
         """Start the class's lesson with this plan (ValueError says why not)."""
         if self.rotation.phase in (Phase.RUNNING, Phase.PAUSED):
             raise ValueError("a lesson is on: end it first")
-        if class_id != self.config.class_id and class_id not in self.roster.classes():
-            raise ValueError(f"no class {class_id!r} on this hub")
+        self._known_class(class_id)
         plan = self.book.plan(class_id, plan_id or ROOM_PLAN)
         if plan is None:
             raise ValueError(f"class {class_id} has no plan {plan_id!r}")

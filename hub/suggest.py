@@ -255,7 +255,8 @@ def gather(store: HubStore, roster: Roster, book: LessonBook, request: GroupRequ
                               found, mode) for sid in ids)
     used = (_LEVEL,) if mode == PRESENT else standards
     cls = ClassData(students, used, dict(data.scales) if data else {})
-    constraints = _sized(stored_constraints(book, class_id, ids), plan, current, len(ids))
+    constraints = sized_constraints(stored_constraints(book, class_id, ids), plan, current,
+                                    len(ids))
     if mode != PRESENT:
         constraints = replace(constraints, previous_groups=tuple(
             g.members for g in current if g.members))
@@ -277,8 +278,8 @@ def _student(sid: str, name: str, scores: Mapping[str, float], found: Reflection
                    dict(found.features.get(sid, {})))
 
 
-def _sized(constraints: Constraints, plan: RotationPlan, current: Sequence[GroupDef],
-           n: int) -> Constraints:
+def sized_constraints(constraints: Constraints, plan: RotationPlan,
+                      current: Sequence[GroupDef], n: int) -> Constraints:
     """The class's size rules within what the plan can run: in station rotation at most
     one group per station and none larger than a station holds."""
     caps = [s.capacity for s in plan.stations if s.capacity]

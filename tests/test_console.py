@@ -33,14 +33,16 @@ pytestmark = pytest.mark.broker
 SAMPLES = REPO / "stations" / "room" / "samples"
 
 PAGES = ["/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", "/students/x",
-         "/students/x/erase", "/"]
+         "/students/x/erase", "/setup", "/setup?class=demo-4a", "/"]
 APIS = ["/lesson/events", "/students/x/export", "/exports/day?date=2025-01-01&class=demo-4a"]
 CHANGES = ["/logout", "/lesson/action", "/lesson/move", "/lesson/absent", "/lesson/view",
            "/lesson/display", "/lesson/start", "/roster", "/scores", "/groups/approve",
            "/groups/reject",
            "/groups/adjust", "/groups/ask", "/students/x/erase", "/badges/enrollment",
            "/badges/assign", "/badges/reassign", "/badges/revoke", "/badges/import",
-           "/settings"]
+           "/settings", "/setup/apart", "/setup/together", "/setup/pin", "/setup/not-in",
+           "/setup/sizes", "/setup/remove", "/setup/slot-add", "/setup/slot-remove",
+           "/setup/plan-save", "/setup/plan-remove"]
 
 
 class Client:
@@ -238,7 +240,7 @@ def test_no_student_id_or_name_in_any_url_or_log_line(hub, signed_in: Client, ca
     handle = handle_of(signed_in, names[0].split()[0])
     with caplog.at_level(logging.DEBUG):
         pages = {p: signed_in.get(p).text for p in
-                 ["/lesson", "/roster", "/groups", "/badges", "/exports",
+                 ["/lesson", "/roster", "/groups", "/badges", "/exports", "/setup",
                   f"/students/{handle}", f"/students/{handle}/erase"]}
     urls = [u for text in pages.values()
             for u in re.findall(r'(?:href|action|src)="([^"]*)"', text)]
@@ -487,6 +489,201 @@ def test_start_a_classes_lesson_with_one_of_its_plans(hub, signed_in: Client) ->
     signed_in.change("/lesson/action", {"action": "end", "confirm": "yes"})
     signed_in.change("/lesson/start", {"lesson": "demo-4a|room"})
     assert service.view.plan_id == "room" and service.view.rotation.blocks == 4
+
+
+# --- class setup: constraints, timetable, plans ------------------------------------------------
+
+def setup_handles(page: str) -> dict[str, str]:
+    """The students of the setup page's keep-apart list: name -> this session's handle."""
+    found = re.findall(r'<input type="checkbox" id="apart-\d+" name="student" value="([0-9a-f]+)">'
+                       r'<label for="apart-\d+">([^<]+)</label>', page)
+    assert found, "no students on the setup page"
+    return {name: handle for handle, name in found}
+
+
+def problem_of(response: Any) -> str:
+    match = re.search(r'<div class="note error" role="alert" id="setup-problem">(.*?)</div>',
+                      response.text, re.S)
+    assert match, "no problem shown"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).replace("&#39;", "'")
+
+
+@pytest.fixture
+def setup_class(hub, signed_in: Client) -> Iterator[tuple[Any, dict[str, str], dict[str, str]]]:
+    """The demo class's setup page: (the service, name -> handle, name -> student id); its
+    constraints, plans and timetable as they were afterwards."""
+    service = hub[0].service
+    page = signed_in.get("/setup?class=demo-4a")
+    assert page.status_code == 200
+    handles = setup_handles(page.text)
+    ids = {s.display_name: s.id for s in service.roster.students("demo-4a")}
+    assert set(handles) == set(ids)
+    try:
+        yield service, handles, ids
+    finally:
+        def reset(now: float) -> None:
+            service.book.save_constraints("demo-4a", {})
+            for slot in service.book.timetable():
+                service.book.remove_slot(slot.weekday, slot.start)
+            for plan in service.book.plans("demo-4a")[1:]:
+                service.book.remove_plan("demo-4a", plan.id)
+        service.call(reset).result(10)
+
+
+def test_the_setup_page_is_in_the_navigation_and_linked_from_groups(signed_in: Client) -> None:
+    assert '<a href="/setup">Class setup</a>' in signed_in.get("/lesson").text
+    groups = signed_in.get("/groups").text
+    assert '<a href="/setup?class=demo-4a">Class setup:' in groups
+    page = signed_in.get("/setup").text  # the current lesson's class by default
+    assert "<h1>Class setup: Grade 4A · Maths</h1>" in page
+    assert '<option value="demo-4a" selected>' in page and "No constraints yet." in page
+
+
+def test_constraints_added_listed_by_name_and_removed_through_the_hub(
+        setup_class, signed_in: Client) -> None:
+    service, handles, ids = setup_class
+    book = service.book
+    a, b, c, d = sorted(handles)[:4]
+    form = {"class": "demo-4a"}
+    assert signed_in.change("/setup/apart", {**form, "student": [handles[a], handles[b],
+                                                                  handles[c]]}
+                            ).status_code == 303
+    assert book.constraints("demo-4a") == {"keep_apart": [[ids[a], ids[b]], [ids[a], ids[c]],
+                                                          [ids[b], ids[c]]]}
+    page = signed_in.get("/setup?class=demo-4a").text
+    assert "Constraint added." in page and f"Keep {a} and {b} apart" in page
+    signed_in.change("/setup/together", {**form, "student": [handles[a], handles[d]]})
+    signed_in.change("/setup/pin", {**form, "student": handles[d], "group": "2"})
+    signed_in.change("/setup/not-in", {**form, "student": handles[b], "group": "1"})
+    signed_in.change("/setup/sizes", {**form, "groups": "", "min_size": "3", "max_size": "5"})
+    data = book.constraints("demo-4a")
+    assert data["keep_together"] == [[ids[a], ids[d]]] and data["pinned"] == {ids[d]: 2}
+    assert data["not_in"] == {ids[b]: [1]} and (data["min_size"], data["max_size"]) == (3, 5)
+    assert "groups" not in data
+    page = signed_in.get("/setup?class=demo-4a").text
+    assert "Group sizes saved." in page
+    assert f"Keep {a} and {d} together" in page and f"{d} always in Group 2 (now " in page
+    assert f"{b} never in Group 1 (now " in page and "Groups of at most 5 students" in page
+    assert "stu-" not in page  # names and handles only
+    # Remove one: the form names the rule by kind, handles and number.
+    remove = re.search(r'<form method="post" action="/setup/remove".*?</form>', page.split(
+        f"Keep {a} and {c} apart", 1)[1], re.S).group(0)
+    fields = dict(re.findall(r'name="(kind|number)" value="([^"]*)"', remove))
+    students = re.findall(r'name="student" value="([^"]*)"', remove)
+    assert fields == {"kind": "keep_apart", "number": "0"}
+    assert students == [handles[a], handles[c]]
+    assert signed_in.change("/setup/remove", {**form, **fields, "student": students}
+                            ).status_code == 303
+    assert [ids[a], ids[c]] not in book.constraints("demo-4a")["keep_apart"]
+    signed_in.change("/setup/remove", {**form, "kind": "max_size", "number": "5"})
+    assert "max_size" not in book.constraints("demo-4a")
+    assert "Constraint removed." in signed_in.get("/setup?class=demo-4a").text
+
+
+def test_a_bad_constraint_is_refused_with_its_reason_and_changes_nothing(
+        setup_class, signed_in: Client) -> None:
+    service, handles, ids = setup_class
+    a, b, c = sorted(handles)[:3]
+    form = {"class": "demo-4a"}
+    signed_in.change("/setup/together", {**form, "student": [handles[a], handles[b]]})
+    before = service.book.constraints("demo-4a")
+    assert before == {"keep_together": [[ids[a], ids[b]]]}
+    refusals = [
+        ("/setup/apart", {"student": [handles[a]]}, "choose at least 2 different students"),
+        ("/setup/apart", {"student": [handles[a], handles[b]]},
+         f"{a} and {b} must be kept apart but must also be together"),
+        ("/setup/pin", {"student": handles[c], "group": "9"},
+         "group 9 does not exist: there are 4 groups"),
+        ("/setup/pin", {"student": [handles[c], handles[a]], "group": "1"},
+         "Choose one student."),
+        ("/setup/sizes", {"min_size": "6", "max_size": "3"}, "6 is larger than max_size 3"),
+        ("/setup/sizes", {"max_size": "many"}, "Give a whole number"),
+        ("/setup/apart", {"student": [handles[a], "0" * 16]}, "not in this class"),
+        ("/setup/remove", {"kind": "pinned", "number": "1", "student": handles[c]},
+         "no such constraint"),
+    ]
+    for path, data, reason in refusals:
+        response = signed_in.change(path, {**form, **data})
+        assert response.status_code == 400, (path, data)
+        problem = problem_of(response)
+        assert "Nothing was changed." in problem and reason in problem, problem
+        assert service.book.constraints("demo-4a") == before
+    assert signed_in.change("/setup/remove", {**form, "kind": "shoe_size"}).status_code == 400
+    assert signed_in.change("/setup/apart", {"class": "nope"}).status_code == 400
+    assert signed_in.change("/setup/explode", form).status_code == 404
+    assert service.book.constraints("demo-4a") == before
+
+
+def test_the_timetable_added_listed_and_removed_through_the_hub(setup_class,
+                                                                signed_in: Client) -> None:
+    service = setup_class[0]
+    form = {"class": "demo-4a"}
+    assert signed_in.change("/setup/slot-add", {**form, "day": "tue", "start": "08:30",
+                                                "end": "09:20", "plan": "room"}
+                            ).status_code == 303
+    assert [(s.weekday, s.start, s.end, s.class_id, s.plan_id)
+            for s in service.book.timetable()] == [(1, "08:30", "09:20", "demo-4a", "room")]
+    page = signed_in.get("/setup?class=demo-4a").text
+    assert "Added to the timetable." in page
+    assert re.search(r"<td>Tuesday</td><td>08:30–09:20</td><td>Grade 4A · Maths</td>"
+                     r"<td>The room&#39;s plan</td>", page)
+    before = service.book.timetable()
+    for data, reason in (({"day": "tue", "start": "09:00", "end": "09:40"},
+                          "tue 09:00-09:40 overlaps tue 08:30-09:20 (demo-4a)"),
+                         ({"day": "wed", "start": "10:00", "end": "09:00"},
+                          "the end must come after the start"),
+                         ({"day": "someday", "start": "10:00", "end": "11:00"},
+                          "'someday' is not a weekday"),
+                         ({"day": "wed", "start": "25:00", "end": "26:00"},
+                          "'25:00' is not a time of day"),
+                         ({"day": "wed", "start": "10:00", "end": "11:00", "plan": "nope"},
+                          "class demo-4a has no plan 'nope'")):
+        response = signed_in.change("/setup/slot-add", {**form, **data})
+        assert response.status_code == 400, data
+        assert reason in problem_of(response)
+        assert service.book.timetable() == before
+    missing = signed_in.change("/setup/slot-remove", {**form, "day": "fri", "start": "08:30"})
+    assert missing.status_code == 400 and "nothing removed" in problem_of(missing)
+    assert signed_in.change("/setup/slot-remove", {**form, "day": "tue", "start": "08:30"}
+                            ).status_code == 303
+    assert service.book.timetable() == []
+    assert "Nothing on the timetable yet." in signed_in.get("/setup?class=demo-4a").text
+
+
+def test_plans_added_changed_and_removed_through_the_hub(setup_class,
+                                                         signed_in: Client) -> None:
+    service = setup_class[0]
+    form = {"class": "demo-4a"}
+    assert signed_in.change("/setup/plan-save", {
+        **form, "id": "short", "name": "Short blocks", "stations": ["s1", "s2", "s3"],
+        "block_minutes": "8", "model": ""}).status_code == 303
+    plan = service.book.plan("demo-4a", "short")
+    assert (plan.name, plan.stations, plan.block_minutes, plan.model) == (
+        "Short blocks", ("s1", "s2", "s3"), 8.0, "")
+    page = signed_in.get("/setup?class=demo-4a").text
+    assert "Plan saved." in page and "<strong>Short blocks</strong> · 3 stations · 8 min" in page
+    assert any(p[0] == "short" for c in service.view.lesson_choices
+               if c.class_id == "demo-4a" for p in c.plans)  # a lesson may start with it
+    signed_in.change("/setup/plan-save", {**form, "id": "short", "name": "Short flex",
+                                          "block_minutes": "10", "model": "flex"})
+    plan = service.book.plan("demo-4a", "short")
+    assert (plan.name, plan.stations, plan.block_minutes, plan.model) == (
+        "Short flex", (), 10.0, "flex")
+    for data, reason in (({"id": "bad", "name": "Bad", "stations": ["s1", "s9"]},
+                          "no station 's9' in this room"),
+                         ({"id": "long", "name": "Long", "block_minutes": "300"},
+                          "block minutes must be 1 to 240"),
+                         ({"id": "odd", "name": "Odd", "block_minutes": "ten"},
+                          "Give the minutes as a number"),
+                         ({"id": "Big Plan", "name": "Big"}, "use 1-32 lower-case"),
+                         ({"id": "room", "name": "Mine"}, "is the room's own plan")):
+        response = signed_in.change("/setup/plan-save", {**form, **data})
+        assert response.status_code == 400, data
+        assert reason in problem_of(response)
+        assert [p.id for p in service.book.plans("demo-4a")] == ["room", "short"]
+    assert signed_in.change("/setup/plan-remove", {**form, "id": "short"}).status_code == 303
+    assert [p.id for p in service.book.plans("demo-4a")] == ["room"]
+    assert signed_in.change("/setup/plan-remove", {**form, "id": "short"}).status_code == 400
 
 
 # --- groups, scores, exports, settings ------------------------------------------------------------

@@ -20,6 +20,7 @@ CSRF token, else 403):
 ``GET /roster``, ``POST /roster``       students, and a OneRoster upload
 ``GET /scores``, ``POST /scores``       a class's scores CSV, and the scores that count
 ``GET /groups``, ``POST /groups/*``     suggested groups: ask, adjust, approve, reject
+``GET /setup``, ``POST /setup/*``       a class's constraints, timetable and plans
 ``GET /students/{handle}``              a student: chart, check-ins, badges
 ``GET /students/{handle}/export``       everything held about them, as JSON
 ``GET|POST /students/{handle}/erase``   erase them, after a confirmation
@@ -47,7 +48,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, UploadFile
@@ -63,6 +64,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from hub import classsetup
 from hub.actions import TeacherAction
 from hub.config import QUESTIONS, ConsoleConfig
 from hub.console.accounts import AccountBook, verify_password
@@ -72,6 +74,14 @@ from hub.console.lesson import STATUS_MARK, Lesson, lesson, lesson_choice
 from hub.console.security import LoginThrottle, Session, Sessions
 from hub.controls import needs_choice
 from hub.export import export_day, export_student
+from hub.lessons import (
+    ROOM_PLAN,
+    WEEKDAYS,
+    ClassPlan,
+    LessonBook,
+    describe_plan,
+    without_student,
+)
 from hub.roster import Roster
 from hub.scores import latest_scores
 from hub.store import ROTATION_KEY, SETTINGS_KEY, HubStore
@@ -93,7 +103,7 @@ KEEPALIVE_S = 15.0
 EXTEND_MINUTES = 5.0
 LESSON_ACTIONS = ("start", "pause", "resume", "extend", "skip", "end")
 #: Where a signed-in teacher may be sent back to after signing in.
-PAGES = ("/lesson", "/roster", "/scores", "/groups", "/badges", "/exports")
+PAGES = ("/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", "/setup")
 #: A hash of a password nobody knows: an unknown name costs as much time as a known one.
 NOBODY = ("$scrypt$ln=17,r=8,p=1$2Vq0b9ZnM1D4u3bO7YqN1w$"
           "Hh9C4kqf5m7rS6uM5YxJtq0mVb1wz2i7yQ3bKcTn8Ac")
@@ -103,6 +113,8 @@ ANSWER_WORDS = {
     "goal": (N_("Not started"), N_("Started"), N_("Almost"), N_("Done")),
     "mood": (N_("Sad"), N_("Tired"), N_("OK"), N_("Happy")),
 }
+WEEKDAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+                 N_("Saturday"), N_("Sunday"))
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
                                "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
@@ -175,6 +187,8 @@ class Console:
             r("/scores", self.scores_page), r("/scores", self.scores_upload, methods=["POST"]),
             r("/groups", self.groups_page),
             r("/groups/{what:str}", self.groups_action, methods=["POST"]),
+            r("/setup", self.setup_page),
+            r("/setup/{what:str}", self.setup_action, methods=["POST"]),
             r("/students/{handle:str}", self.student_page),
             r("/students/{handle:str}/export", self.student_export),
             r("/students/{handle:str}/erase", self.student_erase_page),
@@ -682,7 +696,8 @@ class Console:
                            suggested=suggested, waiting=view.suggested_groups is not None,
                            offer=offer, working=view.groups_work,
                            left_out=[names.get(m, m) for m in offer.left_out] if offer else [],
-                           class_title=view.class_title, standards=standards,
+                           class_title=view.class_title, class_id=view.class_id,
+                           standards=standards,
                            since=started.strftime("%H:%M"),
                            offer_class=roster.classes().get(offer.class_id, offer.class_id)
                            if offer else "")
@@ -722,6 +737,149 @@ class Console:
         else:
             raise HTTPException(404, "no such groups action")
         return self._after_change(request, "/groups")
+
+    # --- a class's setup: constraints, timetable, plans ---------------------------------------
+
+    def _setup_class(self, class_id: str) -> str:
+        known = [c.class_id for c in self.service.view.lesson_choices]
+        if class_id not in known:
+            raise HTTPException(400, "no such class on this hub")
+        return class_id
+
+    async def setup_page(self, request: Request, guard: _Guard | None = None,
+                         status: int = 200, problem: str = "", class_id: str | None = None
+                         ) -> Response:
+        guard = guard or await self._guard(request)
+        _ = self._gettext(request)
+        view = self.service.view
+        choices = sorted(view.lesson_choices, key=lambda c: c.title.lower())
+        class_id = request.query_params.get("class") if class_id is None else class_id
+        if class_id not in {c.class_id for c in choices}:
+            class_id = view.class_id
+        store, roster = self.reader()
+        book = LessonBook(store.db)
+        people = roster.students(class_id) if class_id else roster.students()
+        names = {s.id: s.display_name for s in people}
+        h = guard.session.handle
+        data = book.constraints(class_id)
+        for gone in {sid for r in classsetup.rules(data) for sid in r.students} - set(names):
+            data = without_student(data, gone)  # as every suggestion reads them
+        stored = book.groups(class_id)
+        now_groups = [g.name for g in stored[0]] if stored else []
+        count = max(len(self.service.config.plan.stations), len(now_groups))
+        group_options = [(k, _("Group %(number)d (now %(name)s)") % {
+            "number": k, "name": now_groups[k - 1]} if k <= len(now_groups)
+            else _("Group %(number)d") % {"number": k}) for k in range(1, count + 1)]
+        titles = {c.class_id: c.title for c in choices}
+        room = self.service.config.plan
+        plans = book.plans(class_id)
+        plan_names = {(c.class_id, pid): name for c in choices for pid, name, _about in c.plans}
+        slots = [{"day": _(WEEKDAY_NAMES[s.weekday]), "key": WEEKDAYS[s.weekday],
+                  "start": s.start, "end": s.end, "class": titles.get(s.class_id, s.class_id),
+                  "mine": s.class_id == class_id,
+                  "plan": plan_names.get((s.class_id, s.plan_id), s.plan_id)}
+                 for s in book.timetable()]
+        return self.render(
+            request, "setup.html", guard, status=status, problem=problem, classes=choices,
+            class_id=class_id, class_title=titles.get(class_id, class_id),
+            students=[(h(sid), name) for sid, name in names.items()],
+            rules=[{"text": _rule_text(_, r, names, dict(group_options)), "kind": r.kind,
+                    "handles": [h(sid) for sid in r.students], "number": r.number}
+                   for r in classsetup.rules(data)],
+            sizes={k: data.get(k) or "" for k in classsetup.SIZE_RULES},
+            group_options=group_options, slots=slots,
+            days=[(key, _(name)) for key, name in zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)],
+            plans=[{"plan": p, "about": describe_plan(p, room), "own": p.id != ROOM_PLAN}
+                   for p in plans],
+            stations=[(st.id, st.name) for st in room.stations],
+            room_minutes=f"{room.block(0).length_s / 60:g}",
+            models=[("", _("The room's")), ("station-rotation", _("Station rotation")),
+                    ("individual-rotation", _("Individual rotation")), ("flex", _("Flex"))])
+
+    async def setup_action(self, request: Request) -> Response:
+        what = request.path_params["what"]
+        guard = await self._guard(request, change=True)
+        assert guard.form is not None
+        form = guard.form
+        _ = self._gettext(request)
+        class_id = self._setup_class(str(form.get("class", "")))
+        service = self.service
+        try:
+            future: Future[Any]
+            if what in ("apart", "together", "pin", "not-in", "sizes", "remove"):
+                edit = self._constraint_edit(what, guard, class_id, _)
+                future = service.change_constraints(class_id, edit)
+                done = {"sizes": _("Group sizes saved."),
+                        "remove": _("Constraint removed.")}.get(what, _("Constraint added."))
+            elif what == "slot-add":
+                future = service.add_slot(str(form.get("day", "")), str(form.get("start", "")),
+                                          str(form.get("end", "")), class_id,
+                                          str(form.get("plan", "")))
+                done = _("Added to the timetable.")
+            elif what == "slot-remove":
+                future = service.remove_slot(str(form.get("day", "")), str(form.get("start", "")))
+                done = _("Taken off the timetable.")
+            elif what == "plan-save":
+                future = service.save_plan(class_id, ClassPlan(
+                    str(form.get("id", "")).strip().lower(), str(form.get("name", "")).strip(),
+                    tuple(str(x) for x in form.getlist("stations")),
+                    _minutes(_, str(form.get("block_minutes", ""))),
+                    str(form.get("model", ""))))
+                done = _("Plan saved.")
+            elif what == "plan-remove":
+                future = service.remove_plan(class_id, str(form.get("id", "")))
+                done = _("Plan removed.")
+            else:
+                raise HTTPException(404, "no such setup action")
+            if await self._wait(future) is False:  # a time or a plan that was not there
+                raise ValueError(_("It was not there (changed meanwhile?): nothing removed."))
+        except ValueError as err:
+            return await self.setup_page(request, guard, 400, str(err), class_id)
+        log.info("console: %s changed the setup of class %s (%s)", guard.session.account,
+                 class_id, what)
+        self._say(guard.session, "ok", done)
+        return RedirectResponse(f"/setup?{urlencode({'class': class_id})}", 303)
+
+    def _constraint_edit(self, what: str, guard: _Guard, class_id: str,
+                         _: Callable[[str], str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """The pure edit (:mod:`hub.classsetup`) the form asks for, its students resolved
+        from their handles among the class's (ValueError: a handle of no student here)."""
+        assert guard.form is not None
+        form = guard.form
+        _store, roster = self.reader()
+        ids = [s.id for s in (roster.students(class_id) if class_id else roster.students())]
+
+        def who() -> list[str]:
+            found = [guard.session.resolve(str(x), ids) for x in form.getlist("student")]
+            if None in found:
+                raise ValueError(_("A student chosen is not in this class (or the page is "
+                                   "from another session): reload the page."))
+            return [sid for sid in found if sid is not None]
+
+        students = who()
+        if what == "apart":
+            return lambda data: classsetup.keep_apart(data, students)
+        if what == "together":
+            return lambda data: classsetup.keep_together(data, students)
+        if what in ("pin", "not-in"):
+            if len(students) != 1:
+                raise ValueError(_("Choose one student."))
+            group = _whole(_, str(form.get("group", "")))
+            change = classsetup.pin if what == "pin" else classsetup.keep_out
+            return lambda data: change(data, students[0], group)
+        if what == "sizes":
+            sizes = {k: _whole(_, str(form.get(k, ""))) for k in classsetup.SIZE_RULES}
+
+            def resize(data: dict[str, Any]) -> dict[str, Any]:
+                for key, value in sizes.items():
+                    data = classsetup.set_size(data, key, value)
+                return data
+            return resize
+        kind = str(form.get("kind", ""))
+        if kind not in (*classsetup.STUDENT_RULES, *classsetup.SIZE_RULES):
+            raise HTTPException(400, "no such kind of constraint")
+        rule = classsetup.Rule(kind, tuple(students), _whole(_, str(form.get("number", ""))))
+        return lambda data: classsetup.remove(data, rule)
 
     # --- a student --------------------------------------------------------------------------------
 
@@ -963,3 +1121,38 @@ def _summary(_: Callable[[str], str], records: list[Any]) -> str:
     return _("%(count)d check-ins from %(first)s to %(last)s; the table below lists them.") % {
         "count": len(records), "first": first, "last": last}
 
+
+def _whole(_: Callable[[str], str], text: str) -> int:
+    """A whole number from a form ("" is 0: no rule)."""
+    text = text.strip()
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise ValueError(_("Give a whole number, not “%(text)s”.") % {"text": text[:20]})
+    return int(text)
+
+
+def _minutes(_: Callable[[str], str], text: str) -> float:
+    """Minutes from a form ("" is 0: the room's)."""
+    try:
+        return float(text.strip().replace(",", ".") or 0)
+    except ValueError:
+        raise ValueError(_("Give the minutes as a number, not “%(text)s”.") % {
+            "text": text[:20]}) from None
+
+
+def _rule_text(_: Callable[[str], str], rule: classsetup.Rule, names: dict[str, str],
+               groups: dict[int, str]) -> str:
+    """A constraint in plain words, with the students' names (teacher-only pages)."""
+    who = [names.get(sid, "?") for sid in rule.students]
+    listed = (_("%(first)s and %(last)s") % {"first": ", ".join(who[:-1]), "last": who[-1]}
+              if len(who) > 1 else "".join(who))
+    group = groups.get(rule.number) or _("Group %(number)d") % {"number": rule.number}
+    text = {"keep_apart": _("Keep %(names)s apart"),
+            "keep_together": _("Keep %(names)s together"),
+            "pinned": _("%(names)s always in %(group)s"),
+            "not_in": _("%(names)s never in %(group)s"),
+            "groups": _("%(number)d groups"),
+            "min_size": _("Groups of at least %(number)d students"),
+            "max_size": _("Groups of at most %(number)d students")}[rule.kind]
+    return text % {"names": listed, "group": group, "number": rule.number}
