@@ -537,6 +537,8 @@ def test_the_setup_page_is_in_the_navigation_and_linked_from_groups(signed_in: C
     page = signed_in.get("/setup").text  # the current lesson's class by default
     assert "<h1>Class setup: Grade 4A · Maths</h1>" in page
     assert '<option value="demo-4a" selected>' in page and "No constraints yet." in page
+    spanish = signed_in.get("/setup", headers={"accept-language": "es"}).text
+    assert "<h1>Configuración de la clase: " in spanish and "Separarlos" in spanish
 
 
 def test_constraints_added_listed_by_name_and_removed_through_the_hub(
