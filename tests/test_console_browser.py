@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from broker import contract as c
+from hub import classsetup
+from hub.lessons import ClassPlan
 from tests.conftest import REPO, wait_until
 from tests.console_helpers import (
     AXE,
@@ -203,6 +205,57 @@ def test_scores_to_suggested_groups_to_the_stations(hub, teacher, tmp_path) -> N
                                .stations if p.group_id} == placed)
 
 
+def test_keep_two_students_apart_on_the_setup_page_and_the_next_suggestion_does(
+        hub, teacher) -> None:
+    """Skill groups would put two students together; the teacher keeps them apart on the
+    class setup page (with the keyboard), and the next suggestion keeps them apart."""
+    from hub.scores import latest_scores
+
+    room = hub[0]
+    service = room.service
+    class_id = service.view.class_id
+    if not latest_scores(service.store.db, class_id).scores:
+        service.import_scores(SAMPLES / "scores.csv", class_id).result(30)
+    service.teacher("reject_groups").result(10)
+    before = service.request_groups("skill", class_id=class_id).result(60)
+    a, b = next(g.members[:2] for g in before.groups if len(g.members) >= 2)
+    service.teacher("reject_groups").result(10)
+    names = service.view.student_names
+    try:
+        teacher.goto(f"{room.url}/groups")
+        teacher.get_by_role("link", name=re.compile("^Class setup: keep students apart")).click()
+        teacher.wait_for_url(re.compile(r"/setup\?class="))
+        assert a not in teacher.url and b not in teacher.url
+        apart = teacher.get_by_role("group", name=re.compile("^Keep apart"))
+        for student in (a, b):  # by keyboard: focus the box, Space ticks it
+            apart.get_by_label(names[student], exact=True).focus()
+            teacher.keyboard.press("Space")
+        assert apart.get_by_label(names[a], exact=True).is_checked()
+        teacher.get_by_role("button", name="Keep them apart").focus()
+        teacher.keyboard.press("Enter")
+        teacher.get_by_role("status").filter(has_text="Constraint added.").wait_for()
+        listed = teacher.locator("#rules").inner_text()
+        assert (f"Keep {names[a]} and {names[b]} apart" in listed
+                or f"Keep {names[b]} and {names[a]} apart" in listed)
+        assert service.book.constraints(class_id)["keep_apart"] == [[a, b]]
+        teacher.get_by_role("link", name="Groups", exact=True).click()
+        teacher.get_by_label("Skill: students who need the same thing together").check()
+        teacher.get_by_role("button", name="Suggest groups").click()
+        teacher.get_by_text(re.compile(r"Skill groups on \d+ standards?:")).wait_for()
+        after = dict(service.view.suggested_groups)
+        where = {m: name for name, members in after.items() for m in members}
+        assert where[a] != where[b], after
+        # and the page shows them in different groups
+        for name, members in after.items():
+            card = teacher.locator("section.group-card").filter(
+                has=teacher.get_by_role("heading", name=name, exact=True))
+            shown = card.locator("form > span").all_inner_texts()
+            assert sorted(shown) == sorted(names[m] for m in members)
+    finally:
+        service.teacher("reject_groups").result(10)
+        service.call(lambda now: service.book.save_constraints(class_id, {})).result(10)
+
+
 def test_erase_a_student(hub, teacher) -> None:
     room = hub[0]
     service = room.service
@@ -238,6 +291,12 @@ def test_no_serious_accessibility_violation_on_any_page_at_phone_and_laptop_widt
     members = sorted(service.view.student_names)
     service.suggest_groups([("Comets", members[:4]), ("Rockets", members[4:])])
     service.teacher("enroll_start").result(10)
+    # The class setup page with something in each of its lists.
+    class_id = service.view.class_id
+    service.change_constraints(class_id, lambda d: classsetup.keep_apart(d, members[:2])
+                               ).result(10)
+    service.add_slot("sat", "09:00", "10:00", class_id, "room").result(10)
+    service.save_plan(class_id, ClassPlan("short", "Short blocks", ("s1", "s2"), 8)).result(10)
     for width, height in ((360, 740), (1280, 800)):
         # axe is added to the page by the test (the console's own policy allows no inline
         # script), served from the local npm cache: nothing comes from the internet.
@@ -250,8 +309,8 @@ def test_no_serious_accessibility_violation_on_any_page_at_phone_and_laptop_widt
         page.wait_for_url(f"{room.url}/lesson")
         page.goto(f"{room.url}/roster")
         student = page.locator("a[href^='/students/']").first.get_attribute("href")
-        paths = ["/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", student,
-                 f"{student}/erase"]
+        paths = ["/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", "/setup",
+                 student, f"{student}/erase"]
         for path in paths:
             page.goto(f"{room.url}{path}")
             found[path] = _axe(page)
@@ -267,6 +326,9 @@ def test_no_serious_accessibility_violation_on_any_page_at_phone_and_laptop_widt
         assert not bad, f"at {width} px: {bad}"
     service.teacher("enroll_stop").result(10)
     service.teacher("reject_groups").result(10)
+    service.change_constraints(class_id, lambda d: {}).result(10)
+    service.remove_slot("sat", "09:00").result(10)
+    service.remove_plan(class_id, "short").result(10)
 
 
 def test_keyboard_first_tab_skips_to_the_content_with_a_visible_focus(hub, teacher) -> None:
