@@ -129,3 +129,23 @@ def test_plans_timetable_and_class_settings(config: Path, capsys) -> None:
                         "plans": ["room", "short"], "meets": ["mon 08:30-09:20 (short)"]}]
     assert main(["classes", "plan", "remove", "demo-4a", "short"]) == 0
     assert main(["classes", "plan", "remove", "demo-4a", "short"]) == 1
+
+
+def test_the_cli_checks_constraints_as_the_console_does(config: Path, capsys) -> None:
+    """One check for both (hub/classsetup.py): keep apart takes 2+ students (every pair), and
+    rules the engine could not keep are refused when they are made, naming the students."""
+    assert main(["groups", "constraints", "--class", "demo-4a", "--keep-apart",
+                 "stu-01,stu-02,stu-03", "--json"]) == 0
+    kept = last_json(capsys.readouterr().out)
+    assert kept == {"keep_apart": [["stu-01", "stu-02"], ["stu-01", "stu-03"],
+                                   ["stu-02", "stu-03"]]}
+    for options, reason in ((["--keep-together", "stu-01,stu-02"],
+                             "Ana R. and Ben O. must be kept apart but must also be together"),
+                            (["--pin", "stu-04=9"], "group 9 does not exist: there are 4"),
+                            (["--min-size", "6", "--max-size", "3"],
+                             "6 is larger than max_size 3"),
+                            (["--max-size", "-2"], "max size -2: give 1 or more")):
+        assert main(["groups", "constraints", "--class", "demo-4a", *options]) == 2
+        assert reason in capsys.readouterr().err
+        assert main(["groups", "constraints", "--class", "demo-4a", "--json"]) == 0
+        assert last_json(capsys.readouterr().out) == kept  # nothing changed
