@@ -15,7 +15,8 @@ from hub.controls import Controls
 from hub.display import draw_hub
 from hub.service import HubService
 from stations.sdnotify import Notifier
-from stations.ui.window import WindowGeometry, open_window
+from stations.ui.kmsdrm import check_display
+from stations.ui.window import WindowGeometry, open_window, start_display
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
     calls ``on_close`` (default: stop).
     """
     notifier = notifier or Notifier(None)
+    if config.display:
+        # Before the store is opened: a screen that cannot open is said plainly (what is
+        # missing) and leaves no database behind.
+        check_display()
     service = HubService(config)
     service.start()
     console = None
@@ -91,7 +96,7 @@ def _display_loop(service: HubService, stop: threading.Event, started: float,
 
     from stations.ui.painter import Painter
 
-    pygame.display.init()  # no sound on the hub
+    start_display(pygame)  # no sound on the hub
     pygame.font.init()
     fullscreen = service.config.fullscreen
     display = open_window(pygame, f"Classroom hub · room {service.room}",

@@ -18,7 +18,12 @@ from kiosk.runtime import KioskRuntime
 from kiosk.screens.base import HEIGHT, WIDTH, Layout
 from kiosk.screens.chrome import MOVE_CYCLE_S
 from stations.sdnotify import Notifier
-from stations.ui.window import WindowGeometry, headless_environment, open_window
+from stations.ui.window import (
+    WindowGeometry,
+    headless_environment,
+    open_window,
+    start_display,
+)
 
 __all__ = ["KioskWindow", "headless_environment"]
 
@@ -57,6 +62,7 @@ class KioskWindow:
         from stations.ui.painter import Painter
 
         rt = self.runtime
+        start_display(pygame)
         pygame.init()
         fullscreen = rt.config.fullscreen and self.geometry is None
         display = open_window(pygame, f"{rt.config.name} · station {rt.station}",

@@ -16,6 +16,7 @@ from stations.configsearch import config_help, find_config
 from stations.errors import StationsError
 from stations.files import undo_on_failure
 from stations.lifecycle import stop_on_signals
+from stations.ui.kmsdrm import check_display
 from stations.ui.window import WindowGeometry, headless_environment
 
 log = logging.getLogger("stations")
@@ -72,6 +73,9 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     config = load_kiosk_config(find_config(args.config, "kiosk.toml"))
     if args.headless:
         headless_environment()
+    # Before the outbox is opened: a screen that cannot open is said plainly (what is
+    # missing) and leaves no outbox behind.
+    check_display()
     autopilot = None
     if args.simulate:
         from hub.roster import read_roster_file

@@ -11,6 +11,7 @@ import pytest
 
 from stations.errors import DisplayError
 from stations.ui.kmsdrm import LIBRARIES, check_display, kmsdrm_problems, loads
+from stations.ui.window import start_display
 from tests.conftest import REPO
 
 ALL = {lib for lib, _ in LIBRARIES}
@@ -69,14 +70,56 @@ def test_the_real_loader() -> None:
     assert not loads("libstations-no-such-library.so.1")
 
 
-@pytest.mark.skipif(not kmsdrm_problems(), reason="this machine can open a KMS/DRM screen")
-def test_the_kiosk_says_what_is_missing_at_start(tmp_path: Path) -> None:
-    config = tmp_path / "kiosk.toml"  # its outbox goes beside it, not into the checkout
-    config.write_text((REPO / "stations/room/kiosk.toml").read_text())
+def _start_on_a_device(folder: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """``stations COMMAND`` as its systemd unit runs it: SDL told to use KMS/DRM."""
     env = {**os.environ, "SDL_VIDEODRIVER": "kmsdrm"}
-    run = subprocess.run([sys.executable, "-m", "stations", "kiosk", "--config", str(config)],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    assert run.returncode == 2
+    env.pop("STATIONS_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "stations", command, "--config",
+                           str(folder / f"{command}.toml")], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def _says_what_is_missing(run: subprocess.CompletedProcess[str]) -> None:
+    assert run.returncode == 2, run.stderr
     assert "cannot open the screen with SDL's kmsdrm driver" in run.stderr
+    assert "Traceback" not in run.stderr and "pygame.error" not in run.stderr
     for problem in kmsdrm_problems():
         assert problem in run.stderr
+
+
+@pytest.mark.skipif(not kmsdrm_problems(), reason="this machine can open a KMS/DRM screen")
+def test_the_kiosk_says_what_is_missing_at_start(tmp_path: Path) -> None:
+    # Its outbox would go beside the config, not into the checkout: and it must not be made.
+    (tmp_path / "kiosk.toml").write_text((REPO / "stations/room/kiosk.toml").read_text())
+    _says_what_is_missing(_start_on_a_device(tmp_path, "kiosk"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kiosk.toml"]
+
+
+@pytest.mark.skipif(not kmsdrm_problems(), reason="this machine can open a KMS/DRM screen")
+def test_the_hub_says_what_is_missing_at_start(tmp_path: Path) -> None:
+    """Not SDL's "kmsdrm not available" and a traceback: what is missing, and no hub.db."""
+    for name in ("hub.toml", "roster.toml"):
+        (tmp_path / name).write_text((REPO / "stations/room" / name).read_text())
+    _says_what_is_missing(_start_on_a_device(tmp_path, "hub"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hub.toml", "roster.toml"]
+
+
+class _Refusing:
+    """pygame as far as starting its display goes, when SDL refuses (a library the check
+    does not know of, a desktop that went away)."""
+
+    class error(RuntimeError):  # pygame.error
+        pass
+
+    class display:
+        @staticmethod
+        def init() -> None:
+            raise _Refusing.error("kmsdrm not available")
+
+
+def test_a_refusal_the_check_did_not_foresee_is_a_display_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
+    with pytest.raises(DisplayError) as err:
+        start_display(_Refusing)
+    assert err.value.driver == "x11" and err.value.problems == ["kmsdrm not available"]

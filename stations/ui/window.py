@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from stations.errors import DisplayError
 from stations.ui.kmsdrm import check_display
 
 _GEOMETRY = re.compile(r"^(\d+)x(\d+)(?:\+(\d+)\+(\d+))?$")
@@ -63,11 +64,24 @@ def headless_environment() -> None:
     os.environ["SDL_AUDIODRIVER"] = "dummy"
 
 
+def start_display(pygame: Any) -> None:
+    """Start pygame's display, or raise :class:`~stations.errors.DisplayError` saying why not.
+
+    :func:`~stations.ui.kmsdrm.check_display` names what KMS/DRM lacks; a refusal it did not
+    foresee (SDL's own "kmsdrm not available", a desktop that went away) is reported the same
+    way, not as a traceback."""
+    check_display()
+    try:
+        pygame.display.init()
+    except pygame.error as err:
+        raise DisplayError(os.environ.get("SDL_VIDEODRIVER") or "default", [str(err)]) from err
+
+
 def open_window(pygame: Any, title: str, *, fullscreen: bool,
                 geometry: WindowGeometry | None, default: tuple[int, int],
                 resizable: bool = False) -> Any:
     """The display surface: the screen's own size when fullscreen, else a window of
-    ``geometry`` (placed where it says) or ``default``. Call after ``pygame.init()``.
+    ``geometry`` (placed where it says) or ``default``. Call after :func:`start_display`.
 
     Under SDL's KMS/DRM driver (a device), a screen that cannot be opened raises
     :class:`~stations.errors.DisplayError` naming what is missing, instead of SDL's
