@@ -10,7 +10,7 @@ import pytest
 from broker import contract as c
 from kiosk.i18n import translator
 from kiosk.machine import KioskMachine
-from kiosk.screens.base import MIN_TARGET, Context, Layout, ScreenId, Visit
+from kiosk.screens.base import MIN_TARGET, Button, Context, Layout, ScreenId, Visit, hear_button
 from stations.ui.painter import PALETTE, Painter
 
 SIZES = [(800, 480), (1280, 720), (1920, 1080), (480, 800)]
@@ -23,11 +23,13 @@ def _pygame():
     pygame.quit()
 
 
-def rotation_state(questions: tuple[str, ...] = ("confidence",)) -> c.RotationState:
+def rotation_state(questions: tuple[str, ...] = ("confidence",), *,
+                   moving_s: float = 0.0) -> c.RotationState:
     menu = (c.Activity("read", "Read", "book"), c.Activity("write", "Write", "pencil"),
             c.Activity("quiz", "Quiz", "star"))
     return c.RotationState(**c.envelope("hub"), state="running", block=1, blocks=4,
-                           remaining_s=125, questions=questions, stations=(
+                           remaining_s=125, questions=questions, moving_s=moving_s,
+                           stations=(
                                c.StationPlan("s1", "Quiet corner", "independent", "Foxes", menu,
                                              colour="green", icon="book"),
                                c.StationPlan("s2", "Blue table", "collaborative", "Owls",
@@ -95,6 +97,51 @@ def test_targets_are_large_inside_the_screen_and_off_the_bottom_edge(
             *PALETTE["button_edge"])
     for a, b in itertools.combinations(buttons, 2):  # and never overlapping
         assert a.x + a.w <= b.x or b.x + b.w <= a.x or a.y + a.h <= b.y or b.y + b.h <= a.y
+
+
+class WithoutHearIt(Painter):
+    """The real painter, leaving out the "hear it" button: what is left in its place is what
+    the screen itself drew there."""
+
+    def icon_button(self, button: Button) -> None:
+        if button.id != "hear":
+            super().icon_button(button)
+
+
+def _moving(ctx: Context) -> None:
+    ctx.rotation = rotation_state(moving_s=45.0)
+    ctx.rotation_at = 0.0
+
+
+def _noticed(ctx: Context) -> None:
+    ctx.notice = c.Notice(**c.envelope("hub"), event="move", remaining_s=0)
+    ctx.notice_at = 0.0
+
+
+@pytest.mark.parametrize("state", [None, _moving, _noticed], ids=["quiet", "moving", "notice"])
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("screen", list(ScreenId))
+def test_nothing_is_drawn_where_the_hear_it_button_is(screen: ScreenId, size: tuple[int, int],
+                                                      state) -> None:  # type: ignore[no-untyped-def]
+    """Pre-readers hear where to go with it, most of all while the class moves: no board,
+    banner or button of the screen's own lies over it (or hides under it)."""
+    machine, ctx = setup(size)
+    if state is not None:
+        state(ctx)
+    current = machine.screens[screen]
+    current.enter(ctx, 0.0)
+    shown, without = pygame.Surface(size), pygame.Surface(size)
+    current.draw(ctx, Painter(shown), 1.0)
+    current.draw(ctx, WithoutHearIt(without), 1.0)
+    hear = hear_button(ctx.layout)
+    background = pygame.Color(*PALETTE["background"])
+    drawn = [(x, y) for x in range(hear.x, hear.x + hear.w) for y in range(hear.y, hear.y + hear.h)
+             if without.get_at((x, y)) != background]
+    assert drawn == [], f"{screen.value} draws {len(drawn)} pixels where 'hear it' is"
+    assert count(shown, "button_edge", (hear.x, hear.y, hear.w, hear.h)) > hear.w  # it is there
+    for b in current.buttons(ctx):  # and no button of the screen's own is pressed through it
+        assert (b.x + b.w <= hear.x or hear.x + hear.w <= b.x or b.y + b.h <= hear.y
+                or hear.y + hear.h <= b.y)
 
 
 def test_offline_indicator_shows_only_when_offline() -> None:

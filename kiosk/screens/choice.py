@@ -15,7 +15,7 @@ from kiosk.screens.base import (
     grid_of_buttons,
     hit,
 )
-from kiosk.screens.chrome import draw_chrome
+from kiosk.screens.chrome import draw_chrome, draw_heading
 from kiosk.screens.reflection import IDLE_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class ChoiceScreen:
         L = ctx.layout
         ui.fill("background")
         draw_chrome(ctx, ui, now)
-        ui.text(ui._(N_("What will you do now?")), L.w // 2, L.bar_h + L.px(50), L.px(48), "text")
+        draw_heading(ctx, ui, ui._(N_("What will you do now?")), L.bar_h + L.px(50), L.px(48))
         buttons = self.buttons(ctx)
         # Activity labels are the teacher's own words (in the student's language when the
         # teacher gave one), shown as written.

@@ -103,23 +103,34 @@ def _draw_strip(ctx: Context, ui: Painter, now: float, *, notice: bool = True) -
             anchor="midleft", max_w=right - x - L.px(56))
 
 
+def draw_heading(ctx: Context, ui: Painter, text: str, y: int, size: int) -> None:
+    """A screen's question or title, centred and clear of the "hear it" button (set smaller
+    where it would reach it, as on a portrait screen)."""
+    L = ctx.layout
+    clear = L.w - hear_button(L).x + L.px(8)  # the button and a gap, on both sides
+    ui.text(text, L.w // 2, y, size, "text", max_w=L.w - 2 * clear)
+
+
 def draw_banner(ctx: Context, ui: Painter, text: str, icon: str) -> int:
-    """A notice under the top strip; returns its bottom edge."""
+    """A notice under the top strip, left of the "hear it" button; returns its bottom edge."""
     L = ctx.layout
     h = L.px(50)
-    ui.panel(0, L.bar_h, L.w, h, "notice")
+    w = hear_button(L).x - L.px(8)
+    ui.panel(0, L.bar_h, w, h, "notice")
     ui.icon(icon, L.px(40), L.bar_h + h // 2, L.px(34), "notice_text")
     ui.text(text, L.px(70), L.bar_h + h // 2, L.px(34), "notice_text", anchor="midleft",
-            max_w=L.w - L.px(90))
+            max_w=w - L.px(90))
     return L.bar_h + h
 
 
 def draw_move_board(ctx: Context, ui: Painter, top: int, bottom: int) -> None:
     """"Time to move!" and where each group goes now, the way the hub's "Next" strip shows
-    it: so nobody has to ask, or tap, to know where to go."""
+    it: so nobody has to ask, or tap, to know where to go. The "hear it" button stays clear
+    beside the banner: a child who cannot read the board hears it."""
     L = ctx.layout
+    hear = hear_button(L)
     banner_bottom = draw_banner(ctx, ui, ui._(MOVE_TEXT), "arrow_right")
-    top = max(top, banner_bottom) + L.px(12)
+    top = max(top, banner_bottom, hear.y + hear.h) + L.px(12)
     ui.panel(L.px(16), top, L.w - L.px(32), bottom - top, "panel", radius=L.px(18))
     draw_moves(ui, moves(ctx), L.px(32), top + L.px(8), L.w - L.px(64),
                bottom - top - L.px(16), text_size=L.px(40), columns=1 if L.portrait else 2)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.questions import QUESTIONS
 from kiosk.screens.base import N_, Button, Context, Event, Press, Say, ScreenId, single_button
-from kiosk.screens.chrome import draw_chrome
+from kiosk.screens.chrome import draw_chrome, draw_heading
 
 if TYPE_CHECKING:
     from stations.ui.painter import Painter
@@ -67,8 +67,7 @@ class HistoryScreen:
         L = ctx.layout
         ui.fill("background")
         draw_chrome(ctx, ui, now)
-        ui.text(ui._(HEADING), L.w // 2, L.bar_h + L.px(48), L.px(44), "text",
-                max_w=L.w - L.px(200))
+        draw_heading(ctx, ui, ui._(HEADING), L.bar_h + L.px(48), L.px(44))
         table = rows(ctx)
         next_button = self.buttons(ctx)[0]
         top, bottom = L.bar_h + L.px(92), next_button.y - L.px(12)

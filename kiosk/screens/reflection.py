@@ -15,7 +15,7 @@ from kiosk.screens.base import (
     grid_of_buttons,
     hit,
 )
-from kiosk.screens.chrome import draw_chrome
+from kiosk.screens.chrome import draw_chrome, draw_heading
 
 if TYPE_CHECKING:
     from stations.ui.painter import Painter
@@ -66,7 +66,6 @@ class ReflectionScreen:
         L = ctx.layout
         ui.fill("background")
         draw_chrome(ctx, ui, now)
-        ui.text(ui._(self._question(ctx).prompt), L.w // 2, L.bar_h + L.px(52), L.px(46),
-                "text")
+        draw_heading(ctx, ui, ui._(self._question(ctx).prompt), L.bar_h + L.px(52), L.px(46))
         buttons = self.buttons(ctx)
         ui.buttons(buttons, [ui._(b.label) for b in buttons])
