@@ -15,7 +15,6 @@ from hub.controls import Controls
 from hub.display import draw_hub
 from hub.service import HubService
 from stations.sdnotify import Notifier
-from stations.ui.kmsdrm import check_display
 from stations.ui.window import WindowGeometry, open_window, start_display
 
 log = logging.getLogger(__name__)
@@ -35,10 +34,6 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
     calls ``on_close`` (default: stop).
     """
     notifier = notifier or Notifier(None)
-    if config.display:
-        # Before the store is opened: a screen that cannot open is said plainly (what is
-        # missing) and leaves no database behind.
-        check_display()
     service = HubService(config)
     service.start()
     console = None

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from stations.configsearch import config_help, find_config
+from stations.configsearch import config_help, load_config
 from stations.errors import StationsError
 from stations.files import undo_on_failure, write_if_changed
 
@@ -34,7 +34,7 @@ def _hub(args: argparse.Namespace, *, create: bool = False) -> Iterator[tuple[An
     from hub.roster import Roster
     from hub.store import HubStore, open_db
 
-    config = load_hub_config(find_config(args.config, "hub.toml"))
+    config = load_config(args.config, "hub.toml", load_hub_config)
     if not create and not config.database.exists():
         raise StationsError(f"{config.database}: no hub database yet; the hub makes it when "
                             f"it first runs (stations hub --config {config.path}), and so "
@@ -226,17 +226,9 @@ def _date(text: str) -> dt.date:
 
 def cmd_teacher_pin(args: argparse.Namespace) -> int:
     """Ask for a PIN twice (or read one line from stdin) and print its hash for the config."""
-    import getpass
-
     from hub.pin import check_pin, hash_pin
-    from stations.errors import StationsError
 
-    if args.stdin:
-        pin = sys.stdin.readline().strip()
-    else:
-        pin = getpass.getpass("New teacher PIN (4-12 digits): ")
-        if getpass.getpass("The same PIN again: ") != pin:
-            raise StationsError("the two PINs differ: nothing changed")
+    pin = _ask_secret(args, "PIN", "New teacher PIN (4-12 digits): ").strip()
     try:
         check_pin(pin)
     except ValueError as err:
@@ -248,18 +240,35 @@ def cmd_teacher_pin(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask_password(args: argparse.Namespace) -> str:
-    """A new console password: one line of stdin, or asked twice (never echoed)."""
+def _ask_secret(args: argparse.Namespace, what: str, prompt: str) -> str:
+    """One line of standard input with ``--stdin``; else asked twice on the terminal, never
+    echoed. Without a terminal (a script, ssh without -t) it says to use ``--stdin``."""
     import getpass
-
-    from hub.console.accounts import check_password
+    import warnings
 
     if args.stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("New console password (10 characters or more): ")
-        if getpass.getpass("The same password again: ") != password:
-            raise StationsError("the two passwords differ: nothing changed")
+        return sys.stdin.readline().rstrip("\n")
+    try:
+        with warnings.catch_warnings():
+            # Without a terminal getpass warns, then reads stdin echoed (or hits its end):
+            # stop at the warning instead.
+            warnings.simplefilter("error", getpass.GetPassWarning)
+            secret = getpass.getpass(prompt)
+            again = getpass.getpass(f"The same {what} again: ")
+    except (getpass.GetPassWarning, EOFError):
+        raise StationsError(f"no terminal to ask for the {what} on: give it on one line of "
+                            f"standard input with --stdin (stations teacher "
+                            f"{args.teacher_command} ... --stdin)") from None
+    if again != secret:
+        raise StationsError(f"the two {what}s differ: nothing changed")
+    return secret
+
+
+def _ask_password(args: argparse.Namespace) -> str:
+    """A new console password: one line of stdin, or asked twice (never echoed)."""
+    from hub.console.accounts import check_password
+
+    password = _ask_secret(args, "password", "New console password (10 characters or more): ")
     try:
         return check_password(password)
     except ValueError as err:
@@ -269,7 +278,7 @@ def _ask_password(args: argparse.Namespace) -> str:
 def _accounts_file(args: argparse.Namespace) -> Path:
     from hub.config import load_hub_config
 
-    return load_hub_config(find_config(args.config, "hub.toml")).console.accounts
+    return load_config(args.config, "hub.toml", load_hub_config).console.accounts
 
 
 def cmd_teacher_account(args: argparse.Namespace) -> int:

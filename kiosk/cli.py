@@ -13,14 +13,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stations.configsearch import config_help, find_config
+from stations.configsearch import config_help, load_config
+from stations.files import undo_on_failure
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
     from kiosk.config import load_kiosk_config
     from kiosk.outbox import Outbox
 
-    config = load_kiosk_config(find_config(args.config, "kiosk.toml"))
+    config = load_config(args.config, "kiosk.toml", load_kiosk_config)
     # An outbox that does not exist yet holds nothing: do not create one by looking.
     entries = []
     if config.outbox.exists():
@@ -68,10 +69,12 @@ def cmd_voice_build(args: argparse.Namespace) -> int:
     import sys
 
     from kiosk.config import load_kiosk_config
-    from kiosk.i18n import available_languages
-    from kiosk.voice import ClipCache, build, open_voices
+    from kiosk.i18n import available_languages, check_languages
+    from kiosk.voice import CATALOG, VALUES, ClipCache, build, open_voices
 
-    config = load_kiosk_config(args.config)
+    config = load_config(args.config, "kiosk.toml", load_kiosk_config)
+    if args.lang:
+        check_languages(args.lang)
     languages = args.lang or sorted({"en", config.language, *available_languages()})
     cache = ClipCache(config.voice.cache, open_voices(config.voice))
     # The station's own name and menu (its words until the hub's plan arrives), in every
@@ -90,7 +93,11 @@ def cmd_voice_build(args: argparse.Namespace) -> int:
         elif done == total or done % 10 == 0:
             print(f"rendering {done}/{total}", file=sys.stderr, flush=True)
 
-    report = build(cache, languages, values=values, progress=progress)
+    # A build that fails (a voice espeak-ng lacks) leaves no folder it made: clips already
+    # there are kept, and a re-run renders only what is missing.
+    made = [config.voice.cache / kind / lang for kind in (CATALOG, VALUES) for lang in languages]
+    with undo_on_failure(*made):
+        report = build(cache, languages, values=values, progress=progress)
     if tty and report.rendered:
         print(file=sys.stderr)
     summary = {"cache": str(config.voice.cache), "languages": list(report.languages),
@@ -128,8 +135,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "the clip cache ([voice] cache in the config). Clips already there are "
                     "kept; clips no catalog uses any more are removed. Run it after an update "
                     "that changes the catalogs (the kiosk's service does, before it starts).")
-    vbuild.add_argument("--config", type=Path, required=True,
-                        help="the station's config file (kiosk.toml)")
+    vbuild.add_argument("--config", type=Path, default=None, metavar="KIOSK_TOML",
+                        help=config_help("kiosk.toml"))
     vbuild.add_argument("--lang", nargs="+", default=None,
                         help="languages (default: en, the station's and every catalog's)")
     vbuild.add_argument("--json", action="store_true", help="last line: the summary as JSON")

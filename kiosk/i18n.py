@@ -9,12 +9,23 @@ import gettext
 from collections.abc import Callable
 from pathlib import Path
 
+from stations.errors import StationsError
+
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "kiosk"
 
 
 def available_languages() -> list[str]:
     return sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
+
+
+def check_languages(languages: list[str], option: str = "--lang") -> None:
+    """Refuse languages the kiosk has no catalog for, naming them and the ones it has."""
+    known = ["en", *available_languages()]
+    unknown = [lang for lang in languages if lang not in known]
+    if unknown:
+        raise StationsError(f"{option} {' '.join(unknown)}: no catalog; the kiosk speaks "
+                            f"{', '.join(known)} (kiosk/locale)")
 
 
 def translator(language: str) -> Callable[[str], str]:

@@ -13,6 +13,8 @@ import json
 import lzma
 from pathlib import Path
 
+from stations.errors import ImageError
+
 #: Devices the image supports, as Imager's device filter tags name them.
 DEVICES = ["pi5-64bit", "pi4-64bit", "pi3-64bit"]
 DESCRIPTION = ("Classroom Stations for Raspberry Pi OS Lite (Trixie, 64-bit): one image for "
@@ -27,16 +29,23 @@ def _digests(path: Path) -> tuple[str, int, str, int]:
     with path.open("rb") as raw:
         for block in iter(lambda: raw.read(1 << 20), b""):
             outer.update(block)
-    with lzma.open(path, "rb") as xz:
-        for block in iter(lambda: xz.read(1 << 20), b""):
-            inner.update(block)
-            extracted += len(block)
+    try:
+        with lzma.open(path, "rb") as xz:
+            for block in iter(lambda: xz.read(1 << 20), b""):
+                inner.update(block)
+                extracted += len(block)
+    except (lzma.LZMAError, EOFError) as err:
+        raise ImageError(path, f"not a whole xz-compressed image ({err or 'cut short'}): "
+                               "copy it again from the image build") from err
     return outer.hexdigest(), path.stat().st_size, inner.hexdigest(), extracted
 
 
 def entry(image: Path, *, url_base: str, release_date: str | None = None) -> dict[str, object]:
     if not image.name.endswith(".img.xz"):
-        raise ValueError(f"{image}: Imager needs an .img.xz image")
+        raise ImageError(image, "Imager needs an .img.xz image")
+    if not image.is_file():
+        raise ImageError(image, "no such image (provisioning/pi-gen/build.sh builds one: "
+                                "give the path of the .img.xz it wrote)")
     download_sha, download_size, extract_sha, extract_size = _digests(image)
     date = release_date or dt.datetime.fromtimestamp(image.stat().st_mtime, dt.UTC).date(
         ).isoformat()

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from stations.configsearch import config_help, find_config
+from stations.configsearch import config_help, load_config
 from stations.errors import StationsError
 from stations.files import undo_on_failure
 from stations.lifecycle import stop_on_signals
@@ -35,12 +35,16 @@ def cmd_hub(args: argparse.Namespace) -> int:
     from hub.app import run_hub
     from hub.config import load_hub_config
 
-    config = load_hub_config(find_config(args.config, "hub.toml"))
+    config = load_config(args.config, "hub.toml", load_hub_config)
     if args.headless:
         headless_environment()
     if args.no_display:
         from dataclasses import replace
         config = replace(config, display=False)
+    if config.display:
+        # Before the store is opened: a screen that cannot open is said plainly (what is
+        # missing) and leaves no database behind.
+        check_display()
     # Two busy threads share the GIL (paho's network thread and ingest): handing it over
     # every 5 ms (the default) costs more than it gives under a flood of check-ins.
     sys.setswitchinterval(0.02)
@@ -70,7 +74,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     from kiosk.readers.simulated import SimulatedReader
     from kiosk.runtime import KioskRuntime
 
-    config = load_kiosk_config(find_config(args.config, "kiosk.toml"))
+    config = load_config(args.config, "kiosk.toml", load_kiosk_config)
     if args.headless:
         headless_environment()
     # Before the outbox is opened: a screen that cannot open is said plainly (what is
@@ -130,14 +134,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:
-    from kiosk.i18n import available_languages
+    from kiosk.i18n import check_languages
     from kiosk.screenshots import save_screenshots
 
-    known = ["en", *available_languages()]
-    unknown = [lang for lang in args.lang if lang not in known]
-    if unknown:
-        raise StationsError(f"--lang {' '.join(unknown)}: no catalog; the kiosk speaks "
-                            f"{', '.join(known)} (kiosk/locale)")
+    check_languages(args.lang)
     headless_environment()
     with undo_on_failure(args.out):
         written = save_screenshots(args.out, args.lang, args.size.size)

@@ -76,3 +76,12 @@ class DisplayError(StationsError, RuntimeError):
         self.problems = list(problems)
         super().__init__(f"cannot open the screen with SDL's {driver} driver: "
                          + "; ".join(self.problems))
+
+
+class ImageError(StationsError, ValueError):
+    """A built SD-card image is missing or is not what a tool needs (``path`` names it)."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")

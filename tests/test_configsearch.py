@@ -90,3 +90,32 @@ def test_missing_export_and_missing_config_are_told_apart(
     assert "other.toml: no such hub config (given with --config)" in capsys.readouterr().err
     assert main(["badges", "import", "badges.csv", "--config", str(config)]) == 2
     assert "no hub database yet" in capsys.readouterr().err
+
+
+def test_the_wrong_kind_of_config_says_where_it_came_from(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    hub = _hub_folder(tmp_path)
+    kiosk = tmp_path / "kiosk.toml"
+    shutil.copy(ROOM / "kiosk.toml", kiosk)
+    # The hub's file where a kiosk's is wanted, named by the variable: which file, what it
+    # is, and who named it; not "station: is required", which sends IT hunting for a typo.
+    monkeypatch.setenv(ENV, str(hub))
+    assert main(["kiosk", "--headless", "--seconds", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"{hub}: this is a hub config, not a kiosk config (it was named by {ENV}={hub})" \
+        in err
+    assert "is required" not in err
+    monkeypatch.delenv(ENV)
+    assert main(["badges", "list", "--config", str(kiosk)]) == 2
+    assert "this is a kiosk config, not a hub config (it was given with --config)" in \
+        capsys.readouterr().err
+    # A real mistake in the right kind of file is told as it is.
+    kiosk.write_text(kiosk.read_text().replace('station = "s1"', 'staton = "s1"'))
+    assert main(["outbox", "quarantine", "--config", str(kiosk)]) == 2
+    err = capsys.readouterr().err
+    assert "station: is required" in err and "not a kiosk config" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hub.toml", "kiosk.toml",
+                                                          "roster.toml"]

@@ -8,6 +8,7 @@ room's config, and compares the folder's files before and after.
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from stations.cli import main
 from stations.configsearch import ENV
 from stations.files import undo_on_failure
+from stations.ui.kmsdrm import kmsdrm_problems
 from tests.conftest import REPO, ROOM
 
 SAMPLES = ROOM / "samples"
@@ -35,9 +37,10 @@ def _tree(folder: Path) -> dict[str, str]:
 
 @pytest.fixture
 def room_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("hub.toml", "roster.toml"):
+    for name in ("hub.toml", "roster.toml", "kiosk.toml"):
         shutil.copy(ROOM / name, tmp_path / name)
     (tmp_path / "broken.toml").write_text("room = \n")
+    (tmp_path / "cut-short.img.xz").write_bytes(b"\xfd7zXZ\x00\x00")
     (tmp_path / "not-an-export.zip").write_bytes(b"PK?")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(ENV, raising=False)
@@ -70,11 +73,21 @@ NO_DATABASE = [  # the hub has never run here: only a roster import may make its
     ["screenshots", "--size", "12", "--out", "shots"],
     ["screenshots", "--lang", "xx", "--out", "shots"],
     ["hub-screenshots", "--config", "broken.toml", "--out", "hub-shots"],
+    ["xapi", "export", "--out", "statements/all.jsonl"],
+    ["teacher", "add", "Anna Smith", "--stdin"],
+    ["teacher", "add", "anna", "--stdin"],  # the password on stdin is too short
+    ["imager-json", "missing.img.xz", "--url-base", "https://it.example/", "--out",
+     "imager/os-list.json"],
+    ["imager-json", "cut-short.img.xz", "--url-base", "https://it.example/", "--out",
+     "imager/os-list.json"],
+    ["voice", "build", "--lang", "xx"],
 ]
 
 
 @pytest.mark.parametrize("argv", NO_DATABASE, ids=lambda a: " ".join(a[:2]))
-def test_failing_command_leaves_nothing(room_folder: Path, argv: list[str]) -> None:
+def test_failing_command_leaves_nothing(room_folder: Path, argv: list[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("too short\n"))
     if argv[:2] == ["screenshots", "--size"]:
         with pytest.raises(SystemExit):  # argparse refuses it before anything runs
             main(argv)
@@ -105,11 +118,15 @@ def test_failures_on_an_existing_database_change_nothing(room_folder: Path,
         (["retention", "--days", "-1"], 2),
         (["student", "export", "stu-99", "--out", "stu-99.json"], 1),
         (["student", "erase", "stu-99", "--yes"], 1),
+        (["xapi", "export", "--out", "statements/all.jsonl"], 2),  # no [xapi] homepage
+        (["xapi", "export", "--homepage", "school.example", "--out", "statements/all.jsonl"],
+         2),
     ]:
         _fails_cleanly(room_folder, argv, code)
     err = capsys.readouterr().err
     assert "missing.csv: no such badge file" in err
     assert "--class no-such-class: no such class" in err
+    assert "no [xapi] homepage" in err
     # A day without check-ins exports nothing, and makes no folder for it.
     assert main(["export", "--out", "exports"]) == 0
     assert not (room_folder / "exports").exists()
@@ -126,6 +143,30 @@ def test_the_hub_with_a_broken_roster_leaves_no_database(room_folder: Path) -> N
     assert proc.returncode == 2, proc.stderr
     assert "roster.toml" in proc.stderr and "Traceback" not in proc.stderr
     assert not list(room_folder.glob("hub.db*"))
+
+
+@pytest.mark.skipif(not kmsdrm_problems(), reason="this machine can open a KMS/DRM screen")
+@pytest.mark.parametrize("argv", [["kiosk"], ["hub"]], ids=lambda a: a[0])
+def test_a_service_whose_screen_cannot_open_leaves_no_store(room_folder: Path, argv: list[str],
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """A kiosk's outbox-s1.db, a hub's hub.db: made only once the screen is known to open."""
+    monkeypatch.setenv("SDL_VIDEODRIVER", "kmsdrm")  # as the devices' units run them
+    _fails_cleanly(room_folder, argv)
+
+
+@pytest.mark.voice
+def test_a_voice_build_that_fails_half_way_removes_its_clips(room_folder: Path,
+                                                             espeak: object) -> None:
+    """espeak-ng lacks the voice the config names for Spanish: no half-built cache is left
+    (and one that was there keeps its clips)."""
+    kiosk = room_folder / "kiosk.toml"
+    kiosk.write_text(kiosk.read_text() + '\n[voice.espeak]\nes = "xx"\n')  # no such voice
+    _fails_cleanly(room_folder, ["voice", "build", "--lang", "es"])
+    assert main(["voice", "build", "--lang", "en"]) == 0
+    _fails_cleanly(room_folder, ["voice", "build", "--lang", "en", "es"])
+    assert not (room_folder / "voice" / "catalog" / "es").exists()
+    assert list((room_folder / "voice" / "catalog" / "en").glob("*.wav"))
 
 
 def test_broker_config_that_fails_half_way_removes_what_it_wrote(room_folder: Path) -> None:
