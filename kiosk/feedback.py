@@ -17,7 +17,8 @@ error            red                             one long beep (0.4 s)
 ===============  ==============================  ==============================
 
 Pins come from the caller (the kiosk reads them from the station's pin map); every device
-takes ``pin_factory`` so tests use gpiozero's MockFactory.
+takes ``pin_factory`` so tests use gpiozero's MockFactory, and the timer that ends a signal
+is passed in (``after``) so tests end it when they choose instead of sleeping.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import enum
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,22 @@ _SIGNALS = {
 }
 
 
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+#: ``after(seconds, fn)``: call ``fn`` once, ``seconds`` from now, unless cancelled first.
+After = Callable[[float, Callable[[], None]], Cancellable]
+
+
+def after(seconds: float, fn: Callable[[], None]) -> Cancellable:
+    """A daemon timer thread: the real clock."""
+    timer = threading.Timer(seconds, fn)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 class Feedback:
     """The station's RGB LED, buzzer and buttons.
 
@@ -69,15 +87,19 @@ class Feedback:
     def __init__(self, *, red: int | str, green: int | str, blue: int | str,
                  buzzer: int | str | None = None, buttons: Mapping[str, int | str] = {},
                  common_anode: bool = False, idle: str = "breathe", signal_s: float = 1.5,
-                 pin_factory=None) -> None:
+                 pin_factory=None, after: After = after) -> None:
         from gpiozero import RGBLED, Button, Buzzer
 
         if idle not in ("breathe", "glow", "off"):
             raise ValueError(f"idle must be breathe, glow or off, not {idle!r}")
         self.idle = idle
         self.signal_s = signal_s
+        self._after = after
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._timer: Cancellable | None = None
+        #: Signals shown so far: a timer that fires after a newer signal replaced its own
+        #: (cancelled too late) leaves the newer one alone.
+        self._signals = 0
         self._status = Status.IDLE
         self._on_button: Callable[[str], None] | None = None
         self._devices: list = []
@@ -123,9 +145,9 @@ class Feedback:
             self.led.color = colour
             if self.buzzer is not None:
                 self.buzzer.beep(on_time=beep_on, off_time=beep_off, n=beeps, background=True)
-            self._timer = threading.Timer(self.signal_s, self._signal_over)
-            self._timer.daemon = True
-            self._timer.start()
+            self._signals += 1
+            shown = self._signals
+            self._timer = self._after(self.signal_s, lambda: self._signal_over(shown))
 
     def on_button(self, callback: Callable[[str], None] | None) -> None:
         self._on_button = callback
@@ -172,8 +194,10 @@ class Feedback:
         except Exception:
             log.exception("feedback: button handler failed for %s", name)
 
-    def _signal_over(self) -> None:
+    def _signal_over(self, shown: int) -> None:
         with self._lock:
+            if shown != self._signals:
+                return
             self._timer = None
             if self._devices:
                 self._show_status_locked()

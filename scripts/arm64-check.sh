@@ -26,14 +26,15 @@ PROG=arm64-check
 # The tests run on the device: the pure core, the readers through the real mfrc522 and evdev
 # packages and the emulated chip, HiGHS grouping, ingest into SQLite, the room's broker config
 # and a real Mosquitto over TLS, the units and releases, the display check with the real Mesa
-# libraries, translations, and every screen drawn under SDL's dummy driver.
+# libraries, translations, every screen drawn under SDL's dummy driver, and the lights, buzzer
+# and buttons through the real gpiozero on its mock pins.
 DEFAULT_TESTS="tests/test_imports.py tests/test_contract.py tests/test_config.py
   tests/test_machine.py tests/test_rotation.py tests/test_outbox.py tests/test_grouping_csv.py
   tests/test_ingest.py tests/test_mfrc522_legacy.py tests/test_mfrc522_spi.py
   tests/test_emulated_mfrc522.py tests/test_rdm6300.py tests/test_keyboard_reader.py
   tests/test_reader_factory.py tests/test_pinmap.py tests/test_broker_config.py
   tests/test_client.py tests/test_tls_errors.py tests/test_provision_device.py
-  tests/test_kmsdrm.py tests/test_i18n.py tests/test_screens.py"
+  tests/test_kmsdrm.py tests/test_i18n.py tests/test_screens.py tests/test_feedback.py"
 
 json=0 work="${STATIONS_ARM64_WORKDIR:-/var/cache/stations-arm64}" seconds=40
 tests="$DEFAULT_TESTS"
