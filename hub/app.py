@@ -69,6 +69,8 @@ def run_hub(config: HubConfig, *, stop: threading.Event, seconds: float | None =
                                          "rejected": dict(s.rejected),
                                          "refused": dict(s.refused),
                                          "notices_sent": service.notices_published,
+                                         "notices_unheard": service.notices_unheard,
+                                         "notices_due": service.notices_due,
                                          "broker_refused": service.bus.refused,
                                          "unsendable": service.unsendable + s.unsendable,
                                          "pictured_online": pictured,

@@ -233,8 +233,12 @@ class HubService:
         self._view_lock = threading.Lock()
         self._view_listeners: list[Callable[[HubView], None]] = []
         self.notices_sent: list[Notice] = []
-        #: Notices handed to the broker since start.
+        #: Notices handed to the broker since start; of them, those sent while no station
+        #: was online (nobody to hear them); and the stations online at each, summed: what
+        #: the stations should have received.
         self.notices_published = 0
+        self.notices_unheard = 0
+        self.notices_due = 0
         #: The last notice not sent for want of a connection (sent on reconnection if fresh).
         self._held_notice: Notice | None = None
         #: When the room's server certificate ends (the console serves it, the broker too).
@@ -1166,6 +1170,9 @@ class HubService:
     def _send_notice(self, notice: Notice, now: float) -> None:
         if self._publish(contract.notice_topic(self.room), notice):
             self.notices_published += 1
+            online = sum(state == "online" for state in self.ingest.station_states.values())
+            self.notices_due += online
+            self.notices_unheard += not online
             self._say(f"Sent to the stations: {NOTICE_TEXT.get(notice.event, notice.event)}",
                       now)
         elif not self.bus.connected:

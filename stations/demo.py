@@ -196,8 +196,7 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
           f"still in outboxes: {summary['pending']}")
     print(f"end-to-end latency: p50 {summary['latency_ms_p50']:.1f} ms, "
           f"p99 {summary['latency_ms_p99']:.1f} ms")
-    print(f"notices sent by the hub: {summary['notices_sent']}  received by stations: "
-          f"{summary['notices_received']}  refused by the broker: {summary['broker_refused']}")
+    print(notices_line(summary))
     print(f"screenshots: {', '.join(summary['screenshots'])} in {screens}")
     if as_json:
         print(json.dumps(summary))
@@ -205,6 +204,16 @@ def run_demo(*, seconds: float | None, headless: bool, out: Path | None, station
           and summary["broker_refused"] == 0
           and all(code == 0 for code in summary["exit_codes"]))
     return 0 if ok else 1
+
+
+def notices_line(summary: dict[str, object]) -> str:
+    """What the hub sent and what the stations heard, counting only the stations that were
+    there: the lesson's first "move" goes out before any kiosk has connected."""
+    before = (f" ({summary['notices_unheard']} before any station connected)"
+              if summary["notices_unheard"] else "")
+    return (f"notices sent by the hub: {summary['notices_sent']}{before}  due at the stations "
+            f"connected: {summary['notices_due']}  received: {summary['notices_received']}  "
+            f"refused by the broker: {summary['broker_refused']}")
 
 
 def _window(place: WindowGeometry | None) -> list[str]:
@@ -291,7 +300,8 @@ def _summarise(out: Path, station_ids: list[str]) -> dict[str, object]:
     hub_stats = json.loads(hub_stats_path.read_text()) if hub_stats_path.exists() else {}
     return {"taps": taps, "checkins": checkins, "stored": stored, "replies": replies,
             "pending": pending, "notices_sent": hub_stats.get("notices_sent", 0),
-            "notices_received": notices,
+            "notices_unheard": hub_stats.get("notices_unheard", 0),
+            "notices_due": hub_stats.get("notices_due", 0), "notices_received": notices,
             # Unknown (no stats file) counts as a problem, not as zero.
             "broker_refused": hub_stats.get("broker_refused", -1),
             "latency_ms_p50": percentile(latencies, 50),
