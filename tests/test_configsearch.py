@@ -78,12 +78,17 @@ def test_commands_use_the_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert capsys.readouterr().out == ""  # the sample export brings students, not badges
 
 
-def test_missing_export_and_missing_config_are_told_apart(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty current folder, and no config named by the environment."""
     monkeypatch.delenv(ENV, raising=False)
     monkeypatch.chdir(tmp_path)
-    config = _hub_folder(tmp_path)
+    return tmp_path
+
+
+def test_missing_export_and_missing_config_are_told_apart(
+        here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _hub_folder(here)
     assert main(["roster", "import", "export.zip"]) == 2
     assert "export.zip: no such OneRoster export" in capsys.readouterr().err
     assert main(["roster", "import", str(SAMPLE), "--config", "other.toml"]) == 2
@@ -93,12 +98,10 @@ def test_missing_export_and_missing_config_are_told_apart(
 
 
 def test_the_wrong_kind_of_config_says_where_it_came_from(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        here: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.delenv(ENV, raising=False)
-    monkeypatch.chdir(tmp_path)
-    hub = _hub_folder(tmp_path)
-    kiosk = tmp_path / "kiosk.toml"
+    hub = _hub_folder(here)
+    kiosk = here / "kiosk.toml"
     shutil.copy(ROOM / "kiosk.toml", kiosk)
     # The hub's file where a kiosk's is wanted, named by the variable: which file, what it
     # is, and who named it; not "station: is required", which sends IT hunting for a typo.
@@ -117,5 +120,4 @@ def test_the_wrong_kind_of_config_says_where_it_came_from(
     assert main(["outbox", "quarantine", "--config", str(kiosk)]) == 2
     err = capsys.readouterr().err
     assert "station: is required" in err and "not a kiosk config" not in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hub.toml", "kiosk.toml",
-                                                          "roster.toml"]
+    assert sorted(p.name for p in here.iterdir()) == ["hub.toml", "kiosk.toml", "roster.toml"]
