@@ -218,6 +218,19 @@ class DistrictCheckIn(_Message, tag="district_checkin"):
     made_at: Timestamp
 
 
+class DistrictErasure(_Message, tag="district_erasure"):
+    """Hub → district: a family's erasure request: delete every record of ``student`` this room
+    sent, and refuse any of them still on the way.
+
+    ``id`` is fresh (the district confirms it like a record), ``sender`` the room, ``ts`` when
+    the hub erased the student: records of the student the hub stored until then are refused
+    (reason ``erased``) wherever they arrive later. Travels on the room's
+    ``district/checkin`` topic, in outbox order with the check-ins.
+    """
+
+    student: SourcedId
+
+
 class RejectedRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: MessageId
     reason: ShortText
@@ -232,7 +245,9 @@ class DistrictAck(_Message, tag="district_ack"):
 
 
 Message = (CheckIn | Hello | Reply | StationStatus | HubStatus | RotationState | Notice
-           | DistrictCheckIn | DistrictAck)
+           | DistrictCheckIn | DistrictErasure | DistrictAck)
+#: What a room sends the district: its record stream, one topic, outbox order.
+DistrictRecord = DistrictCheckIn | DistrictErasure
 
 # Which kind travels on which topic leaf; a message on the wrong leaf is rejected.
 STATION_TOPICS: dict[str, type[_Message]] = {
@@ -241,11 +256,12 @@ STATION_TOPICS: dict[str, type[_Message]] = {
     "reply": Reply,
     "status": StationStatus,
 }
-ROOM_TOPICS: dict[str, type[_Message]] = {
+ROOM_TOPICS: dict[str, type[_Message] | tuple[type[_Message], ...]] = {
     "rotation": RotationState,
     "notice": Notice,
     "hub/status": HubStatus,
-    "district/checkin": DistrictCheckIn,
+    # The room's record stream: check-ins and erasures, in the order the hub queued them.
+    "district/checkin": (DistrictCheckIn, DistrictErasure),
     "district/ack": DistrictAck,
 }
 #: The room's topics that travel between the hub and the district's broker.
@@ -431,7 +447,7 @@ def decode(topic: str, payload: bytes, *, room: str | None = None) -> tuple[Rout
                             topic)
     # A room's records speak for the room in the topic (the district broker's ACL lets a room
     # write only its own); a record claiming another room is forged.
-    if isinstance(message, DistrictCheckIn) and message.sender != route.room:
+    if isinstance(message, DistrictCheckIn | DistrictErasure) and message.sender != route.room:
         raise ContractError("sender_mismatch",
                             f"sender {message.sender!r} on room {route.room!r}'s topic", topic)
     return route, message

@@ -8,7 +8,7 @@ that fails rolls back whole and stops the command with its file name.
 ``checkins`` is partitioned by the month of ``tapped_at`` (UTC months): partitions are made
 ``months_ahead`` ahead at every start and every hour, and on demand for a batch that holds an
 older month (a room back after the summer). Retention drops whole partitions older than
-``keep_months``: no row-by-row delete.
+``keep_months``: no row-by-row delete (and the erasure tombstones as old).
 """
 
 from __future__ import annotations
@@ -146,6 +146,10 @@ def drop_expired(conn: psycopg.Connection, today: dt.date, keep_months: int) -> 
                 name = partition_name(month)
                 conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
                 dropped.append(name)
+        # A tombstone guards against records stored before its erasure: older than the
+        # cutoff, they are refused as expired anyway.
+        conn.execute("DELETE FROM erasures WHERE erased_at < %s",
+                     (dt.datetime(cutoff.year, cutoff.month, 1, tzinfo=dt.UTC),))
     for name in dropped:
         log.info("retention: dropped partition %s (older than %d months)", name, keep_months)
     return dropped

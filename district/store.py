@@ -1,13 +1,20 @@
-"""Writing a batch of district records to PostgreSQL, idempotently on the record id."""
+"""Writing a batch of district records to PostgreSQL, idempotently on the record id; and
+a room's erasure of one student's records, which no later record can undo."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 
 import psycopg
 
-from broker.contract import DistrictCheckIn
+from broker.contract import DistrictCheckIn, DistrictErasure
+
+#: Advisory lock (a constant unique to this application): every batch takes it shared, a
+#: batch with erasures exclusive, so that an erasure never runs beside an insert of the same
+#: student by another worker (neither would see the other's rows before its commit).
+ERASURE_LOCK = 0x5354_0003
 
 # One statement per batch: the columns travel as arrays and unnest into rows. A record
 # already stored (a resend, a redelivery) is skipped by the primary key.
@@ -61,3 +68,52 @@ def stored_counts(conn: psycopg.Connection, ids: Sequence[str]) -> dict[str, int
             "SELECT id, count(*) FROM checkins WHERE id = ANY(%s) GROUP BY id", (list(ids),)):
         counts[record_id] = n
     return counts
+
+
+def student_digest(room: str, student: str) -> bytes:
+    """What the tombstone of an erased student keeps instead of the id."""
+    return hashlib.sha256(f"{room}\0{student}".encode()).digest()
+
+
+def lock_for(conn: psycopg.Connection, erasing: bool) -> None:
+    """Take :data:`ERASURE_LOCK` for this transaction (exclusive when ``erasing``)."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)" if erasing else
+                 "SELECT pg_advisory_xact_lock_shared(%s)", (ERASURE_LOCK,))
+
+
+_TOMBSTONE = """
+INSERT INTO erasures (digest, room, erased_at)
+SELECT d, r, to_timestamp(t) FROM unnest(%s::bytea[], %s::text[], %s::float8[]) AS e(d, r, t)
+ON CONFLICT (digest) DO UPDATE SET erased_at = greatest(erasures.erased_at, excluded.erased_at)
+"""
+_ERASE = """
+DELETE FROM checkins c USING unnest(%s::text[], %s::text[]) AS e(room, student)
+WHERE c.room = e.room AND c.student = e.student
+"""
+_ERASED = """
+SELECT t.id FROM unnest(%s::text[], %s::bytea[], %s::float8[]) AS t(id, digest, stored)
+JOIN erasures e ON e.digest = t.digest AND to_timestamp(t.stored) <= e.erased_at
+"""
+
+
+def erase_students(conn: psycopg.Connection, erasures: Sequence[DistrictErasure]) -> int:
+    """Delete every row of each erasure's student of its room (all partitions) and keep the
+    tombstone; returns the rows deleted (0 for a resend). Call inside a transaction holding
+    :func:`lock_for` exclusive."""
+    if not erasures:
+        return 0
+    conn.execute(_TOMBSTONE, ([student_digest(e.sender, e.student) for e in erasures],
+                              [e.sender for e in erasures], [e.ts for e in erasures]))
+    cur = conn.execute(_ERASE, ([e.sender for e in erasures], [e.student for e in erasures]))
+    return cur.rowcount
+
+
+def erased_records(conn: psycopg.Connection, records: Sequence[DistrictCheckIn]) -> set[str]:
+    """Ids of ``records`` whose student their room erased after the hub stored them: they
+    arrived late (in flight behind the erasure) and must not bring the student back."""
+    if not records:
+        return set()
+    rows = conn.execute(_ERASED, ([r.id for r in records],
+                                  [student_digest(r.sender, r.student) for r in records],
+                                  [r.ts for r in records]))
+    return {row[0] for row in rows}

@@ -2,8 +2,9 @@
 
 paho's network thread only queues what arrives. The worker's own thread takes a batch (up to
 ``batch`` records or ``batch_ms`` after the first), checks each record against the contract
-(:func:`triage`: a bad record is counted by reason and never stored), inserts the good ones in
-one transaction (``ON CONFLICT DO NOTHING`` on the record id), and only after the commit
+(:func:`triage`: a bad record is counted by reason and never stored), carries out the batch's
+erasures and inserts the good records in one transaction (``ON CONFLICT DO NOTHING`` on the
+record id), and only after the commit
 
 1. publishes a :class:`~broker.contract.DistrictAck` to each room in the batch, naming every
    record now in the database (new or stored before) and every record refused for good, so
@@ -13,6 +14,13 @@ one transaction (``ON CONFLICT DO NOTHING`` on the record id), and only after th
 A worker that dies before its commit leaves the records un-PUBACKed: the broker delivers them
 again when the session comes back, and the rooms send them again anyway until they are
 confirmed. A database that is down is retried with backoff; nothing is PUBACKed meanwhile.
+
+An erasure (:class:`~broker.contract.DistrictErasure`) deletes the student's rows of that room
+from every partition and leaves a tombstone; a check-in of the student that the hub stored
+before the erasure and that arrives after it (still in flight, or redelivered) is refused with
+reason ``erased``. A resent erasure deletes nothing more and is confirmed again. Erasing and
+inserting take one advisory lock (exclusive and shared), so that an erasure committing beside
+another worker's insert of the same student cannot miss it.
 """
 
 from __future__ import annotations
@@ -34,10 +42,22 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from broker import contract
-from broker.contract import MAX_ACK_IDS, DistrictAck, DistrictCheckIn, RejectedRecord
+from broker.contract import (
+    MAX_ACK_IDS,
+    DistrictAck,
+    DistrictCheckIn,
+    DistrictErasure,
+    RejectedRecord,
+)
 from district import schema
 from district.config import DistrictConfig
-from district.store import count_rejections, insert_records
+from district.store import (
+    count_rejections,
+    erase_students,
+    erased_records,
+    insert_records,
+    lock_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +75,8 @@ class Triage:
 
     #: Record id → (record, its answers as JSON); a redelivery within a batch counts once.
     records: dict[str, tuple[DistrictCheckIn, bytes]] = field(default_factory=dict)
+    #: Erasure id → erasure (confirmed like records once carried out).
+    erasures: dict[str, DistrictErasure] = field(default_factory=dict)
     #: Room → [(record id, reason)] for refused records whose room and id are known.
     refused: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     reasons: Counter[str] = field(default_factory=Counter)
@@ -63,7 +85,16 @@ class Triage:
         rooms: dict[str, list[str]] = defaultdict(list)
         for record_id, (record, _) in self.records.items():
             rooms[record.sender].append(record_id)
+        for erasure_id, erasure in self.erasures.items():
+            rooms[erasure.sender].append(erasure_id)
         return rooms
+
+    def refuse(self, ids: set[str], reason: str) -> None:
+        """Move records from those to store to those refused (for good, with ``reason``)."""
+        for record_id in ids:
+            record, _ = self.records.pop(record_id)
+            self.reasons[reason] += 1
+            self.refused[record.sender].append((record_id, reason))
 
 
 def _refused_id(topic: str, payload: bytes) -> tuple[str, str] | None:
@@ -92,6 +123,9 @@ def triage(messages: list[tuple[str, bytes]], *, now: float,
             reason = err.reason
             log.warning("refused record: %s", err)
         else:
+            if isinstance(record, DistrictErasure):
+                out.erasures[record.id] = record
+                continue
             if not isinstance(record, DistrictCheckIn):
                 reason = "wrong_kind"
                 log.warning("refused a %s on %s", type(record).__name__, topic)
@@ -141,6 +175,9 @@ class WorkerStats:
     batches: int = 0
     stored: int = 0
     already: int = 0
+    #: Erasures carried out, and the rows they deleted.
+    erasures: int = 0
+    erased_rows: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
 
 
@@ -259,7 +296,7 @@ class IngestWorker:
         delay = 0.2
         while True:
             try:
-                inserted = self._store(triaged)
+                inserted, erased = self._store(triaged)
                 break
             except (psycopg.OperationalError, psycopg.InterfaceError) as err:
                 self.log.warning("PostgreSQL: %s; retrying in %.1f s (nothing confirmed)",
@@ -272,6 +309,12 @@ class IngestWorker:
         self.stats.stored += inserted
         self.stats.already += len(triaged.records) - inserted
         self.stats.rejected.update(triaged.reasons)
+        self.stats.erasures += len(triaged.erasures)
+        self.stats.erased_rows += erased
+        if triaged.erasures:
+            # Not the student: the log outlives the erasure it records.
+            self.log.info("carried out %d erasures: %d rows deleted",
+                          len(triaged.erasures), erased)
         # Committed: tell the rooms, then let the broker forget the PUBLISHes.
         for topic, payload in ack_messages(triaged, self.config.ingest.sender, now):
             self.client.publish(topic, payload, qos=contract.QOS)
@@ -280,7 +323,8 @@ class IngestWorker:
             if message.generation == generation:
                 self.client.ack(message.mid, message.qos)
 
-    def _store(self, triaged: Triage) -> int:
+    def _store(self, triaged: Triage) -> tuple[int, int]:
+        """Store a batch in one transaction: ``(records inserted, rows erased)``."""
         db = self._connect_db()
         months = {schema.month_of(dt.datetime.fromtimestamp(r.tapped_at, dt.UTC))
                   for r, _ in triaged.records.values()}
@@ -289,9 +333,10 @@ class IngestWorker:
             self._months |= months
         try:
             with db.transaction():
+                erased = self._erase(db, triaged)
                 inserted = insert_records(db, list(triaged.records.values()))
                 count_rejections(db, triaged.reasons)
-            return inserted
+            return inserted, erased
         except (psycopg.OperationalError, psycopg.InterfaceError):
             raise
         except psycopg.Error as err:
@@ -299,11 +344,23 @@ class IngestWorker:
             self.log.error("batch refused by PostgreSQL (%s); storing record by record", err)
             return self._store_one_by_one(db, triaged)
 
-    def _store_one_by_one(self, db: psycopg.Connection, triaged: Triage) -> int:
+    @staticmethod
+    def _erase(db: psycopg.Connection, triaged: Triage) -> int:
+        """The batch's erasures, then its records of erased students refused. In the
+        caller's transaction."""
+        lock_for(db, erasing=bool(triaged.erasures))
+        erased = erase_students(db, list(triaged.erasures.values()))
+        triaged.refuse(erased_records(db, [r for r, _ in triaged.records.values()]), "erased")
+        return erased
+
+    def _store_one_by_one(self, db: psycopg.Connection, triaged: Triage) -> tuple[int, int]:
+        with db.transaction():
+            erased = self._erase(db, triaged)
         inserted = 0
         for record_id, pair in list(triaged.records.items()):
             try:
                 with db.transaction():
+                    lock_for(db, erasing=False)
                     inserted += insert_records(db, [pair])
             except (psycopg.OperationalError, psycopg.InterfaceError):
                 raise
@@ -315,7 +372,7 @@ class IngestWorker:
                 triaged.refused[pair[0].sender].append((record_id, "unstorable"))
         with db.transaction():
             count_rejections(db, triaged.reasons)
-        return inserted
+        return inserted, erased
 
     def _connect_db(self) -> psycopg.Connection:
         if self._db is None or self._db.closed:

@@ -168,7 +168,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
 def cmd_student(args: argparse.Namespace) -> int:
     from hub.export import erase_student, export_student
-    from hub.service import ROTATION_KEY
+    from hub.service import ROTATION_KEY, outgoing_feeds
 
     with _hub(args) as (config, store, roster):
         if args.student_command == "export":
@@ -190,12 +190,13 @@ def cmd_student(args: argparse.Namespace) -> int:
                   "badges for good; add --yes to do it", file=sys.stderr)
             return 2
         try:
-            erased = erase_student(store, args.student, ROTATION_KEY)
+            district, statements = outgoing_feeds(config, config.class_id)
+            erased = erase_student(store, args.student, ROTATION_KEY, district=district,
+                                   statements=statements)
         except KeyError:
             print(f"stations: no student {args.student!r} on this hub", file=sys.stderr)
             return 1
-    print(f"erased {args.student}: {erased.checkins} check-ins with their reflections, "
-          f"{erased.badges} badges, {erased.enrollments} enrollments")
+    print(f"erased {args.student}: {erased.summary()}")
     listed = [g.id for g in config.plan.groups if args.student in g.members]
     if listed:
         print(f"note: {config.path} still lists {args.student} in group(s) "

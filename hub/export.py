@@ -5,7 +5,9 @@
 - :func:`apply_retention` deletes check-ins, reflections and unknown-badge sightings older
   than the configured number of days.
 - :func:`export_student` gathers everything the hub holds about one student (for a family's
-  request); :func:`erase_student` deletes it, in one transaction.
+  request); :func:`erase_student` deletes it, in one transaction, and in that transaction
+  queues what withdraws the copies that left the room: an erasure for the district (its
+  outbox) and a voiding statement for each xAPI statement already sent to the LRS.
 """
 
 from __future__ import annotations
@@ -16,14 +18,20 @@ import json
 import logging
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.lessons import LessonBook
 from hub.roster import Roster
 from hub.scores import student_scores
 from hub.store import ROTATION_KEY, HubStore, Purged
+from hub.xapi import answer_kinds, statement_id
+
+if TYPE_CHECKING:
+    from hub.lrs import StatementFeed
+    from hub.uplink import DistrictFeed
 
 log = logging.getLogger(__name__)
 
@@ -148,19 +156,47 @@ def export_student(store: HubStore, roster: Roster, student_id: str,
 
 @dataclass(frozen=True)
 class Erased:
+    """What an erasure removed from the hub, and what it queued for the copies elsewhere."""
+
     checkins: int
     badges: int
     enrollments: int
     sightings: int
     scores: int = 0
+    #: Queued for the district and now never sent (dropped with the rest).
+    district_unsent: int = 0
+    #: An erasure queued for the district (the hub has a ``[district]`` table).
+    district_queued: bool = False
+    #: xAPI statements queued and now never sent (dropped with the rest).
+    statements_unsent: int = 0
+    #: Voiding statements queued for the LRS: one per statement it already has.
+    voided: int = 0
+
+    def summary(self) -> str:
+        """One line for the CLI and the console: removed here, queued for elsewhere."""
+        text = (f"{self.checkins} check-ins with their reflections, {self.badges} badges, "
+                f"{self.enrollments} enrollments and {self.scores} scores removed from this "
+                "hub")
+        if self.district_queued:
+            text += ("; the district is asked to delete its copies (queued, sent when it "
+                     f"is reachable; {self.district_unsent} check-ins it never got dropped)")
+        if self.voided or self.statements_unsent:
+            text += (f"; {self.voided} statements the learning record store has are voided "
+                     f"(queued; {self.statements_unsent} never sent dropped)")
+        return text
 
 
-def erase_student(store: HubStore, student_id: str,
-                  rotation_key: str = ROTATION_KEY) -> Erased:
+def erase_student(store: HubStore, student_id: str, rotation_key: str = ROTATION_KEY, *,
+                  district: DistrictFeed | None = None,
+                  statements: StatementFeed | None = None,
+                  now: float | None = None) -> Erased:
     """Delete the student, their badges, enrollments, check-ins and reflections, assessment
     scores, their place in every class's groups, constraints and lesson history, and in the
-    saved lesson; one transaction."""
+    saved lesson; one transaction. In it, with ``district``, queue the erasure of what the
+    district has (their queued check-ins, never sent, are dropped); with ``statements``, queue
+    a voiding statement for every statement of theirs already sent to the LRS."""
     db = store.db
+    now = time.time() if now is None else now
     with store.transaction():
         if db.execute("SELECT 1 FROM students WHERE id=?", (student_id,)).fetchone() is None:
             raise KeyError(student_id)
@@ -169,11 +205,29 @@ def erase_student(store: HubStore, student_id: str,
         marks = ",".join("?" * len(badges))
         sightings = db.execute(f"DELETE FROM unknown_badges WHERE badge IN ({marks})",
                                badges).rowcount if badges else 0
+        sent: list[str] = []
+        if statements is not None:
+            # Statement ids follow from the check-ins: those still queued (or refused for
+            # good) never reached the LRS; the rest did, and are voided.
+            unsent = {r[0] for r in db.execute("SELECT id FROM xapi_outbox WHERE student_id=?",
+                                               (student_id,))}
+            sent = [sid for cid, answers in db.execute(
+                        "SELECT id, answers FROM checkins WHERE student_id=? "
+                        "ORDER BY tapped_at, id", (student_id,))
+                    for sid in (statement_id(cid, k) for k in answer_kinds(json.loads(answers)))
+                    if sid not in unsent]
         checkins = db.execute("DELETE FROM checkins WHERE student_id=?", (student_id,)).rowcount
-        # Not yet sent to the district: it never will be.
-        db.execute("DELETE FROM district_outbox WHERE student_id=?", (student_id,))
-        # Statements not yet sent to the LRS go too (what it has, its own erasure covers).
-        db.execute("DELETE FROM xapi_outbox WHERE student_id=?", (student_id,))
+        # Not yet sent to the district: it never will be (nor a pending earlier erasure: the
+        # new one covers it).
+        district_unsent = db.execute("DELETE FROM district_outbox WHERE student_id=?",
+                                     (student_id,)).rowcount
+        if district is not None:
+            store.queue_district(district.erasure_row(student_id, now))
+        # Statements not yet sent to the LRS go too; those it has are voided.
+        statements_unsent = db.execute("DELETE FROM xapi_outbox WHERE student_id=?",
+                                       (student_id,)).rowcount
+        if statements is not None:
+            store.queue_statements(statements.voiding_rows(sent, now))
         scores = db.execute("DELETE FROM scores WHERE student_id=?", (student_id,)).rowcount
         LessonBook(db).forget_student(student_id)
         nb = db.execute("DELETE FROM badges WHERE student_id=?", (student_id,)).rowcount
@@ -188,6 +242,9 @@ def erase_student(store: HubStore, student_id: str,
                 g["members"] = [m for m in g.get("members", []) if m != student_id]
             store.save_state(rotation_key, state)
     # Not the student's id: the journal outlives the erasure it records.
-    log.info("erased a student: %d check-ins, %d badges, %d enrollments, %d scores",
-             checkins, nb, ne, scores)
-    return Erased(checkins, nb, ne, sightings, scores)
+    log.info("erased a student: %d check-ins, %d badges, %d enrollments, %d scores; "
+             "district erasure queued: %s, %d voiding statements queued",
+             checkins, nb, ne, scores, "yes" if district is not None else "no", len(sent))
+    return Erased(checkins, nb, ne, sightings, scores, district_unsent=district_unsent,
+                  district_queued=district is not None, statements_unsent=statements_unsent,
+                  voided=len(sent))

@@ -23,13 +23,13 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from broker.contract import CheckIn
-from hub.xapi import XAPI_VERSION, Names, XapiSettings, statements
+from hub.xapi import XAPI_VERSION, Names, XapiSettings, statements, voiding
 from stations.sqlitedb import connect, transaction
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,12 @@ class StatementFeed:
         return [(s["id"], message.id, student_id, json.dumps(s, separators=(",", ":")), now)
                 for s in statements(message, station, student_id, self.names,
                                     self.settings)]
+
+    def voiding_rows(self, voided_ids: Iterable[str], now: float) -> list[tuple[object, ...]]:
+        """Outbox rows of the statements withdrawing ``voided_ids`` (a student's erasure).
+        They name no student and no check-in: they outlive both."""
+        return [(v["id"], "", "", json.dumps(v, separators=(",", ":")), now)
+                for v in (voiding(i, self.names.room, self.settings, now) for i in voided_ids)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,20 @@ def statement_names(config: HubConfig) -> Names:
                  {(s.id, a.id): a.label for s in plan.stations for a in s.activities})
 
 
+def outgoing_feeds(config: HubConfig, class_id: str
+                   ) -> tuple[DistrictFeed | None, StatementFeed | None]:
+    """What makes the outbox rows of what leaves the room: for the district (with a
+    ``[district]`` table) and for the LRS (xAPI enabled). The service and the CLI's erase
+    use the same ones."""
+    district = None
+    if config.district is not None:
+        district = DistrictFeed(config.room, class_id,
+                                {s.id: s.kind for s in config.plan.stations})
+    statements = StatementFeed(config.xapi, statement_names(config)) \
+        if config.xapi.enabled else None
+    return district, statements
+
+
 @dataclass
 class _Call:
     """A teacher action or a function for the ingest thread, and the future that answers
@@ -189,15 +203,12 @@ class HubService:
                 self.rotation = self._lesson_rotation(self.class_id, plan, clock())
         self._class_settings = self.book.settings(self.class_id)
         self.enrollment = Enrollment()
-        district_feed = None
-        if config.district is not None:
-            district_feed = DistrictFeed(self.room, self.class_id,
-                                         {s.id: s.kind for s in config.plan.stations})
+        district_feed, statement_feed = outgoing_feeds(config, self.class_id)
+        #: Where an erasure must reach too: the district, the LRS (None: not configured).
+        self.outgoing = (district_feed, statement_feed)
         #: xAPI statements to the school's LRS (or a file), from a queue in the database.
         self.statements: StatementSender | None = None
-        statement_feed = None
         if config.xapi.enabled:
-            statement_feed = StatementFeed(config.xapi, statement_names(config))
             self.statements = StatementSender(
                 config.database, open_sink(config.xapi, config.path.parent),
                 batch=config.xapi.batch, max_backoff_s=config.xapi.max_backoff_s)
@@ -425,9 +436,13 @@ class HubService:
 
     def erase_student(self, student_id: str) -> Future[Erased]:
         """A family's request: delete the student and everything held about them, from the
-        database and from the lesson in memory (KeyError if there is no such student)."""
+        database and from the lesson in memory (KeyError if there is no such student), and
+        queue the withdrawal of the copies the district and the LRS have."""
+        district, statements = self.outgoing
+
         def run(now: float) -> Erased:
-            erased = erase_student(self.store, student_id, ROTATION_KEY)
+            erased = erase_student(self.store, student_id, ROTATION_KEY, district=district,
+                                   statements=statements)
             rot = self.rotation
             rot.groups = tuple(dataclasses.replace(g, members=tuple(
                 m for m in g.members if m != student_id)) for g in rot.groups)

@@ -260,6 +260,16 @@ class HubStore:
             if statements:
                 self.db.executemany(_INSERT_STATEMENT, statements)
 
+    def queue_district(self, row: tuple[object, ...]) -> None:
+        """One district outbox row (``(id, student_id, payload, queued_at)``); in the caller's
+        transaction."""
+        self.db.execute(_INSERT_DISTRICT, row)
+
+    def queue_statements(self, rows: Sequence[tuple[object, ...]]) -> None:
+        """xAPI outbox rows (``(id, checkin_id, student_id, statement, queued_at)``); in the
+        caller's transaction."""
+        self.db.executemany(_INSERT_STATEMENT, rows)
+
     # --- the district outbox ------------------------------------------------------------------
 
     def district_after(self, seq: int, limit: int) -> list[QueuedRecord]:

@@ -1,13 +1,15 @@
 """The room's uplink to the district: what leaves the room, and when it may be forgotten.
 
-Every check-in the hub stores is queued, in the same SQLite transaction, as a
+Every check-in the hub stored is queued, in the same SQLite transaction, as a
 :class:`~broker.contract.DistrictCheckIn` in the ``district_outbox`` table
-(:class:`DistrictFeed` makes the row). :class:`Uplink` decides what to publish: records in
-outbox order, at most ``window`` unconfirmed at a time, and the whole unconfirmed window again
-when no confirmation came for ``resend_s`` or after a reconnect. A record leaves the outbox
-only when a :class:`~broker.contract.DistrictAck` from the district's ingest names it, which
-the ingest publishes after its PostgreSQL transaction committed; a PUBACK from the district's
-broker proves nothing about the database and is not waited for.
+(:class:`DistrictFeed` makes the row); a family's erasure is queued the same way, as a
+:class:`~broker.contract.DistrictErasure` in the erasure's transaction. :class:`Uplink`
+decides what to publish: records in outbox order, at most ``window`` unconfirmed at a time,
+and the whole unconfirmed window again when no confirmation came for ``resend_s`` or after a
+reconnect. A record leaves the outbox only when a :class:`~broker.contract.DistrictAck` from
+the district's ingest names it, which the ingest publishes after its PostgreSQL transaction
+committed; a PUBACK from the district's broker proves nothing about the database and is not
+waited for.
 
 The hub talks to the district broker with a client of its own (the room's account, which may
 write only this room's ``district/checkin`` and read its ``district/ack``) rather than
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from broker import contract
 from broker.client import BrokerSettings, read_broker
-from broker.contract import CheckIn, DistrictAck, DistrictCheckIn
+from broker.contract import CheckIn, DistrictAck, DistrictCheckIn, DistrictErasure
 from hub.store import HubStore
 from stations.tomlconfig import Section
 
@@ -86,6 +88,12 @@ class DistrictFeed:
             activity=message.activity, answers=message.answers,
             tapped_at=message.tapped_at, made_at=message.ts)
         return (message.id, student_id, contract.encode(record), stored_at)
+
+    def erasure_row(self, student_id: str, erased_at: float) -> tuple[object, ...]:
+        """The outbox row of a family's erasure: the district deletes what this room sent of
+        the student and refuses their records stored here until ``erased_at``."""
+        erasure = DistrictErasure(**contract.envelope(self.room, erased_at), student=student_id)
+        return (erasure.id, student_id, contract.encode(erasure), erased_at)
 
 
 class Uplink:

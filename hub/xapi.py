@@ -6,6 +6,7 @@ actor is pseudonymous: an ``account`` on the school's home page whose name is th
 ``sourcedId``, or an HMAC of it under the school's own salt; never a name or an e-mail.
 Statement ids are UUID version 5 of the check-in's message id and the statement's kind, so a
 check-in sent twice, or queued again, is the same statement, which an LRS stores once.
+A student's erasure withdraws the statements already sent with :func:`voiding` statements.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import datetime as dt
 import hashlib
 import hmac
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,8 @@ VERBS = {
     "responded": ("http://adlnet.gov/expapi/verbs/responded", "responded"),
     "selected": ("http://id.tincanapi.com/verb/selected", "selected"),
 }
+#: xAPI's reserved verb for withdrawing a statement (a family's erasure request).
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 #: What each reflection question asks, for the LRS's readers (the kiosk asks it in pictures).
 QUESTION_NAMES = {"confidence": "How sure do you feel?", "goal": "How is your goal going?",
                   "mood": "How do you feel today?"}
@@ -138,4 +141,22 @@ def statements(message: CheckIn, station: str, student_id: str, names: Names,
 
 def statement_kinds(message: CheckIn) -> list[str]:
     """The kinds of the statements a check-in makes (what :func:`statement_id` is of)."""
-    return ["attended", *(f"responded/{q}" for q in sorted(message.answers)), "selected"]
+    return answer_kinds(message.answers)
+
+
+def answer_kinds(questions: Iterable[str]) -> list[str]:
+    """The kinds of the statements of a check-in that answered ``questions``."""
+    return ["attended", *(f"responded/{q}" for q in sorted(questions)), "selected"]
+
+
+def voiding(voided_id: str, room: str, settings: XapiSettings, at: float) -> dict[str, Any]:
+    """The statement that withdraws statement ``voided_id`` (xAPI 1.0.3, Data 2.3.2: verb
+    ``voided``, object a StatementRef). The actor is the room's hub on the school's home page,
+    not the student; its id is UUID 5 of the voided id, so queuing it twice makes one."""
+    return {"id": statement_id(voided_id, "voided"),
+            "actor": {"objectType": "Agent", "name": f"Classroom hub {room}",
+                      "account": {"homePage": settings.homepage, "name": f"hub/{room}"}},
+            "verb": {"id": VOIDED, "display": {"en-US": "voided"}},
+            "object": {"objectType": "StatementRef", "id": voided_id},
+            "timestamp": timestamp(at), "version": XAPI_VERSION,
+            "context": {"platform": PLATFORM}}

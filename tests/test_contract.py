@@ -47,6 +47,7 @@ SAMPLES = {
                                           station_kind="online", activity="read",
                                           answers={"confidence": 2}, tapped_at=NOW - 9,
                                           made_at=NOW - 5),
+    "district/checkin-erasure": c.DistrictErasure(**env(ROOM), student="f81d4fae-7dec-11d0"),
     "district/ack": c.DistrictAck(**env("ingest"), stored=(c.new_id(),),
                                   rejected=(c.RejectedRecord(c.new_id(), "expired"),)),
 }
@@ -151,7 +152,8 @@ def test_contract_document_matches_the_code() -> None:
     for leaf in [*c.STATION_TOPICS, *c.ROOM_TOPICS]:
         assert re.search(rf"/{re.escape(leaf)}`", doc), f"topic {leaf} missing from CONTRACT.md"
     kinds = [c.CheckIn, c.Hello, c.Reply, c.StationStatus, c.HubStatus, c.RotationState, c.Notice,
-             c.StationPlan, c.Activity, c.DistrictCheckIn, c.DistrictAck, c.RejectedRecord,
+             c.StationPlan, c.Activity, c.DistrictCheckIn, c.DistrictErasure, c.DistrictAck,
+             c.RejectedRecord,
              c.PastReflection]
     for kind in kinds:
         section = doc.split(f"### {kind.__name__}", 1)
@@ -162,8 +164,9 @@ def test_contract_document_matches_the_code() -> None:
     assert str(c.MAX_PAYLOAD_BYTES) in doc
 
 
-def test_a_district_record_speaks_only_for_its_own_room() -> None:
-    record = SAMPLES["district/checkin"]
+@pytest.mark.parametrize("kind", ["district/checkin", "district/checkin-erasure"])
+def test_a_district_record_speaks_only_for_its_own_room(kind: str) -> None:
+    record = SAMPLES[kind]
     with pytest.raises(ContractError) as err:
         c.decode(c.district_topic("room-2", "district/checkin"), c.encode(record))
     assert err.value.reason == "sender_mismatch"

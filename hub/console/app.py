@@ -939,8 +939,10 @@ class Console:
         if student is None:
             raise HTTPException(404, "no such student")
         count = len(store.checkins_between(0.0, float("inf"), sid))
+        district, lrs = self.service.outgoing
         return self.render(request, "erase.html", guard, student=student,
                            handle=request.path_params["handle"], checkins=count,
+                           district=district is not None, lrs=lrs is not None,
                            badges=len(roster.badges_of(sid, include_revoked=True)))
 
     async def student_erase(self, request: Request) -> Response:
@@ -956,9 +958,15 @@ class Console:
             raise HTTPException(404, "no such student") from None
         log.info("console: %s erased a student (%d check-ins, %d badges)",
                  guard.session.account, erased.checkins, erased.badges)
-        self._say(guard.session, "ok", _("Erased: %(checkins)d check-ins with their "
-                                        "reflections, %(badges)d badges.") % {
-            "checkins": erased.checkins, "badges": erased.badges})
+        said = [_("Erased: %(checkins)d check-ins with their reflections, %(badges)d "
+                  "badges.") % {"checkins": erased.checkins, "badges": erased.badges}]
+        if erased.district_queued:
+            said.append(_("The district is asked to delete its copies (queued: it goes as "
+                          "soon as the district can be reached)."))
+        if erased.voided:
+            said.append(_("%(count)d statements in the learning record store are withdrawn "
+                          "(voiding statements queued).") % {"count": erased.voided})
+        self._say(guard.session, "ok", " ".join(said))
         return RedirectResponse("/roster", 303)
 
     # --- badges -----------------------------------------------------------------------------------
