@@ -98,13 +98,26 @@ JOIN erasures e ON e.digest = t.digest AND to_timestamp(t.stored) <= e.erased_at
 
 def erase_students(conn: psycopg.Connection, erasures: Sequence[DistrictErasure]) -> int:
     """Delete every row of each erasure's student of its room (all partitions) and keep the
-    tombstone; returns the rows deleted (0 for a resend). Call inside a transaction holding
+    tombstone; returns the rows deleted. An erasure no newer than the student's tombstone (a
+    resend, or one overtaken by a later erasure) changes nothing: the rows of a student
+    re-enrolled since are not its to delete. Call inside a transaction holding
     :func:`lock_for` exclusive."""
-    if not erasures:
+    latest: dict[bytes, DistrictErasure] = {}
+    for e in erasures:
+        digest = student_digest(e.sender, e.student)
+        if digest not in latest or e.ts > latest[digest].ts:
+            latest[digest] = e
+    if not latest:
         return 0
-    conn.execute(_TOMBSTONE, ([student_digest(e.sender, e.student) for e in erasures],
-                              [e.sender for e in erasures], [e.ts for e in erasures]))
-    cur = conn.execute(_ERASE, ([e.sender for e in erasures], [e.student for e in erasures]))
+    done = dict(conn.execute("SELECT digest, extract(epoch FROM erased_at)::float8 "
+                             "FROM erasures WHERE digest = ANY(%s)", (list(latest),)))
+    # PostgreSQL keeps microseconds: a resend's ts may differ from the stored one by that.
+    new = [e for d, e in latest.items() if d not in done or e.ts > done[d] + 0.001]
+    if not new:
+        return 0
+    conn.execute(_TOMBSTONE, ([student_digest(e.sender, e.student) for e in new],
+                              [e.sender for e in new], [e.ts for e in new]))
+    cur = conn.execute(_ERASE, ([e.sender for e in new], [e.student for e in new]))
     return cur.rowcount
 
 

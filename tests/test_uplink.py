@@ -130,6 +130,38 @@ def test_erasing_a_student_erases_what_the_district_has_not_got(tmp_path: Path) 
     assert store.district_pending() == 0
 
 
+def test_an_erasure_is_queued_with_the_erasure_or_not_at_all(tmp_path: Path) -> None:
+    """The erasure replaces the student's queued check-ins in the outbox, in the transaction
+    that erases them here: a failure keeps the student and queues nothing."""
+    db = open_db(tmp_path / "hub.db")
+    roster = Roster(db)
+    roster_file = read_roster(ROOM / "roster.toml")
+    roster.load(roster_file.entries, roster_file.classes)
+    store = HubStore(db)
+    for n, (student, badge) in enumerate([("stu-01", "0411A133"), ("stu-02", "0412A236")]):
+        m = checkin(n, badge)
+        store.add_checkin(m, "s1", student, NOW, FEED.row(m, "s1", student, NOW))
+    db.execute("CREATE TRIGGER boom BEFORE INSERT ON district_outbox "
+               "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        erase_student(store, "stu-01", district=FEED, now=NOW + 5)
+    assert roster.student("stu-01") is not None and store.district_pending() == 2
+    db.execute("DROP TRIGGER boom")
+    erased = erase_student(store, "stu-01", district=FEED, now=NOW + 5)
+    assert erased.district_queued and erased.district_unsent == 1
+    queued = store.district_after(0, 10)
+    assert len(queued) == 2
+    _, erasure = c.decode(c.district_topic("room-a", "district/checkin"), queued[-1].payload)
+    assert isinstance(erasure, c.DistrictErasure)
+    assert (erasure.sender, erasure.student, erasure.ts) == ("room-a", "stu-01", NOW + 5)
+    assert b"Ana" not in queued[-1].payload  # the roster id only, never a name
+    # It goes like a record, on the room's record topic, and leaves when acknowledged.
+    uplink = Uplink(store, "room-a")
+    assert [t for t, _ in uplink.due()] == [c.district_topic("room-a", "district/checkin")] * 2
+    uplink.acknowledged(*ack(erasure.id))
+    assert store.district_pending() == 1
+
+
 @pytest.mark.parametrize(("table", "key", "problem"), [
     ('host = "d.example"\nusername = "room-a"\npassword = "x"\nwindw = 5\n', "district.windw",
      "did you mean `window`"),

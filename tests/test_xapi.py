@@ -20,6 +20,7 @@ import pytest
 
 from broker import contract as c
 from hub.ingest import Ingest
+from hub.export import erase_student
 from hub.lrs import FileSink, LrsSink, StatementFeed, StatementSender
 from hub.roster import Roster, RosterEntry, Student
 from hub.rotation import Rotation, RotationPlan
@@ -333,3 +334,50 @@ def test_a_refused_oauth_token_is_fetched_again_at_once(tmp_path: Path) -> None:
     revoked.add("t0")  # the LRS revokes it long before expires_in
     outcome = sink.send(batch)
     assert outcome.stored == ids and not outcome.retry and issued == ["t0", "t1"]
+
+
+@pytest.mark.lrs
+def test_an_erasure_voids_what_the_lrs_has_and_nothing_it_never_got(
+        tmp_path: Path, ralph: Ralph) -> None:
+    hub = make_ingest(tmp_path / "hub.db", students=2)
+    settings = XapiSettings(homepage=HOME, endpoint=ralph.url, username=Ralph.USER,
+                            password=Ralph.PASSWORD)
+    sender = StatementSender(tmp_path / "hub.db", LrsSink(settings), batch=5)
+    now = time.time()
+    sent = [checkin(badge="0A0B0000", at=now - 300),
+            checkin(badge="0A0B0000", answers={"mood": 1}, at=now - 200),
+            checkin(badge="0A0B0001", at=now - 100)]
+    hub.handle_batch([(topic(), c.encode(m)) for m in sent], now - 90)
+    while sender.send_due() > 0:
+        pass
+    assert queued(hub) == 0
+    never = checkin(badge="0A0B0000", at=now - 50)  # queued, the LRS never gets it
+    hub.handle_batch([(topic(), c.encode(never))], now - 40)
+    # As if the LRS had refused one for good (400): kept aside in the queue, not in the LRS.
+    refused = statement_id(sent[0].id, "selected")
+    hub.store.db.execute("INSERT INTO xapi_outbox (id, checkin_id, student_id, statement, "
+                         "queued_at, failed) VALUES (?, ?, 'stu-0', '{}', 0, 'HTTP 400')",
+                         (refused, sent[0].id))
+    theirs = {statement_id(m.id, k) for m in sent[:2] for k in statement_kinds(m)}
+    stu1 = {statement_id(sent[2].id, k) for k in statement_kinds(sent[2])}
+
+    erased = erase_student(hub.store, "stu-0", statements=StatementFeed(settings, NAMES),
+                           now=now)
+    assert erased.voided == len(theirs) - 1 == 6
+    assert erased.statements_unsent == len(statement_kinds(never)) + 1
+    while sender.send_due() > 0:
+        pass
+    assert queued(hub) == 0
+    sender.stop()
+
+    got = ralph.statements()
+    voiding = [s for s in got if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/voided"]
+    assert sorted(s["object"]["id"] for s in voiding) == sorted(theirs - {refused})
+    for s in voiding:
+        VALIDATOR.validate({k: v for k, v in s.items() if k not in ("stored", "authority")})
+        assert s["object"]["objectType"] == "StatementRef"
+        assert s["actor"]["account"] == {"homePage": HOME, "name": f"hub/{ROOM}"}
+        assert "stu-0" not in json.dumps(s)
+    assert len({s["id"] for s in voiding}) == len(voiding)
+    # Nothing voids another student's statements.
+    assert stu1 <= {s["id"] for s in got} and not stu1 & {s["object"]["id"] for s in voiding}
