@@ -187,7 +187,8 @@ def cmd_student(args: argparse.Namespace) -> int:
             return 0
         if not args.yes:
             print(f"stations: erasing {args.student} deletes their check-ins, reflections and "
-                  "badges for good; add --yes to do it", file=sys.stderr)
+                  "badges for good, and asks the district and the LRS (if configured) to "
+                  "withdraw their copies; add --yes to do it", file=sys.stderr)
             return 2
         try:
             district, statements = outgoing_feeds(config, config.class_id)

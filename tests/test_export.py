@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import shutil
 import time
 from pathlib import Path
+
+import pytest
 
 from broker import contract as c
 from hub.export import apply_retention, day_bounds, erase_student, export_day, export_student
 from hub.ingest import Ingest
 from hub.roster import Roster, RosterEntry, Student
 from hub.rotation import Rotation, RotationPlan
-from hub.store import HubStore, open_db
+from hub.store import HubStore, checkin_row, open_db
 
 ROOM = "room-1"
 DAY = dt.date(2025, 3, 10)
@@ -89,3 +93,57 @@ def test_export_then_erase_one_student(tmp_path: Path) -> None:
     saved = store.load_state("rotation")
     assert "stu-2" not in saved["groups"][0]["members"] and saved["absent"] == []
     assert "stu-2" not in str(store.db.execute("SELECT * FROM checkins").fetchall())
+
+
+def test_the_erase_command_says_what_it_removed_and_what_it_queued(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    """A hub with a district and an LRS: the erasure and the voiding statements are queued
+    with it, and the command says so (what reaches them is tests/test_district_erase.py and
+    tests/test_xapi.py)."""
+    from hub.config import load_hub_config
+    from hub.lrs import StatementFeed
+    from hub.roster import read_roster
+    from hub.service import statement_names
+    from hub.uplink import DistrictFeed
+    from stations.cli import main
+    from tests.conftest import ROOM
+
+    shutil.copy(ROOM / "roster.toml", tmp_path / "roster.toml")
+    (tmp_path / "hub.toml").write_text(
+        (ROOM / "hub.toml").read_text()
+        + '\n[district]\nhost = "127.0.0.1"\nport = 1\nusername = "room-a"\npassword = "x"\n'
+        + '\n[xapi]\nhomepage = "https://school.example"\nfile = "statements.jsonl"\n')
+    config = load_hub_config(tmp_path / "hub.toml")
+    db = open_db(config.database)
+    roster = Roster(db)
+    listed = read_roster(tmp_path / "roster.toml")
+    roster.load(listed.entries, listed.classes)
+    store = HubStore(db)
+    district = DistrictFeed(config.room, "demo-4a", {})
+    feed = StatementFeed(config.xapi, statement_names(config))
+    now = time.time()
+    for n in range(3):
+        m = c.CheckIn(**c.envelope("s1", now - 100 + n), badge="0411A133",
+                    answers={"confidence": 2}, activity="read", tapped_at=now - 110 + n)
+        store.add_checkin_rows([checkin_row(m, "s1", "stu-01", now)],
+                               [district.row(m, "s1", "stu-01", now)],
+                               feed.rows(m, "s1", "stu-01", now))
+        if n < 2:  # the first two reached the district and the LRS
+            db.execute("DELETE FROM district_outbox WHERE id=?", (m.id,))
+            db.execute("DELETE FROM xapi_outbox WHERE checkin_id=?", (m.id,))
+    db.close()
+    monkeypatch.chdir(tmp_path)
+    assert main(["student", "erase", "stu-01", "--yes", "--config", "hub.toml"]) == 0
+    said = capsys.readouterr().out
+    assert "erased stu-01: 3 check-ins" in said
+    assert "the district is asked to delete its copies" in said and "1 check-ins it never" in said
+    assert "6 statements the learning record store has are voided" in said
+    assert "3 never sent dropped" in said
+    db = open_db(config.database)
+    assert [json.loads(p)["kind"] for p, in db.execute("SELECT payload FROM district_outbox")] \
+        == ["district_erasure"]
+    voiding = [json.loads(s) for s, in db.execute("SELECT statement FROM xapi_outbox")]
+    assert len(voiding) == 6 and all(v["object"]["objectType"] == "StatementRef"
+                                     for v in voiding)
+    db.close()

@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 
 from broker import contract as c
-from hub.ingest import Ingest
 from hub.export import erase_student
+from hub.ingest import Ingest
 from hub.lrs import FileSink, LrsSink, StatementFeed, StatementSender
 from hub.roster import Roster, RosterEntry, Student
 from hub.rotation import Rotation, RotationPlan
