@@ -257,9 +257,10 @@ class IngestWorker:
                     self._handle(batch)
                 if time.monotonic() - last_report >= 30:
                     last_report = time.monotonic()
-                    self.log.info("stored %d, already stored %d, refused %s in %d batches",
-                                  self.stats.stored, self.stats.already,
-                                  dict(self.stats.rejected) or "none", self.stats.batches)
+                    self.log.info("stored %d, already stored %d, refused %s, erasures %d "
+                                  "in %d batches", self.stats.stored, self.stats.already,
+                                  dict(self.stats.rejected) or "none", self.stats.erasures,
+                                  self.stats.batches)
         finally:
             self.client.disconnect()
             self.client.loop_stop()

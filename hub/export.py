@@ -207,10 +207,12 @@ def erase_student(store: HubStore, student_id: str, rotation_key: str = ROTATION
                                badges).rowcount if badges else 0
         sent: list[str] = []
         if statements is not None:
-            # Statement ids follow from the check-ins: those still queued (or refused for
-            # good) never reached the LRS; the rest did, and are voided.
-            unsent = {r[0] for r in db.execute("SELECT id FROM xapi_outbox WHERE student_id=?",
-                                               (student_id,))}
+            # Statement ids follow from the check-ins. Those queued and never tried, or
+            # refused for good, are not in the LRS; the rest are (or may be: a POST that timed
+            # out), and are voided.
+            unsent = {r[0] for r in db.execute(
+                "SELECT id FROM xapi_outbox WHERE student_id=? AND (attempts=0 OR failed IS "
+                "NOT NULL)", (student_id,))}
             sent = [sid for cid, answers in db.execute(
                         "SELECT id, answers FROM checkins WHERE student_id=? "
                         "ORDER BY tapped_at, id", (student_id,))

@@ -68,6 +68,9 @@ class Outcome:
     stored: tuple[str, ...] = ()
     refused: tuple[tuple[str, str], ...] = ()
     retry: str = ""
+    #: False when the statements left waiting certainly never reached the sink (no
+    #: connection): they stay "never tried", and an erasure has nothing of them to void.
+    reached: bool = True
 
 
 class Sink(Protocol):
@@ -112,6 +115,8 @@ class LrsSink:
 
     def send(self, batch: Sequence[dict[str, Any]]) -> Outcome:
         ids = tuple(s["id"] for s in batch)
+        stored: list[str] = []
+        refused: list[tuple[str, str]] = []
         try:
             answer = self._post(list(batch))
             if answer.status_code == 401 and self.settings.token_url:
@@ -123,8 +128,8 @@ class LrsSink:
             if answer.status_code not in (400, 409):
                 return Outcome(retry=f"HTTP {answer.status_code}: {answer.text[:200]}")
             # One statement spoils the batch (a conflict, a statement it refuses): one by
-            # one, to store the rest and to know which.
-            stored, refused = [], []
+            # one, to store the rest and to know which. (An LRS stores none of a batch it
+            # refuses.)
             for statement in batch:
                 single = self._post(statement)
                 if single.status_code in (200, 204):
@@ -139,8 +144,11 @@ class LrsSink:
                     return Outcome(tuple(stored), tuple(refused),
                                    f"HTTP {single.status_code}: {single.text[:200]}")
             return Outcome(tuple(stored), tuple(refused))
+        except self._httpx.ConnectError as err:  # no connection: nothing was sent
+            return Outcome(tuple(stored), tuple(refused), f"{type(err).__name__}: {err}",
+                           reached=False)
         except (self._httpx.HTTPError, ValueError, KeyError) as err:
-            return Outcome(retry=f"{type(err).__name__}: {err}")
+            return Outcome(tuple(stored), tuple(refused), f"{type(err).__name__}: {err}")
 
     def close(self) -> None:
         self.client.close()
@@ -219,19 +227,25 @@ class StatementSender:
 
     def send_due(self) -> int:
         """Send one batch; returns how many left the queue (-1: the sink failed, retry)."""
-        rows = self.db.execute("SELECT id, statement FROM xapi_outbox WHERE failed IS NULL "
-                               "ORDER BY seq LIMIT ?", (self.batch,)).fetchall()
-        if not rows:
+        due = "SELECT id, statement FROM xapi_outbox WHERE failed IS NULL ORDER BY seq LIMIT ?"
+        if not self.db.execute(due, (self.batch,)).fetchone():
             return 0
+        # Counted as tried before the POST, in the transaction that picks the batch: from
+        # here on the LRS may have these statements (a timeout may hide that it took them),
+        # so an erasure, which cannot run in between, voids them rather than forget them.
+        with transaction(self.db):
+            rows = self.db.execute(due, (self.batch,)).fetchall()
+            self.db.executemany("UPDATE xapi_outbox SET attempts=attempts+1 WHERE id=?",
+                                [(i,) for i, _b in rows])
         outcome = self.sink.send([json.loads(body) for _id, body in rows])
         with transaction(self.db):
             self.db.executemany("DELETE FROM xapi_outbox WHERE id=?",
                                 [(i,) for i in outcome.stored])
             self.db.executemany("UPDATE xapi_outbox SET failed=? WHERE id=?",
                                 [(why, i) for i, why in outcome.refused])
-            if outcome.retry:
+            if not outcome.reached:
                 done = set(outcome.stored) | {i for i, _ in outcome.refused}
-                self.db.executemany("UPDATE xapi_outbox SET attempts=attempts+1 WHERE id=?",
+                self.db.executemany("UPDATE xapi_outbox SET attempts=attempts-1 WHERE id=?",
                                     [(i,) for i, _b in rows if i not in done])
         self.stats.sent += len(outcome.stored)
         self.stats.refused += len(outcome.refused)

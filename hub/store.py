@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS xapi_outbox (
     student_id TEXT NOT NULL,                      -- for a family's erase request
     statement  TEXT NOT NULL,                      -- the statement as JSON, sent as is
     queued_at  REAL NOT NULL,
-    attempts   INTEGER NOT NULL DEFAULT 0,
+    attempts   INTEGER NOT NULL DEFAULT 0,         -- POSTs begun: from 1, the LRS may have it
     failed     TEXT                                -- the LRS's reason, when refused for good
 );
 -- Every class that meets in the room keeps its own lessons (hub/lessons.py): plans beyond

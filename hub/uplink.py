@@ -158,8 +158,11 @@ class Uplink:
             refused = self.store.district_refused((r.id, r.reason) for r in ack.rejected)
             self.refused += refused
             for r in ack.rejected:
-                log.error("district refused record %s: %s (kept aside in district_outbox)",
-                          r.id, r.reason)
+                if r.reason == "erased":  # its student's erasure dropped it here already
+                    log.info("district refused record %s: its student was erased", r.id)
+                else:
+                    log.error("district refused record %s: %s (kept aside in "
+                              "district_outbox)", r.id, r.reason)
         for record_id in ack.stored:
             self._in_flight.pop(record_id, None)
         for r in ack.rejected:

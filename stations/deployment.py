@@ -121,14 +121,16 @@ class DeployedRoom:
     def hub_config(self, *, template: Path = ROOM_DIR / "hub.toml", name: str = "hub.toml",
                    replace: Mapping[str, str] | None = None, roster: Path | None = None,
                    settings: Mapping[str, Any] | None = None,
-                   console: Mapping[str, Any] | None = None) -> Path:
+                   console: Mapping[str, Any] | None = None,
+                   tables: Mapping[str, Any] | None = None) -> Path:
         """Write the hub's config from ``template`` (text replacements first), as deployed.
 
         The roster the template names is copied beside it (``roster`` replaces it);
         ``settings`` go into the ``[broker]`` table as well (e.g. ``{"process": False}``).
         ``console`` turns the teacher console on, over HTTPS with the room's server
         certificate, on a free loopback port, its accounts in ``teachers.toml`` beside it
-        (the values given go into ``[console]`` as well).
+        (the values given go into ``[console]`` as well). ``tables`` are more top-level
+        tables (``{"xapi": {...}}``).
         """
         data = tomllib.loads(_apply(template.read_text(), replace))
         data["room"] = self.room
@@ -140,6 +142,7 @@ class DeployedRoom:
                                "certfile": str(self.out / "broker" / "server.crt"),
                                "keyfile": str(self.out / "broker" / "server.key"),
                                "accounts": "teachers.toml", **console}
+        data.update(tables or {})
         roster_src = roster or template.parent / data["roster"]
         (self.folder / Path(data["roster"]).name).write_text(roster_src.read_text())
         data["roster"] = Path(data["roster"]).name

@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +80,8 @@ class ConsoleRoom:
 @contextmanager
 def console_room(folder: Path, *, serve: bool = True, listen: bool = True,
                  teachers: tuple[str, ...] = ("ana", "ben", "cleo"),
-                 process: bool = False) -> Iterator[ConsoleRoom]:
+                 process: bool = False, tables: Mapping[str, Any] | None = None
+                 ) -> Iterator[ConsoleRoom]:
     """The demo room, its hub (not autostarting) with the console, and listening stations.
 
     ``process``: the hub's MQTT client in a process of its own, as deployed (a caller's
@@ -92,7 +93,8 @@ def console_room(folder: Path, *, serve: bool = True, listen: bool = True,
     listeners: dict[str, Any] = {}
     try:
         hub_toml = deployed.hub_config(replace={"autostart = true": "autostart = false"},
-                                       settings={"process": process}, console={})
+                                       settings={"process": process}, console={},
+                                       tables=tables)
         write_teachers(folder / "teachers.toml", teachers)
         config = load_hub_config(hub_toml)
         service = HubService(config)

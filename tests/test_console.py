@@ -16,6 +16,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,15 @@ class Client:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConsoleRoom, Console,
                                                                     asyncio.AbstractEventLoop]]:
-    with console_room(tmp_path_factory.mktemp("console"), serve=False) as room:
+    with serving(tmp_path_factory.mktemp("console")) as served:
+        yield served
+
+
+@contextmanager
+def serving(folder: Path, **options: Any) -> Iterator[tuple[ConsoleRoom, Console,
+                                                            asyncio.AbstractEventLoop]]:
+    """The room's hub with its console app on a loop thread of its own (no server)."""
+    with console_room(folder, serve=False, **options) as room:
         console = Console(room.service, room.service.config.console)
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -459,6 +468,36 @@ def test_a_student_page_charts_reflections_exports_and_erases(hub, signed_in: Cl
     assert all(student not in m for m in service.view.rotation.members.values())
     assert "Erased: 3 check-ins" in signed_in.get("/roster").text
     assert signed_in.get(f"/students/{handle}").status_code == 404
+
+
+def test_erasing_says_what_reaches_the_district_and_the_lrs(tmp_path: Path) -> None:
+    """A hub with a district (unreachable here: the erasure waits in its outbox) and an LRS
+    (a file): the confirmation says both are reached, the result what was queued for each."""
+    tables = {"district": {"host": "127.0.0.1", "port": 9, "username": "demo-room",
+                           "password": "not-a-real-secret"},
+              "xapi": {"homepage": "https://school.example", "file": "statements.jsonl"}}
+    with serving(tmp_path, tables=tables) as (room, console, loop):
+        client = Client(loop, console)
+        assert client.sign_in().status_code == 303
+        service = room.service
+        student = "stu-03"
+        room.check_in("s1", student, time.time() - 30)
+        statements = tmp_path / "statements.jsonl"
+        assert wait_until(lambda: statements.exists() and len(
+            statements.read_text().splitlines()) == 3, 20)  # attended, responded, selected
+        handle = handle_of(client, service.view.student_names[student].split()[0])
+        page = client.get(f"/students/{handle}/erase").text
+        assert "copy of their check-ins is deleted too" in page
+        assert "learning record store are withdrawn" in page
+        done = client.change(f"/students/{handle}/erase", {"confirm": "yes"})
+        assert done.status_code == 303
+        said = client.get("/roster").text
+        assert "Erased: 1 check-ins" in said
+        assert "The district is asked to delete its copies" in said
+        assert "3 statements in the learning record store are withdrawn" in said
+        kinds = [r[0] for r in service.store.db.execute(
+            "SELECT json_extract(payload, '$.kind') FROM district_outbox")]
+        assert kinds == ["district_erasure"]
 
 
 def test_start_a_classes_lesson_with_one_of_its_plans(hub, signed_in: Client) -> None:

@@ -353,6 +353,9 @@ def test_an_erasure_voids_what_the_lrs_has_and_nothing_it_never_got(
     assert queued(hub) == 0
     never = checkin(badge="0A0B0000", at=now - 50)  # queued, the LRS never gets it
     hub.handle_batch([(topic(), c.encode(never))], now - 40)
+    ralph.stop()  # tried while the LRS is down: no connection, so certainly not there
+    assert sender.send_due() == -1
+    ralph.start()
     # As if the LRS had refused one for good (400): kept aside in the queue, not in the LRS.
     refused = statement_id(sent[0].id, "selected")
     hub.store.db.execute("INSERT INTO xapi_outbox (id, checkin_id, student_id, statement, "
@@ -381,3 +384,23 @@ def test_an_erasure_voids_what_the_lrs_has_and_nothing_it_never_got(
     assert len({s["id"] for s in voiding}) == len(voiding)
     # Nothing voids another student's statements.
     assert stu1 <= {s["id"] for s in got} and not stu1 & {s["object"]["id"] for s in voiding}
+
+
+def test_a_statement_whose_sending_failed_midway_is_voided_too(tmp_path: Path) -> None:
+    """A POST that failed after it began (a timeout, a write error) may have reached the LRS:
+    an erasure voids it rather than leave it behind."""
+    hub = make_ingest(tmp_path / "hub.db")
+    message = checkin(badge="0A0B0000")
+    hub.handle_batch([(topic(), c.encode(message))], time.time())
+    (tmp_path / "out").mkdir()
+    failing = StatementSender(tmp_path / "hub.db", FileSink(tmp_path / "out"))  # a folder
+    assert failing.send_due() == -1
+    failing.stop()
+    erased = erase_student(hub.store, "stu-0",
+                           statements=StatementFeed(XapiSettings(homepage=HOME), NAMES))
+    assert (erased.voided, erased.statements_unsent) == (4, 4)
+    voiding = [json.loads(s) for s, in hub.store.db.execute("SELECT statement FROM xapi_outbox")]
+    assert sorted(v["object"]["id"] for v in voiding) == sorted(
+        statement_id(message.id, k) for k in statement_kinds(message))
+    for v in voiding:
+        VALIDATOR.validate(v)
