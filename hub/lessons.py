@@ -44,6 +44,7 @@ from hub.privacy import public_group_names
 from hub.rotation import GroupDef, Model, RotationPlan, StationDef, TeacherTableRule
 from hub.wire import rotation_size_problem
 from stations.sqlitedb import transaction
+from stations.text import Text
 
 #: Every class's first plan: the room's own ``[rotation]``, every station.
 ROOM_PLAN = "room"
@@ -168,20 +169,24 @@ def lesson_problem(plan: RotationPlan, groups: Sequence[GroupDef], questions: Se
     hub's state lists every station of the room)."""
     if plan.model is Model.STATION:
         if len(groups) > len(plan.stations):
-            return (f"{len(groups)} groups but the plan has {len(plan.stations)} stations: "
-                    "every group needs a station in every block")
+            return Text("%(groups)d groups but the plan has %(stations)d stations: every "
+                        "group needs a station in every block", groups=len(groups),
+                        stations=len(plan.stations))
         for g in groups:
             for s in plan.stations:
                 if s.capacity and len(g.members) > s.capacity:
-                    return (f"group {g.name!r} has {len(g.members)} students but "
-                            f"{s.name} holds {s.capacity}")
+                    return Text("group %(group)r has %(count)d students but %(station)s "
+                                "holds %(capacity)d", group=g.name, count=len(g.members),
+                                station=s.name, capacity=s.capacity)
     if len({g.id for g in groups}) != len(groups):
-        return "two groups share an id"
+        return Text("two groups share an id")
     public = public_group_names((g.id, g.name) for g in groups)
     for g in groups:
         if len(public[g.id]) > SHORT_TEXT_MAX or len(g.name) > SHORT_TEXT_MAX:
-            return (f"the group name {g.name[:24]!r}… is {len(g.name)} characters; the "
-                    f"stations show at most {SHORT_TEXT_MAX}")
+            return Text("the group name %(name)r… is %(length)d characters; the stations "
+                        "show at most %(most)d", name=g.name[:24], length=len(g.name),
+                        most=SHORT_TEXT_MAX)
+
     return rotation_size_problem(stations or plan.stations, groups, plan.block_count,
                                  questions)
 

@@ -81,6 +81,7 @@ from hub.uplink import DistrictFeed, Uplink
 from hub.view import EnrollmentView, HubView, LessonChoice, StationInfo
 from hub.wire import rotation_state
 from hub.xapi import Names
+from stations.text import N_, Text, text_of
 
 __all__ = ["ROTATION_KEY", "Arrival", "HubService", "HubView", "RotationSnapshot",
            "TeacherAction"]
@@ -365,7 +366,8 @@ class HubService:
             self._offer = Suggestion(self.class_id, "given", tuple(
                 SuggestedGroup(name, tuple(m), change) for (name, m), change in
                 zip(groups, changes(current, members), strict=True)), {},
-                summary=f"{len(groups)} groups offered", moved=moved(current, members))
+                summary=Text("%(count)d groups offered", count=len(groups)),
+                moved=moved(current, members))
             self._say("", now, teacher="New groups suggested: approve or keep the current "
                                        "ones")
         self._inbox.put(offer)
@@ -506,8 +508,8 @@ class HubService:
         if "retention_days" in saved:
             days = saved["retention_days"]
             if not isinstance(days, int) or isinstance(days, bool) or days < 0:
-                raise ValueError(f"retention days must be 0 (keep everything) or more, "
-                                 f"got {days!r}")
+                raise ValueError(Text("retention days must be 0 (keep everything) or more, "
+                                      "got %(days)r", days=days))
             out["retention_days"] = days
         if "questions" in saved:  # kept for the room by an earlier release
             qs = tuple(saved["questions"])
@@ -610,7 +612,7 @@ class HubService:
 
     def _known_class(self, class_id: str) -> None:
         if class_id != self.config.class_id and class_id not in self.roster.classes():
-            raise ValueError(f"no class {class_id!r} on this hub")
+            raise ValueError(Text("no class %(class_id)r on this hub", class_id=class_id))
 
     # --- lessons per class ------------------------------------------------------------------
 
@@ -649,11 +651,12 @@ class HubService:
     def _start_lesson(self, class_id: str, plan_id: str, now: float) -> None:
         """Start the class's lesson with this plan (ValueError says why not)."""
         if self.rotation.phase in (Phase.RUNNING, Phase.PAUSED):
-            raise ValueError("a lesson is on: end it first")
+            raise ValueError(Text("a lesson is on: end it first"))
         self._known_class(class_id)
         plan = self.book.plan(class_id, plan_id or ROOM_PLAN)
         if plan is None:
-            raise ValueError(f"class {class_id} has no plan {plan_id!r}")
+            raise ValueError(Text("class %(class_id)s has no plan %(plan)r",
+                                  class_id=class_id, plan=plan_id))
         rotation = self._lesson_rotation(class_id, plan, now)
         settings = self.book.settings(class_id)
         questions = tuple(settings.get("questions", self.config.reflection.questions))
@@ -661,10 +664,11 @@ class HubService:
                                  self.config.plan.stations)
         if problem is not None:
             if len(rotation.groups) > len(rotation.plan.stations):
-                problem += (f"; choose another plan, or make {len(rotation.plan.stations)} "
-                            "groups first (the class's constraints: groups, then suggest and "
-                            "approve)")
-            raise ValueError(f"{self._class_title(class_id)}: {problem}")
+                problem = Text("%(problem)s; choose another plan, or make %(groups)d groups "
+                               "first (the class's constraints: groups, then suggest and "
+                               "approve)", problem=problem, groups=len(rotation.plan.stations))
+            raise ValueError(Text("%(class_title)s: %(problem)s",
+                                  class_title=self._class_title(class_id), problem=problem))
         if self._offer is not None and self._offer.class_id != class_id:
             self._offer = None  # another class's suggestion: ask again in its lesson
         self.rotation, self.ingest.rotation = rotation, rotation
@@ -712,8 +716,8 @@ class HubService:
             if future is not None and request == self._work.request:
                 self._work.futures.append(future)  # the same question: one answer for both
                 return
-            self._refuse_suggestion(future, "suggested groups are being made already: wait "
-                                            "for them")
+            self._refuse_suggestion(future, Text("suggested groups are being made already: "
+                                                 "wait for them"))
             return
         class_id = request.class_id or self.class_id
         request = dataclasses.replace(request, class_id=class_id)
@@ -734,7 +738,7 @@ class HubService:
                          lookback_days=self.config.reflection.lookback_days,
                          absent=sorted(absent))
         except (SuggestError, ValueError, sqlite3.Error) as err:
-            self._refuse_suggestion(future, str(err))
+            self._refuse_suggestion(future, text_of(err))
             return
         self._work = _Work(request, now, [future] if future is not None else [])
         done = self._worker.submit(run, inp)
@@ -746,7 +750,7 @@ class HubService:
     def _refuse_suggestion(self, future: Future[Suggestion] | None, why: str) -> None:
         log.warning("no suggested groups: %s", why)
         self._refusal = why
-        self._say("", self.clock(), teacher=f"No suggestion: {why}")
+        self._say("", self.clock(), teacher=Text("No suggestion: %(why)s", why=why))
         if future is not None and future.set_running_or_notify_cancel():
             future.set_exception(SuggestError(why))
 
@@ -758,8 +762,9 @@ class HubService:
         except Exception as err:  # SuggestError, or a bug in the engine: the teacher hears
             if not isinstance(err, SuggestError):
                 log.exception("the grouping engine failed")
-            why = str(err) if isinstance(err, SuggestError) else f"the engine failed ({err})"
-            self._say("", now, teacher=f"No suggestion: {why}")
+            why = text_of(err) if isinstance(err, SuggestError) \
+                else Text("the engine failed (%(error)s)", error=str(err))
+            self._say("", now, teacher=Text("No suggestion: %(why)s", why=why))
             for f in futures:
                 self._after_view.append(lambda f=f: f.set_running_or_notify_cancel()
                                         and f.set_exception(SuggestError(why)))
@@ -767,7 +772,7 @@ class HubService:
         self._offer = suggestion
         log.info("suggested %s groups for class %s in %.0f ms: %s", suggestion.mode,
                  suggestion.class_id, 1000 * suggestion.seconds, suggestion.summary)
-        self._say("", now, teacher="Suggested groups ready: review them, then approve")
+        self._say("", now, teacher=Text("Suggested groups ready: review them, then approve"))
         for f in futures:
             self._after_view.append(lambda f=f: f.set_running_or_notify_cancel()
                                     and f.set_result(suggestion))
@@ -787,7 +792,7 @@ class HubService:
                                                    self.config.reflection.questions)))
         problem = lesson_problem(plan, groups, questions, self.config.plan.stations)
         if problem is not None:
-            raise ValueError(f"these groups cannot run: {problem}")
+            raise ValueError(Text("these groups cannot run: %(problem)s", problem=problem))
         rot = self.rotation
         before = (rot.groups, rot.plan, dict(rot.moved), rot.schedule)
         if active:
@@ -809,11 +814,12 @@ class HubService:
             # Everyone's place may change: the stations say "time to move" and where to.
             self._pending_events.append(RotationEvent("move", rot.block, rot.remaining(now)))
             self._say("New groups: check where you go", now,
-                      teacher="New groups approved: the stations show where everyone goes")
+                      teacher=Text("New groups approved: the stations show where everyone "
+                                   "goes"))
         else:
-            self._say("", now, teacher=f"New groups approved for "
-                                       f"{self._class_title(offer.class_id)}: they start "
-                                       "with its next lesson")
+            self._say("", now, teacher=Text(
+                "New groups approved for %(class_title)s: they start with its next lesson",
+                class_title=self._class_title(offer.class_id)))
         log.info("groups approved for class %s: %s", offer.class_id,
                  ", ".join(f"{g.name} ({len(g.members)})" for g in groups))
 
@@ -990,16 +996,16 @@ class HubService:
                 self._access(a, now)
                 return False
             elif a.action in ("approve_groups", "adjust_groups"):
-                self._refusal = "no groups are waiting for approval"
+                self._refusal = Text("no groups are waiting for approval")
                 return False
             else:
                 log.warning("unknown teacher action %r ignored", a.action)
-                self._refusal = f"unknown action {a.action!r}"
+                self._refusal = Text("unknown action %(action)r", action=a.action)
                 return False
         except (BadgeError, ValueError, sqlite3.Error) as err:
             log.warning("teacher action %s refused: %s", a.action, err)
-            self._say(str(err), now)
-            self._refusal = str(err)
+            self._refusal = text_of(err)
+            self._say(self._refusal, now)
             return False
         log.info("teacher action %s: now %s, block %d", a.action, rot.phase, rot.block + 1)
         return True
@@ -1253,19 +1259,25 @@ class HubService:
             count, _ = by_topic.get(topic, (0, ""))
             by_topic[topic] = (count + 1, reason)
         names = {s.id: s.name for s in self.config.plan.stations}
-        warnings = tuple(f"{'Not sent' if reason.startswith(NOT_SENT) else 'Broker refused'} "
-                     f"{count} × {topic.rsplit('/', 1)[-1]}: {reason.removeprefix(NOT_SENT)}"
-                     for topic, (count, reason) in by_topic.items()) + tuple(
-            f"{names.get(station, station)} keeps {n} check-in(s) the hub refused: "
-            "see `stations outbox quarantine` there"
+        warnings: tuple[str, ...] = tuple(
+            Text(N_("Not sent %(count)d × %(message)s: %(reason)s")
+                 if reason.startswith(NOT_SENT)
+                 else N_("Broker refused %(count)d × %(message)s: %(reason)s"), count=count,
+                 message=topic.rsplit("/", 1)[-1], reason=reason.removeprefix(NOT_SENT))
+            for topic, (count, reason) in by_topic.items()) + tuple(
+            Text("%(station)s keeps %(count)d check-in(s) the hub refused: see `stations "
+                 "outbox quarantine` there", station=names.get(station, station), count=n)
             for station, n in sorted(self.ingest.quarantined.items()))
         if self.uplink is not None and self.uplink.refused:
-            warnings += (f"District refused {self.uplink.refused} record(s): "
-                         "see the hub's log",)
+            warnings += (Text("District refused %(count)d record(s): see the hub's log",
+                              count=self.uplink.refused),)
         ends = self._cert_ends
         if ends is not None and ends.timestamp() - now <= tls.RENEW_BEFORE.total_seconds():
-            warnings += (f"The room's certificate {'ended' if ends.timestamp() <= now else 'ends'}"
-                         f" {ends:%Y-%m-%d}: IT renews it with `stations broker-config` and "
-                         "installs it again",)
+            template = (N_("The room's certificate ended %(day)s: IT renews it with `stations "
+                           "broker-config` and installs it again") if ends.timestamp() <= now
+                        else N_("The room's certificate ends %(day)s: IT renews it with "
+                                "`stations broker-config` and installs it again"))
+            warnings += (Text(template, day=f"{ends:%Y-%m-%d}"),)
         return warnings
+
 
