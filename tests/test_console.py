@@ -333,6 +333,8 @@ def test_the_teacher_view_shows_flags_and_the_class_view_does_not(hub, signed_in
     signed_in.change("/lesson/view", {"teacher": "yes"})
     teacher = signed_in.get("/lesson").text
     assert "Teacher view: not for the projector" in teacher and "low confidence" in teacher
+    spanish = signed_in.get("/lesson", headers={"accept-language": "es"}).text
+    assert "poca confianza 2 veces seguidas" in spanish and "low confidence" not in spanish
     signed_in.change("/lesson/view", {"teacher": "no"})
     assert "low confidence" not in signed_in.get("/lesson").text
 
