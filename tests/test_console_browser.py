@@ -154,6 +154,35 @@ def test_a_bad_roster_upload_shows_the_error_and_changes_nothing(hub, teacher,
     assert after == before
 
 
+def test_a_spanish_browser_reads_a_bad_scores_file_in_spanish(hub, tmp_path) -> None:
+    """Chromium with a Spanish locale (its Accept-Language): the importer's problem in
+    Spanish, with the file, row and column it names."""
+    room, browser = hub
+    context = browser.new_context(locale="es-ES", viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{room.url}/login")
+        page.get_by_label("Nombre").fill("ben")
+        page.get_by_label("Contraseña").fill(PASSWORD)
+        page.get_by_role("button", name="Entrar").click()
+        page.wait_for_url(f"{room.url}/lesson")
+        bad = tmp_path / "semana-7.csv"
+        bad.write_text("sourcedId,date,fractions\nstu-01,2025-10-10,40\n"
+                       "stu-02,10/10/2025,55\n", encoding="utf-8")
+        page.goto(f"{room.url}/scores")
+        page.get_by_label("Notas (.csv)").set_input_files(str(bad))
+        page.get_by_role("button", name="Importar").click()
+        problem = page.locator("div.note.error[role=alert]")
+        problem.wait_for()
+        text = problem.inner_text()
+        assert "No se importó nada." in text and "semana-7.csv" in text
+        assert re.search(r"Fila\s+3", text) and re.search(r"Columna\s+date", text)
+        assert "'10/10/2025' no es una fecha (AAAA-MM-DD)" in text
+        assert "is not a date" not in text
+    finally:
+        context.close()
+
+
 def test_scores_to_suggested_groups_to_the_stations(hub, teacher, tmp_path) -> None:
     """The teacher's loop in the browser: upload this week's scores (a bad file first), ask
     for skill groups, read the reasons, move a student, approve; the stations hear."""
