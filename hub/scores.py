@@ -75,8 +75,12 @@ class ScoreImport:
     not_read: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return (f"{self.scores} scores of {self.students} students on "
-                f"{len(self.standards)} standards ({', '.join(self.dates)})")
+        return self.text()
+
+    def text(self) -> Text:
+        return Text("%(scores)d scores of %(students)d students on %(standards)d standards "
+                    "(%(dates)s)", scores=self.scores, students=self.students,
+                    standards=len(self.standards), dates=", ".join(self.dates))
 
     def as_json(self) -> dict[str, object]:
         return {"class": self.class_id, "file": self.file, "import": self.import_id,

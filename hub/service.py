@@ -368,8 +368,8 @@ class HubService:
                 zip(groups, changes(current, members), strict=True)), {},
                 summary=Text("%(count)d groups offered", count=len(groups)),
                 moved=moved(current, members))
-            self._say("", now, teacher="New groups suggested: approve or keep the current "
-                                       "ones")
+            self._say("", now, teacher=Text("New groups suggested: approve or keep the "
+                                            "current ones"))
         self._inbox.put(offer)
 
     def request_groups(self, mode: str = "skill", standards: tuple[str, ...] = (), *,
@@ -394,7 +394,7 @@ class HubService:
         row and column)."""
         def run(now: float) -> ScoreImport:
             result = import_scores(path, self.roster, class_id or self.class_id, now)
-            self._say("", now, teacher=f"Scores imported: {result}")
+            self._say("", now, teacher=Text("Scores imported: %(scores)s", scores=result.text()))
             return result
         return self.call(run)
 
@@ -413,7 +413,8 @@ class HubService:
         def run(now: float) -> ImportSummary:
             summary = import_oneroster(path, self.roster)
             self._choices_at = -CHOICES_REFRESH_S  # classes may have come or gone
-            self._say(f"Roster imported: {summary.students} students", now)
+            self._say(Text("Roster imported: %(count)d students", count=summary.students),
+                      now)
             return summary
         return self.call(run)
 
@@ -421,7 +422,7 @@ class HubService:
         """Import a badge CSV (all rows or none; :class:`BadgeError` names row and column)."""
         def run(now: float) -> int:
             n = badge_ops.import_badges(path, self.roster, now, reassign=reassign)
-            self._say(f"{n} badges imported", now)
+            self._say(Text("%(count)d badges imported", count=n), now)
             return n
         return self.call(run)
 
@@ -443,7 +444,7 @@ class HubService:
                 self._offer = self._offer.without(student_id)
             self._persist_rotation()
             self._publish_rotation(now)
-            self._say("A student's data was erased", now)
+            self._say(Text("A student's data was erased"), now)
             return erased
         return self.call(run)
 
@@ -481,7 +482,7 @@ class HubService:
             self._flags_at = -FLAGS_REFRESH_S
             self._run_retention(now)
             self._publish_rotation(now)
-            self._say("Settings saved", now)
+            self._say(Text("Settings saved"), now)
             log.info("settings changed: room %s, class %s %s", room or "the config file's",
                      klass, self.book.settings(klass) or "the config file's")
             return self.settings(klass)
@@ -813,7 +814,7 @@ class HubService:
         if active and rot.phase in (Phase.RUNNING, Phase.PAUSED):
             # Everyone's place may change: the stations say "time to move" and where to.
             self._pending_events.append(RotationEvent("move", rot.block, rot.remaining(now)))
-            self._say("New groups: check where you go", now,
+            self._say(Text("New groups: check where you go"), now,
                       teacher=Text("New groups approved: the stations show where everyone "
                                    "goes"))
         else:
@@ -878,7 +879,7 @@ class HubService:
                 # so every station sends its part again.
                 log.error("a batch of %d messages was not stored (%s): the stations will "
                           "send it again", len(batch), err)
-                self._say(f"Check-ins could not be saved: {err}", now)
+                self._say(Text("Check-ins could not be saved: %(error)s", error=str(err)), now)
         if replies:
             self.bus.publish_many([(r.topic, r.payload, r.retain) for r in replies])
         changed = False
@@ -940,18 +941,22 @@ class HubService:
                 self._pending_events += getattr(rot, a.action)(now)
             elif a.action == "extend":
                 self._pending_events += rot.extend(now, a.minutes * 60.0)
-                self._say(f"{a.minutes:+g} minutes", now)
+                self._say(Text("%(minutes)+g minutes", minutes=a.minutes), now)
             elif a.action == "move":
                 rot.move_student(a.student, a.group)
-                moved = f"{self._name(a.student)} moved to "
-                self._say(moved + self._public_names().get(a.group, ""), now,
-                          teacher=moved + self._group_name(a.group))
+                name = self._name(a.student)
+                self._say(Text("%(name)s moved to %(group)s", name=name,
+                               group=self._public_names().get(a.group, "")), now,
+                          teacher=Text("%(name)s moved to %(group)s", name=name,
+                                       group=self._group_name(a.group)))
             elif a.action in ("absent", "present"):
                 rot.mark_absent(a.student, a.action == "absent")
-                self._say(f"{self._name(a.student)} marked {a.action}", now)
+                self._say(Text(N_("%(name)s marked absent") if a.action == "absent"
+                               else N_("%(name)s marked present"), name=self._name(a.student)),
+                          now)
             elif a.action == "enroll_start":
                 self.enrollment.start()
-                self._say("Enrolling: tap the new badge at any station", now)
+                self._say(Text("Enrolling: tap the new badge at any station"), now)
                 return False
             elif a.action == "enroll_stop":
                 self.enrollment.stop()
@@ -960,20 +965,22 @@ class HubService:
                 badge_ops.enroll(self.roster, a.badge, a.student, now,
                                  reassign=a.action == "reassign")
                 self.enrollment.take(a.badge)
-                self._say(f"Badge …{a.badge[-4:]} is now {self._name(a.student)}'s", now)
+                self._say(Text("Badge …%(end)s is now %(name)s's", end=a.badge[-4:],
+                               name=self._name(a.student)), now)
                 return False
             elif a.action == "revoke":
                 badge_ops.revoke(self.roster, a.badge, now)
-                self._say(f"Badge …{a.badge[-4:]} revoked", now)
+                self._say(Text("Badge …%(end)s revoked", end=a.badge[-4:]), now)
                 return False
             elif a.action == "revoke_student":
                 held = badge_ops.revoke_student(self.roster, a.student, now)
-                self._say(f"{held} badge(s) of {self._name(a.student)} revoked: "
-                          "enroll a new one", now)
+                self._say(Text("%(count)d badge(s) of %(name)s revoked: enroll a new one",
+                               count=held, name=self._name(a.student)), now)
                 return False
             elif a.action == "start_lesson":
                 self._start_lesson(a.class_id or self.class_id, a.plan, now)
-                self._say(f"{self._class_title(self.class_id)}: lesson started", now)
+                self._say(Text("%(class_title)s: lesson started",
+                               class_title=self._class_title(self.class_id)), now)
             elif a.action == "suggest_groups":
                 since = a.since if a.mode == PRESENT else None
                 if a.mode == PRESENT and since is None and rot.phase in (Phase.RUNNING,
@@ -1179,8 +1186,8 @@ class HubService:
             online = sum(state == "online" for state in self.ingest.station_states.values())
             self.notices_due += online
             self.notices_unheard += not online
-            self._say(f"Sent to the stations: {NOTICE_TEXT.get(notice.event, notice.event)}",
-                      now)
+            self._say(Text("Sent to the stations: %(notice)s",
+                           notice=NOTICE_TEXT.get(notice.event, notice.event)), now)
         elif not self.bus.connected:
             self._held_notice = notice
             log.info("notice %s held: not connected to the broker yet", notice.event)
