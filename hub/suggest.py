@@ -216,7 +216,8 @@ def stored_constraints(book: LessonBook, class_id: str, students: Sequence[str]
     mentioned |= set(data.get("pinned", {})) | set(data.get("not_in", {}))
     for gone in mentioned - set(students):
         data = without_student(data, gone)
-    return constraints_from_json(data, f"class {class_id} constraints")
+    return constraints_from_json(data, Text("class %(class_id)s constraints",
+                                            class_id=class_id))
 
 
 def gather(store: HubStore, roster: Roster, book: LessonBook, request: GroupRequest,
@@ -312,13 +313,18 @@ def run(inp: EngineInput) -> Suggestion:
         if request.mode == PRESENT:
             result = regroup_present(inp.cls, [g.members for g in inp.current], inp.absent,
                                      inp.constraints, inp.options,
-                                     source=f"class {request.class_id}")
+                                     source=_class(request.class_id))
         else:
             result = make_groups(inp.cls, inp.constraints, inp.options,
-                                 source=f"class {request.class_id}")
+                                 source=_class(request.class_id))
     except GroupingError as err:
         raise SuggestError(text_of(err)) from err
     return _suggestion(inp, result, time.perf_counter() - started)
+
+
+def _class(class_id: str) -> Text:
+    """The class, as the engine's messages name where their constraints came from."""
+    return Text("class %(class_id)s", class_id=class_id)
 
 
 def _headline(inp: EngineInput, result: Grouping, n_moved: int) -> str:

@@ -952,6 +952,18 @@ def test_suggested_groups_summary_and_reasons_in_spanish(hub, signed_in: Client)
         assert english not in page
     assert "grouped on 4.NF.A.1" in signed_in.get("/groups").text  # English unchanged
     signed_in.change("/groups/reject")
+    # constraints that clash: the engine's reason, in Spanish, with the students' names
+    a, b = here[:2]
+    clash = {"keep_apart": [[a, b]], "keep_together": [[a, b]]}
+    service.call(lambda _now: service.book.save_constraints("demo-4a", clash)).result(10)
+    try:
+        signed_in.change("/groups/ask", {"mode": "skill"})
+        page = signed_in.get("/groups", headers=SPANISH).text
+        names = service.view.student_names
+        assert f"{names[a]} y {names[b]} deben estar separados, pero también juntos" in page
+        assert service.view.suggestion is None
+    finally:
+        service.call(lambda _now: service.book.save_constraints("demo-4a", {})).result(10)
 
 
 def test_the_consoles_own_language_setting_reads_the_hub_in_spanish(
