@@ -173,17 +173,17 @@ def changes(current: Sequence[GroupDef], suggested: Sequence[Sequence[str]]) -> 
     for k, members in enumerate(suggested):
         same = current[k] if k < len(current) else None
         stay = [m for m in members if same is not None and where.get(m) is same]
-        joins: dict[str, int] = {}
+        joins: dict[str | None, int] = {}  # None: new to the class's groups
         for m in members:
             if m in stay:
                 continue
             origin = where.get(m)
-            label = origin.name if origin is not None else Text("new")
+            label = origin.name if origin is not None else None
             joins[label] = joins.get(label, 0) + 1
         parts = [Text("%(count)d stay", count=len(stay)) if same is not None
                  else Text("new group")]
-        parts += [Text("%(count)d from %(group)s", count=n, group=label)
-                  for label, n in joins.items()]
+        parts += [Text("%(count)d from %(group)s", count=n, group=label) if label is not None
+                  else Text("%(count)d new", count=n) for label, n in joins.items()]
         out.append(Text.joined(" · ", parts))
     return out
 
