@@ -31,6 +31,7 @@ from tests.console_helpers import PASSWORD, ConsoleRoom, console_room, csrf_of  
 
 pytestmark = pytest.mark.broker
 SAMPLES = REPO / "stations" / "room" / "samples"
+SPANISH = {"accept-language": "es-MX,es;q=0.9,en;q=0.5"}
 
 PAGES = ["/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", "/students/x",
          "/students/x/erase", "/setup", "/setup?class=demo-4a", "/"]
@@ -612,6 +613,12 @@ def test_a_bad_constraint_is_refused_with_its_reason_and_changes_nothing(
         problem = problem_of(response)
         assert "Nothing was changed." in problem and reason in problem, problem
         assert service.book.constraints("demo-4a") == before
+    for data, reason in (({"student": [handles[a]]},
+                          "separar: elija al menos 2 estudiantes distintos"),
+                         ({"student": [handles[a], handles[b]]},
+                          f"{a} y {b} deben estar separados, pero también juntos")):
+        response = signed_in.change("/setup/apart", {**form, **data}, headers=SPANISH)
+        assert reason in problem_of(response)  # the hub's reason, in the page's language
     assert signed_in.change("/setup/remove", {**form, "kind": "shoe_size"}).status_code == 400
     assert signed_in.change("/setup/apart", {"class": "nope"}).status_code == 400
     assert signed_in.change("/setup/explode", form).status_code == 404
@@ -825,9 +832,6 @@ def test_settings_change_at_run_time_persist_and_reset(hub, signed_in: Client) -
 
 
 # --- what the hub says, in the teacher's language --------------------------------------------
-
-SPANISH = {"accept-language": "es-MX,es;q=0.9,en;q=0.5"}
-
 
 def _where(page: str) -> dict[str, str]:
     """An upload problem's labels and values (File, Row, Column, Problem: in the page's

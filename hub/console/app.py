@@ -835,7 +835,7 @@ class Console:
             if await self._wait(future) is False:  # a time or a plan that was not there
                 raise ValueError(_("It was not there (changed meanwhile?): nothing removed."))
         except ValueError as err:
-            return await self.setup_page(request, guard, 400, str(err), class_id)
+            return await self.setup_page(request, guard, 400, text_of(err), class_id)
         log.info("console: %s changed the setup of class %s (%s)", guard.session.account,
                  class_id, what)
         self._say(guard.session, "ok", done)
