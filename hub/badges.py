@@ -17,6 +17,7 @@ from broker.contract import normalise_badge
 from hub.roster import Roster
 from stations.errors import StationsError
 from stations.sqlitedb import transaction
+from stations.text import Text
 
 #: An offered badge is forgotten after this long: the student has walked away.
 OFFER_TTL_S = 300.0
@@ -24,7 +25,8 @@ MAX_OFFERS = 6
 
 
 class BadgeError(StationsError, ValueError):
-    """A badge operation or badge file is wrong; names the file, row and column if any."""
+    """A badge operation or badge file is wrong; names the file, row and column if any.
+    ``problem`` is a :class:`~stations.text.Text`: the console shows it translated."""
 
     def __init__(self, problem: str, file: str = "", row: int | None = None,
                  column: str | None = None) -> None:
@@ -84,12 +86,12 @@ def enroll(roster: Roster, badge: str, student_id: str, now: float, *,
     badge = _badge(badge)
     with transaction(roster.db):
         if roster.student(student_id) is None:
-            raise BadgeError(f"no student {student_id!r} in the roster")
+            raise BadgeError(_no_student(student_id))
         record = roster.badge(badge)
         if (record is not None and not record.revoked and record.student_id != student_id
                 and not reassign):
-            raise BadgeError(f"badge {badge} belongs to {record.student_id}: revoke it first "
-                             "or reassign it")
+            raise BadgeError(Text("badge %(badge)s belongs to %(student)s: revoke it first or "
+                                  "reassign it", badge=badge, student=record.student_id))
         roster.assign_badge(badge, student_id, now)
 
 
@@ -98,26 +100,34 @@ def revoke(roster: Roster, badge: str, now: float) -> None:
     with transaction(roster.db):
         if not roster.revoke_badge(badge, now):
             record = roster.badge(badge)
-            raise BadgeError(f"badge {badge} is unknown" if record is None
-                             else f"badge {badge} is already revoked")
+            raise BadgeError(Text("badge %(badge)s is unknown", badge=badge) if record is None
+                             else Text("badge %(badge)s is already revoked", badge=badge))
 
 
 def revoke_student(roster: Roster, student_id: str, now: float) -> int:
     """Revoke every badge of one student (a lost card), all or none; returns how many."""
     with transaction(roster.db):
         if roster.student(student_id) is None:
-            raise BadgeError(f"no student {student_id!r} in the roster")
+            raise BadgeError(_no_student(student_id))
         held = roster.badges_of(student_id)
         for record in held:
             roster.revoke_badge(record.badge, now)
     return len(held)
 
 
+def _no_student(student_id: str) -> Text:
+    return Text("no student %(id)r in the roster", id=student_id)
+
+
+def _not_a_badge(raw: str) -> Text:
+    return Text("badge id %(badge)r is not 4-32 hex digits", badge=raw)
+
+
 def _badge(raw: str) -> str:
     try:
         return normalise_badge(raw)
     except ValueError as err:
-        raise BadgeError(str(err)) from err
+        raise BadgeError(_not_a_badge(raw)) from err
 
 
 def import_badges(path: Path | str, roster: Roster, now: float, *,
@@ -132,25 +142,25 @@ def import_badges(path: Path | str, roster: Roster, now: float, *,
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise BadgeError("no such badge file (a CSV with columns badge and student_id)",
+        raise BadgeError(Text("no such badge file (a CSV with columns badge and student_id)"),
                          str(path)) from None
     except UnicodeDecodeError as err:
-        raise BadgeError("is not UTF-8", name) from err
+        raise BadgeError(Text("is not UTF-8"), name) from err
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     reader.fieldnames = header
     if "badge" not in header:
-        raise BadgeError("required column is missing", name, 1, "badge")
+        raise BadgeError(Text("required column is missing"), name, 1, "badge")
     column = next((c for c in ("student_id", "sourcedId", "userSourcedId") if c in header), None)
     if column is None:
-        raise BadgeError("required column is missing (student_id or sourcedId)", name, 1,
-                         "student_id")
+        raise BadgeError(Text("required column is missing (student_id or sourcedId)"), name,
+                         1, "student_id")
     pairs: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
     try:
         rows = list(reader)
     except csv.Error as err:
-        raise BadgeError(f"is not valid CSV ({err})", name) from err
+        raise BadgeError(Text("is not valid CSV (%(error)s)", error=str(err)), name) from err
     with transaction(roster.db):  # checked and written under one write lock
         for n, rec in enumerate(rows, start=2):
             raw, student = (rec.get("badge") or "").strip(), (rec.get(column) or "").strip()
@@ -159,18 +169,19 @@ def import_badges(path: Path | str, roster: Roster, now: float, *,
             try:
                 badge = normalise_badge(raw)
             except ValueError as err:
-                raise BadgeError(str(err), name, n, "badge") from err
+                raise BadgeError(_not_a_badge(raw), name, n, "badge") from err
             if badge in seen:
-                raise BadgeError(f"badge {badge} is listed twice (first on row {seen[badge]})",
-                                 name, n, "badge")
+                raise BadgeError(Text("badge %(badge)s is listed twice (first on row %(first)d)",
+                                      badge=badge, first=seen[badge]), name, n, "badge")
             seen[badge] = n
             if roster.student(student) is None:
-                raise BadgeError(f"no student {student!r} in the roster", name, n, column)
+                raise BadgeError(_no_student(student), name, n, column)
             record = roster.badge(badge)
             if (record is not None and not record.revoked and record.student_id != student
                     and not reassign):
-                raise BadgeError(f"badge {badge} belongs to {record.student_id} "
-                                 "(use --reassign)", name, n, "badge")
+                raise BadgeError(Text("badge %(badge)s belongs to %(student)s (use --reassign)",
+                                      badge=badge, student=record.student_id), name, n, "badge")
+
             pairs.append((badge, student))
         for badge, student in pairs:
             roster.assign_badge(badge, student, now)

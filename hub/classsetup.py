@@ -35,6 +35,7 @@ from hub.lessons import (
 from hub.rotation import GroupDef, RotationPlan
 from hub.suggest import sized_constraints
 from stations.sqlitedb import transaction
+from stations.text import Text
 
 #: The rules about students, as the constraints file names them.
 STUDENT_RULES = ("keep_apart", "keep_together", "pinned", "not_in")
@@ -70,7 +71,7 @@ def rules(data: Mapping[str, Any]) -> list[Rule]:
 
 def keep_apart(data: Mapping[str, Any], students: Sequence[str]) -> dict[str, Any]:
     """Two or more students never in one group: every pair of them kept apart."""
-    _distinct(students, 2, "keep apart")
+    _distinct(students, 2, Text("keep apart"))
     out = copy.deepcopy(dict(data))
     pairs = out.setdefault("keep_apart", [])
     for a, b in itertools.combinations(students, 2):
@@ -81,7 +82,7 @@ def keep_apart(data: Mapping[str, Any], students: Sequence[str]) -> dict[str, An
 
 def keep_together(data: Mapping[str, Any], students: Sequence[str]) -> dict[str, Any]:
     """Two or more students always in one group."""
-    _distinct(students, 2, "keep together")
+    _distinct(students, 2, Text("keep together"))
     out = copy.deepcopy(dict(data))
     teams = out.setdefault("keep_together", [])
     if not any(set(t) == set(students) for t in teams):
@@ -91,7 +92,7 @@ def keep_together(data: Mapping[str, Any], students: Sequence[str]) -> dict[str,
 
 def pin(data: Mapping[str, Any], student: str, group: int) -> dict[str, Any]:
     """A student always in this group (1 is the first: the teacher table's)."""
-    _group(group, "pin")
+    _group(group, Text("pin"))
     out = copy.deepcopy(dict(data))
     out.setdefault("pinned", {})[student] = group
     return out
@@ -99,7 +100,7 @@ def pin(data: Mapping[str, Any], student: str, group: int) -> dict[str, Any]:
 
 def keep_out(data: Mapping[str, Any], student: str, group: int) -> dict[str, Any]:
     """A student never in this group."""
-    _group(group, "not in")
+    _group(group, Text("not in"))
     out = copy.deepcopy(dict(data))
     banned = out.setdefault("not_in", {}).setdefault(student, [])
     if isinstance(banned, int):
@@ -112,9 +113,11 @@ def keep_out(data: Mapping[str, Any], student: str, group: int) -> dict[str, Any
 def set_size(data: Mapping[str, Any], key: str, value: int) -> dict[str, Any]:
     """``groups``, ``min_size`` or ``max_size`` to ``value`` (0 drops the rule)."""
     if key not in SIZE_RULES:
-        raise ValueError(f"no size rule {key!r} (there are {', '.join(SIZE_RULES)})")
+        raise ValueError(Text("no size rule %(key)r (there are %(keys)s)", key=key,
+                              keys=", ".join(SIZE_RULES)))
     if value < 0:
-        raise ValueError(f"{key.replace('_', ' ')} {value}: give 1 or more (0 drops the rule)")
+        raise ValueError(Text("%(rule)s %(value)d: give 1 or more (0 drops the rule)",
+                              rule=key.replace("_", " "), value=value))
     out = copy.deepcopy(dict(data))
     if value == 0:
         out.pop(key, None)
@@ -127,7 +130,7 @@ def remove(data: Mapping[str, Any], rule: Rule) -> dict[str, Any]:
     """The constraints without ``rule``; ValueError if there is no such rule (it was
     removed meanwhile, say)."""
     if rule not in rules(data):
-        raise ValueError("no such constraint (it was changed meanwhile: reload the page)")
+        raise ValueError(Text("no such constraint (it was changed meanwhile: reload the page)"))
     out = copy.deepcopy(dict(data))
     if rule.kind in ("keep_apart", "keep_together"):
         out[rule.kind] = [m for m in out[rule.kind] if tuple(m) != rule.students]
@@ -148,12 +151,14 @@ def remove(data: Mapping[str, Any], rule: Rule) -> dict[str, Any]:
 
 def _distinct(students: Sequence[str], least: int, what: str) -> None:
     if len(set(students)) < least or len(set(students)) != len(students):
-        raise ValueError(f"{what}: choose at least {least} different students")
+        raise ValueError(Text("%(rule)s: choose at least %(least)d different students",
+                              rule=what, least=least))
 
 
 def _group(group: int, what: str) -> None:
     if isinstance(group, bool) or not isinstance(group, int) or group < 1:
-        raise ValueError(f"{what}: give a group number from 1, got {group!r}")
+        raise ValueError(Text("%(rule)s: give a group number from 1, got %(group)r",
+                              rule=what, group=group))
 
 
 # --- the check, and the one writer of a class's constraints -----------------------------------
@@ -165,16 +170,17 @@ def check_constraints(data: Mapping[str, Any], class_id: str, names: Mapping[str
     ``plan``: a malformed value, a student not in the class, a group that does not exist,
     rules that contradict each other or the size limits (sized to what the plan can run, as
     a suggestion sizes them: :func:`hub.suggest.sized_constraints`)."""
-    source = f"class {class_id} constraints"
+    source = Text("class %(class_id)s constraints", class_id=class_id)
     constraints = constraints_from_json(dict(data), source)
     for rule in rules(data):
         for sid in rule.students:
             if sid not in names:
-                raise ValueError(f"{source}: no student {sid!r} in class {class_id}")
+                raise ValueError(Text("%(source)s: no student %(id)r in class %(class_id)s",
+                                      source=source, id=sid, class_id=class_id))
     if not names:
         if rules(data):
-            raise ValueError(f"class {class_id} has no students on this hub: import its "
-                             "roster first")
+            raise ValueError(Text("class %(class_id)s has no students on this hub: import "
+                                  "its roster first", class_id=class_id))
         return
     students = tuple(Student(sid, name, {_NONE: 0.0}) for sid, name in names.items())
     sized = sized_constraints(constraints, plan, current, len(names))
@@ -213,7 +219,9 @@ def add_slot(book: LessonBook, day: str, start: str, end: str, class_id: str,
     the start, a plan the class does not have, an overlap with another class's time."""
     weekday = parse_weekday(day)
     if plan_id and book.plan(class_id, plan_id) is None:
-        raise ValueError(f"class {class_id} has no plan {plan_id!r}")
+        raise ValueError(Text("class %(class_id)s has no plan %(plan)r", class_id=class_id,
+                              plan=plan_id))
+
     slot = Slot(weekday, start, end, class_id, plan_id)
     book.add_slot(slot)
     return slot

@@ -30,6 +30,7 @@ from hub.uplink import DistrictSettings, read_district
 from hub.wire import rotation_size_problem
 from hub.xapi import XapiSettings
 from stations.errors import ConfigError
+from stations.text import Text
 from stations.tomlconfig import Section, load_toml, read_translations
 
 STATION_KINDS = ("teacher-led", "online", "collaborative", "independent")
@@ -264,12 +265,13 @@ def _plan(root: Section, stations: tuple[StationDef, ...],
 def check_questions(questions: tuple[str, ...]) -> tuple[str, ...]:
     """The reflection questions if the kiosk can ask them, else ValueError saying why."""
     if not 1 <= len(questions) <= MAX_QUESTIONS:
-        raise ValueError(f"give 1 to {MAX_QUESTIONS} questions")
+        raise ValueError(Text("give 1 to %(most)d questions", most=MAX_QUESTIONS))
     for q in questions:
         if q not in QUESTIONS:
-            raise ValueError(f"{q!r} is not one of {', '.join(QUESTIONS)}")
+            raise ValueError(Text("%(question)r is not one of %(questions)s", question=q,
+                                  questions=", ".join(QUESTIONS)))
     if len(set(questions)) != len(questions):
-        raise ValueError("a question is listed twice")
+        raise ValueError(Text("a question is listed twice"))
     return questions
 
 

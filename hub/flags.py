@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from hub.config import ReflectionConfig
 from hub.store import CheckInRecord
+from stations.text import Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +42,16 @@ def reflection_flags(records: Iterable[CheckInRecord],
         if len(last) == n and all(r.answers["confidence"] <= config.low_confidence
                                   for r in last):
             flags.append(Flag(student, "low-confidence",
-                              f"low confidence {n} times in a row", last[-1].tapped_at))
+                              Text("low confidence %(count)d times in a row", count=n),
+                              last[-1].tapped_at))
         goal = [r for r in rows if "goal" in r.answers][-n:]
         if len(goal) == n and all(r.answers["goal"] <= config.low_goal for r in goal):
-            flags.append(Flag(student, "goal-stuck", f"stuck on goal {n} times in a row",
+            flags.append(Flag(student, "goal-stuck",
+                              Text("stuck on goal %(count)d times in a row", count=n),
                               goal[-1].tapped_at))
         mood = [r for r in rows if "mood" in r.answers]
         if mood and mood[-1].answers["mood"] <= config.low_mood:
-            flags.append(Flag(student, "low-mood", "low mood at the last check-in",
+            flags.append(Flag(student, "low-mood", Text("low mood at the last check-in"),
                               mood[-1].tapped_at))
         if flags:
             out[student] = tuple(sorted(flags, key=lambda f: -f.at))

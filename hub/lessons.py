@@ -44,6 +44,7 @@ from hub.privacy import public_group_names
 from hub.rotation import GroupDef, Model, RotationPlan, StationDef, TeacherTableRule
 from hub.wire import rotation_size_problem
 from stations.sqlitedb import transaction
+from stations.text import Text
 
 #: Every class's first plan: the room's own ``[rotation]``, every station.
 ROOM_PLAN = "room"
@@ -76,25 +77,28 @@ def room_plan() -> ClassPlan:
 def check_plan(plan: ClassPlan, room: RotationPlan) -> None:
     """ValueError naming what is wrong with a class's plan for this room."""
     if not _PLAN_ID.match(plan.id):
-        raise ValueError(f"plan id {plan.id!r}: use 1-32 lower-case letters, digits, - or _")
+        raise ValueError(Text("plan id %(plan)r: use 1-32 lower-case letters, digits, - or _",
+                              plan=plan.id))
     if not plan.name.strip() or len(plan.name) > 64:
-        raise ValueError("a plan needs a name of 1 to 64 characters")
+        raise ValueError(Text("a plan needs a name of 1 to 64 characters"))
     known = [s.id for s in room.stations]
     for sid in plan.stations:
         if sid not in known:
-            raise ValueError(f"no station {sid!r} in this room (it has {', '.join(known)})")
+            raise ValueError(Text("no station %(station)r in this room (it has %(stations)s)",
+                                  station=sid, stations=", ".join(known)))
     if len(set(plan.stations)) != len(plan.stations):
-        raise ValueError("a station is listed twice")
+        raise ValueError(Text("a station is listed twice"))
     if plan.block_minutes < 0 or not math.isfinite(plan.block_minutes) or \
             plan.block_minutes > 240:
-        raise ValueError(f"block minutes must be 1 to 240 (0: the room's), got "
-                         f"{plan.block_minutes:g}")
+        raise ValueError(Text("block minutes must be 1 to 240 (0: the room's), got "
+                              "%(minutes)g", minutes=plan.block_minutes))
     if 0 < plan.block_minutes * 60 <= room.block(0).warning_s:
-        raise ValueError(f"a block of {plan.block_minutes:g} minutes is not longer than the "
-                         f"room's warning ({room.block(0).warning_s / 60:g} minutes)")
+        raise ValueError(Text("a block of %(minutes)g minutes is not longer than the room's "
+                              "warning (%(warning)g minutes)", minutes=plan.block_minutes,
+                              warning=room.block(0).warning_s / 60))
     if plan.model and plan.model not in {m.value for m in Model}:
-        raise ValueError(f"model {plan.model!r} is not one of "
-                         f"{', '.join(m.value for m in Model)}")
+        raise ValueError(Text("model %(model)r is not one of %(models)s", model=plan.model,
+                              models=", ".join(m.value for m in Model)))
 
 
 def rotation_plan(room: RotationPlan, plan: ClassPlan,
@@ -168,20 +172,24 @@ def lesson_problem(plan: RotationPlan, groups: Sequence[GroupDef], questions: Se
     hub's state lists every station of the room)."""
     if plan.model is Model.STATION:
         if len(groups) > len(plan.stations):
-            return (f"{len(groups)} groups but the plan has {len(plan.stations)} stations: "
-                    "every group needs a station in every block")
+            return Text("%(groups)d groups but the plan has %(stations)d stations: every "
+                        "group needs a station in every block", groups=len(groups),
+                        stations=len(plan.stations))
         for g in groups:
             for s in plan.stations:
                 if s.capacity and len(g.members) > s.capacity:
-                    return (f"group {g.name!r} has {len(g.members)} students but "
-                            f"{s.name} holds {s.capacity}")
+                    return Text("group %(group)r has %(count)d students but %(station)s "
+                                "holds %(capacity)d", group=g.name, count=len(g.members),
+                                station=s.name, capacity=s.capacity)
     if len({g.id for g in groups}) != len(groups):
-        return "two groups share an id"
+        return Text("two groups share an id")
     public = public_group_names((g.id, g.name) for g in groups)
     for g in groups:
         if len(public[g.id]) > SHORT_TEXT_MAX or len(g.name) > SHORT_TEXT_MAX:
-            return (f"the group name {g.name[:24]!r}… is {len(g.name)} characters; the "
-                    f"stations show at most {SHORT_TEXT_MAX}")
+            return Text("the group name %(name)r… is %(length)d characters; the stations "
+                        "show at most %(most)d", name=g.name[:24], length=len(g.name),
+                        most=SHORT_TEXT_MAX)
+
     return rotation_size_problem(stations or plan.stations, groups, plan.block_count,
                                  questions)
 
@@ -216,13 +224,14 @@ class Slot:
 def parse_weekday(text: str) -> int:
     key = text.strip().lower()[:3]
     if key not in WEEKDAYS:
-        raise ValueError(f"{text!r} is not a weekday (mon, tue, wed, thu, fri, sat, sun)")
+        raise ValueError(Text("%(value)r is not a weekday (mon, tue, wed, thu, fri, sat, sun)",
+                              value=text))
     return WEEKDAYS.index(key)
 
 
 def check_time(text: str) -> str:
     if not _TIME.match(text):
-        raise ValueError(f"{text!r} is not a time of day as HH:MM (24-hour)")
+        raise ValueError(Text("%(value)r is not a time of day as HH:MM (24-hour)", value=text))
     return text
 
 
@@ -259,7 +268,8 @@ class LessonBook:
 
     def save_plan(self, class_id: str, plan: ClassPlan) -> None:
         if plan.id == ROOM_PLAN:
-            raise ValueError(f"plan id {ROOM_PLAN!r} is the room's own plan (hub.toml)")
+            raise ValueError(Text("plan id %(plan)r is the room's own plan (hub.toml)",
+                                  plan=ROOM_PLAN))
         with transaction(self.db):
             self.db.execute("INSERT INTO class_plans VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
                             "(class_id, plan_id) DO UPDATE SET name=excluded.name, "
@@ -331,13 +341,16 @@ class LessonBook:
         check_time(slot.start)
         check_time(slot.end)
         if slot.end <= slot.start:
-            raise ValueError(f"{slot.describe()}: the end must come after the start")
+            raise ValueError(Text("%(slot)s: the end must come after the start",
+                                  slot=slot.describe()))
         with transaction(self.db):
             for other in self.timetable():
                 if (other.weekday == slot.weekday and other.start != slot.start
                         and other.start < slot.end and slot.start < other.end):
-                    raise ValueError(f"{slot.describe()} overlaps {other.describe()} "
-                                     f"({other.class_id})")
+                    raise ValueError(Text("%(slot)s overlaps %(other)s (%(class_id)s)",
+                                          slot=slot.describe(), other=other.describe(),
+                                          class_id=other.class_id))
+
             self.db.execute("INSERT INTO timetable VALUES (?, ?, ?, ?, ?) ON CONFLICT"
                             "(weekday, start) DO UPDATE SET end=excluded.end, "
                             "class_id=excluded.class_id, plan_id=excluded.plan_id",

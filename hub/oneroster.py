@@ -29,6 +29,7 @@ from typing import Any
 from hub.roster import Roster, SchoolIds, Student
 from stations.errors import StationsError
 from stations.sqlitedb import transaction
+from stations.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class OneRosterError(StationsError, ValueError):
     """A OneRoster file is missing or wrong; names the file, row and column."""
 
     def __init__(self, file: str, row: int | None, column: str | None, problem: str) -> None:
+        #: ``problem`` is a :class:`~hub.text.Text`: the console shows it translated.
         self.file, self.row, self.column, self.problem = file, row, column, problem
         where = file + (f", row {row}" if row is not None else "") + \
             (f", column {column}" if column else "")
@@ -116,20 +118,21 @@ class _Source:
                 self._zip = zipfile.ZipFile(path)
             except zipfile.BadZipFile as err:
                 raise OneRosterError(str(path), None, None,
-                                     "is neither a folder nor a zip file") from err
+                                     Text("is neither a folder nor a zip file")) from err
             for name in self._zip.namelist():
                 pure = PurePosixPath(name)
                 if pure.suffix == ".csv" and not pure.name.startswith("._"):
                     self._names.setdefault(pure.name, name)
         else:
-            raise OneRosterError(str(path), None, None, "not found")
+            raise OneRosterError(str(path), None, None, Text("not found"))
 
     def has(self, name: str) -> bool:
         return name in self._names
 
     def read(self, name: str) -> bytes:
         if name not in self._names:
-            raise OneRosterError(name, None, None, f"missing from {self.path}")
+            raise OneRosterError(name, None, None, Text("missing from %(export)s",
+                                                        export=self.path.name))
         if self._zip is not None:
             return self._zip.read(self._names[name])
         return Path(self._names[name]).read_bytes()
@@ -146,18 +149,20 @@ def _rows(source: _Source, name: str, required: tuple[str, ...]) -> Iterator[tup
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         row = raw[:err.start].count(b"\n") + 1
-        raise OneRosterError(name, row, None, f"is not UTF-8 (byte 0x{raw[err.start]:02x} at "
-                             f"offset {err.start}); export it again as UTF-8") from err
+        raise OneRosterError(name, row, None, Text(
+            "is not UTF-8 (byte 0x%(byte)02x at offset %(offset)d); export it again as UTF-8",
+            byte=raw[err.start], offset=err.start)) from err
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise OneRosterError(name, 1, None, "is empty: it needs at least a header") from None
+        raise OneRosterError(name, 1, None,
+                             Text("is empty: it needs at least a header")) from None
     except csv.Error as err:
-        raise OneRosterError(name, 1, None, f"is not valid CSV ({err})") from err
+        raise OneRosterError(name, 1, None, _not_csv(err)) from err
     for col in required:
         if col not in header:
-            raise OneRosterError(name, 1, col, "required column is missing")
+            raise OneRosterError(name, 1, col, Text("required column is missing"))
     n = 1
     try:
         for values in reader:
@@ -165,17 +170,23 @@ def _rows(source: _Source, name: str, required: tuple[str, ...]) -> Iterator[tup
             if not values or values == [""]:
                 continue
             if len(values) != len(header):
-                raise OneRosterError(name, n, None, f"has {len(values)} fields, the header "
-                                     f"has {len(header)}")
+                raise OneRosterError(name, n, None, Text(
+                    "has %(fields)d fields, the header has %(header)d",
+                    fields=len(values), header=len(header)))
             yield n, {h: v.strip() for h, v in zip(header, values, strict=True)}
     except csv.Error as err:
-        raise OneRosterError(name, n + 1, None, f"is not valid CSV ({err})") from err
+        raise OneRosterError(name, n + 1, None, _not_csv(err)) from err
+
+
+def _not_csv(err: csv.Error) -> Text:
+    return Text("is not valid CSV (%(error)s)", error=str(err))
 
 
 def _status(name: str, n: int, rec: dict) -> bool:
     status = rec.get("status", "")
     if status not in STATUSES:
-        raise OneRosterError(name, n, "status", f"{status!r} is not active or tobedeleted")
+        raise OneRosterError(name, n, "status", Text(
+            "%(value)r is not active or tobedeleted", value=status))
     return status != "tobedeleted" and status != "inactive"
 
 
@@ -185,28 +196,30 @@ def _date(name: str, n: int, rec: dict, col: str) -> str:
         try:
             dt.date.fromisoformat(value[:10])
         except ValueError:
-            raise OneRosterError(name, n, col, f"{value!r} is not a date (YYYY-MM-DD)") from None
+            raise OneRosterError(name, n, col, Text("%(value)r is not a date (YYYY-MM-DD)",
+                                                    value=value)) from None
     return value[:10]
 
 
 def _required_value(name: str, n: int, rec: dict, col: str) -> str:
     value = rec.get(col, "")
     if not value:
-        raise OneRosterError(name, n, col, "is empty but required")
+        raise OneRosterError(name, n, col, Text("is empty but required"))
     return value
 
 
 def _unique(name: str, n: int, seen: dict[str, int], sid: str) -> None:
     if sid in seen:
-        raise OneRosterError(name, n, "sourcedId", f"duplicate sourcedId {sid!r} "
-                             f"(first on row {seen[sid]})")
+        raise OneRosterError(name, n, "sourcedId", Text(
+            "duplicate sourcedId %(id)r (first on row %(first)d)", id=sid, first=seen[sid]))
     seen[sid] = n
 
 
 def _role(name: str, n: int, col: str, value: str, allowed: set[str]) -> str:
     if value not in allowed and not value.startswith("ext:"):
-        raise OneRosterError(name, n, col, f"role {value!r} is not in the OneRoster "
-                             f"vocabulary ({', '.join(sorted(allowed))})")
+        raise OneRosterError(name, n, col, Text(
+            "role %(role)r is not in the OneRoster vocabulary (%(roles)s)",
+            role=value, roles=", ".join(sorted(allowed))))
     return value
 
 
@@ -218,8 +231,8 @@ def _version(source: _Source) -> tuple[str, bool]:
             prop, value = rec["propertyName"], rec["value"]
             if prop == "oneroster.version":
                 if value not in ("1.1", "1.2"):
-                    raise OneRosterError("manifest.csv", n, "value",
-                                         f"OneRoster version {value!r} is not 1.1 or 1.2")
+                    raise OneRosterError("manifest.csv", n, "value", Text(
+                        "OneRoster version %(version)r is not 1.1 or 1.2", version=value))
                 version = value
             elif prop == "file.enrollments":
                 bulk = value.lower() != "delta"
@@ -241,10 +254,12 @@ def _parse(source: _Source) -> Parsed:
     version, bulk = _version(source)
     for name in ("orgs.csv", "classes.csv", "users.csv", "enrollments.csv"):
         if not source.has(name):
-            raise OneRosterError(name, None, None, f"missing from {source.path}")
+            raise OneRosterError(name, None, None, Text("missing from %(export)s",
+                                                        export=source.path.name))
     if version == "1.2" and not source.has("roles.csv"):
-        raise OneRosterError("roles.csv", None, None, f"missing from {source.path} "
-                             "(OneRoster 1.2 keeps users' roles there)")
+        raise OneRosterError("roles.csv", None, None, Text(
+            "missing from %(export)s (OneRoster 1.2 keeps users' roles there)",
+            export=source.path.name))
 
     orgs: dict[str, tuple[str, str, bool]] = {}
     seen: dict[str, int] = {}
@@ -261,7 +276,7 @@ def _parse(source: _Source) -> Parsed:
         school = _required_value("classes.csv", n, rec, "schoolSourcedId")
         if school not in orgs:
             raise OneRosterError("classes.csv", n, "schoolSourcedId",
-                                 f"org {school!r} is not in orgs.csv")
+                                 Text("org %(id)r is not in orgs.csv", id=school))
         classes[sid] = (_required_value("classes.csv", n, rec, "title"), school,
                         rec.get("classCode", ""), _status("classes.csv", n, rec))
 
@@ -287,15 +302,15 @@ def _parse(source: _Source) -> Parsed:
             user = rec["userSourcedId"]
             if user not in people:
                 raise OneRosterError("roles.csv", n, "userSourcedId",
-                                     f"user {user!r} is not in users.csv")
+                                     Text("user %(id)r is not in users.csv", id=user))
             org = rec["orgSourcedId"]
             if org and org not in orgs:
                 raise OneRosterError("roles.csv", n, "orgSourcedId",
-                                     f"org {org!r} is not in orgs.csv")
+                                     Text("org %(id)r is not in orgs.csv", id=org))
             role_type = rec.get("roleType", "primary") or "primary"
             if role_type not in ROLE_TYPES:
-                raise OneRosterError("roles.csv", n, "roleType",
-                                     f"{role_type!r} is not primary or secondary")
+                raise OneRosterError("roles.csv", n, "roleType", Text(
+                    "%(value)r is not primary or secondary", value=role_type))
             role = _role("roles.csv", n, "role", rec["role"], ROLES_12)
             if _status("roles.csv", n, rec) and _current(_date("roles.csv", n, rec, "beginDate"),
                                                          _date("roles.csv", n, rec, "endDate")):
@@ -309,11 +324,12 @@ def _parse(source: _Source) -> Parsed:
         cls = _required_value("enrollments.csv", n, rec, "classSourcedId")
         if cls not in classes:
             raise OneRosterError("enrollments.csv", n, "classSourcedId",
-                                 f"class {cls!r} is not in classes.csv")
+                                 Text("class %(id)r is not in classes.csv", id=cls))
         user = _required_value("enrollments.csv", n, rec, "userSourcedId")
         if user not in people:
             raise OneRosterError("enrollments.csv", n, "userSourcedId",
-                                 f"user {user!r} is not in users.csv")
+                                 Text("user %(id)r is not in users.csv", id=user))
+
         role = _role("enrollments.csv", n, "role", rec["role"], ENROLLMENT_ROLES)
         begin = _date("enrollments.csv", n, rec, "beginDate")
         end = _date("enrollments.csv", n, rec, "endDate")

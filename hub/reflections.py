@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from hub.grouping import CONFIDENCE_TREND, GOAL_PROGRESS
 from hub.store import CheckInRecord
+from stations.text import Text
 
 #: Steps of the 1-4 answer scale.
 SCALE_STEPS = 3.0
@@ -86,9 +87,10 @@ def describe(features: Mapping[str, float]) -> str:
     parts = []
     t = features.get(CONFIDENCE_TREND)
     if t is not None:
-        word = "rising" if t > 0.2 else "falling" if t < -0.2 else "steady"
-        parts.append(f"confidence {word} ({t:+.1f})")
+        word = Text("rising") if t > 0.2 else Text("falling") if t < -0.2 else Text("steady")
+        parts.append(Text("confidence %(trend)s (%(value)+.1f)", trend=word, value=t))
     g = features.get(GOAL_PROGRESS)
     if g is not None:
-        parts.append(f"goals {round(100 * g)}%")
-    return " · ".join(parts)
+        parts.append(Text("goals %(percent)d%%", percent=round(100 * g)))
+    return Text.joined(" · ", parts)
+

@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from hub.schedule import build_schedule
+from stations.text import Text
 
 
 class Phase(StrEnum):
@@ -256,7 +257,7 @@ class Rotation:
     def move_student(self, student_id: str, group_id: str) -> None:
         """Put one student in another group from now on (their check-ins send them there)."""
         if group_id not in {g.id for g in self.groups}:
-            raise ValueError(f"no group {group_id!r}")
+            raise ValueError(Text("no group %(group)r", group=group_id))
         if self._base_group().get(student_id) == group_id:
             self.moved.pop(student_id, None)
         else:

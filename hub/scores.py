@@ -43,6 +43,7 @@ from hub.grouping.classcsv import (
 from hub.grouping.errors import ClassCsvError
 from hub.roster import Roster
 from stations.sqlitedb import transaction
+from stations.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,12 @@ class ScoreImport:
     not_read: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return (f"{self.scores} scores of {self.students} students on "
-                f"{len(self.standards)} standards ({', '.join(self.dates)})")
+        return self.text()
+
+    def text(self) -> Text:
+        return Text("%(scores)d scores of %(students)d students on %(standards)d standards "
+                    "(%(dates)s)", scores=self.scores, students=self.students,
+                    standards=len(self.standards), dates=", ".join(self.dates))
 
     def as_json(self) -> dict[str, object]:
         return {"class": self.class_id, "file": self.file, "import": self.import_id,
@@ -126,31 +131,34 @@ class _Matcher:
                 found.append((names[j], value, sid))
         if first is None:
             columns = ", ".join(names[j] for j in roles.ids.values())
-            raise ScoresError(source, row_no, names[min(roles.ids.values())],
-                              f"no student id on this row ({columns} are empty)")
+            raise ScoresError(source, row_no, names[min(roles.ids.values())], Text(
+                "no student id on this row (%(columns)s are empty)", columns=columns))
         if not found:
             column, value = first
             raise ScoresError(source, row_no, column, self._unmatched(value))
         column, value, sid = found[0]
         for other_column, other_value, other in found[1:]:
             if other != sid:
-                raise ScoresError(source, row_no, other_column,
-                                  f"{other_value!r} is {self._name(other)} but {column} "
-                                  f"{value!r} is {self._name(sid)}: which student is it?")
+                raise ScoresError(source, row_no, other_column, Text(
+                    "%(value)r is %(student)s but %(column)s %(other_value)r is "
+                    "%(other_student)s: which student is it?", value=other_value,
+                    student=self._name(other), column=column, other_value=value,
+                    other_student=self._name(sid)))
         return sid
 
     def _name(self, sid: str) -> str:
         s = self.roster.student(sid)
         return f"{s.display_name} ({sid})" if s else sid
 
-    def _unmatched(self, value: str) -> str:
+    def _unmatched(self, value: str) -> Text:
         other = self.roster.student(value)
         if other is not None:
-            return (f"{other.display_name} ({value}) is not a student of class "
-                    f"{self.class_id}: import the roster that enrolls them, or use "
-                    "--class for their class")
-        return (f"no student {value!r} in class {self.class_id} (matched against the "
-                "roster's sourcedId, student number, username and e-mail)")
+            return Text("%(name)s (%(id)s) is not a student of class %(class_id)s: import the "
+                        "roster that enrolls them, or use --class for their class",
+                        name=other.display_name, id=value, class_id=self.class_id)
+        return Text("no student %(id)r in class %(class_id)s (matched against the roster's "
+                    "sourcedId, student number, username and e-mail)", id=value,
+                    class_id=self.class_id)
 
 
 def parse_scores(path: Path, roster: Roster, class_id: str, today: str) -> _Parsed:
@@ -158,29 +166,29 @@ def parse_scores(path: Path, roster: Roster, class_id: str, today: str) -> _Pars
     try:
         header_row, names, body = numbered_rows(
             read_csv_text(path), path,
-            "a header row with a student id (sourcedId, identifier, username or email), "
-            "the date and one column per standard")
+            Text("a header row with a student id (sourcedId, identifier, username or "
+                 "email), the date and one column per standard"))
         roles = classify_columns(names, path, header_row)
     except ScoresError:
         raise
     except ClassCsvError as err:
         raise ScoresError(err.path, err.row, err.column, err.problem) from err
     if not roles.ids:
-        raise ScoresError(path, header_row, None,
-                          "no column to match students by: give sourcedId, identifier "
-                          "(student number), username or email (found "
-                          f"{', '.join(repr(h) for h in names)})")
+        raise ScoresError(path, header_row, None, Text(
+            "no column to match students by: give sourcedId, identifier (student number), "
+            "username or email (found %(found)s)", found=", ".join(repr(h) for h in names)))
     date_cols = [j for j, h in enumerate(names) if column_key(h) in DATE_COLUMNS]
     if len(date_cols) > 1:
-        raise ScoresError(path, header_row, names[date_cols[1]],
-                          f"ambiguous column: both {names[date_cols[0]]!r} and "
-                          f"{names[date_cols[1]]!r} would be the date; rename or remove one")
+        raise ScoresError(path, header_row, names[date_cols[1]], Text(
+            "ambiguous column: both %(first)r and %(second)r would be %(what)s; rename or "
+            "remove one", first=names[date_cols[0]], second=names[date_cols[1]],
+            what=Text("the date")))
     date_col = date_cols[0] if date_cols else None
     roles.standards = [(j, std, scale) for j, std, scale in roles.standards if j != date_col]
     if not roles.standards:
-        raise ScoresError(path, header_row, None,
-                          "no standards: every column is an id, a name or other information "
-                          "(a standard's column holds 0-100 or 1-4 scores)")
+        raise ScoresError(path, header_row, None, Text(
+            "no standards: every column is an id, a name or other information (a standard's "
+            "column holds 0-100 or 1-4 scores)"))
     matcher = _Matcher(roster, class_id)
     rows: list[tuple[int, str, str, dict[str, float | None]]] = []
     first: dict[tuple[str, str], int] = {}
@@ -191,8 +199,8 @@ def parse_scores(path: Path, roster: Roster, class_id: str, today: str) -> _Pars
             day = _date(row[date_col].strip(), path, row_no, names[date_col])
         if (sid, day) in first:
             raise ScoresError(path, row_no, names[date_col] if date_col is not None else None,
-                              f"{matcher._name(sid)} is on row {first[sid, day]} for {day} "
-                              "already")
+                              Text("%(student)s is on row %(first)d for %(day)s already",
+                                   student=matcher._name(sid), first=first[sid, day], day=day))
         first[sid, day] = row_no
         try:
             scores = {std: parse_score(row[j], path, row_no, names[j])
@@ -201,7 +209,7 @@ def parse_scores(path: Path, roster: Roster, class_id: str, today: str) -> _Pars
             raise ScoresError(err.path, err.row, err.column, err.problem) from err
         rows.append((row_no, sid, day, scores))
     if not rows:
-        raise ScoresError(path, None, None, "no student rows after the header")
+        raise ScoresError(path, None, None, Text("no student rows after the header"))
     by_row = {row_no: scores for row_no, _sid, _day, scores in rows}
     try:
         scales = rescale(roles, by_row, names, path)
@@ -218,17 +226,21 @@ def _date(text: str, path: Path, row: int, column: str) -> str:
     try:
         return dt.date.fromisoformat(text[:10]).isoformat()
     except ValueError:
-        raise ScoresError(path, row, column, f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise ScoresError(path, row, column, Text("%(value)r is not a date (YYYY-MM-DD)",
+                                                  value=text)) from None
 
 
 def import_scores(path: Path | str, roster: Roster, class_id: str, now: float) -> ScoreImport:
     """Check the whole file, then store every score in one transaction (see the module)."""
     path = Path(path)
     if not class_id:
-        raise ScoresError(path, None, None, "which class are these scores for? (--class)")
+        raise ScoresError(path, None, None,
+                          Text("which class are these scores for? (--class)"))
     if class_id not in roster.classes():
-        raise ScoresError(path, None, None, f"no class {class_id!r} on this hub (the roster's "
-                                            f"classes: {', '.join(roster.classes()) or 'none'})")
+        raise ScoresError(path, None, None, Text(
+            "no class %(class_id)r on this hub (the roster's classes: %(classes)s)",
+            classes=", ".join(roster.classes()) or Text("none"), class_id=class_id))
+
     today = dt.datetime.fromtimestamp(now).date().isoformat()
     parsed = parse_scores(path, roster, class_id, today)
     db = roster.db

@@ -81,6 +81,7 @@ from hub.uplink import DistrictFeed, Uplink
 from hub.view import EnrollmentView, HubView, LessonChoice, StationInfo
 from hub.wire import rotation_state
 from hub.xapi import Names
+from stations.text import N_, Text, text_of
 
 __all__ = ["ROTATION_KEY", "Arrival", "HubService", "HubView", "RotationSnapshot",
            "TeacherAction"]
@@ -376,9 +377,10 @@ class HubService:
             self._offer = Suggestion(self.class_id, "given", tuple(
                 SuggestedGroup(name, tuple(m), change) for (name, m), change in
                 zip(groups, changes(current, members), strict=True)), {},
-                summary=f"{len(groups)} groups offered", moved=moved(current, members))
-            self._say("", now, teacher="New groups suggested: approve or keep the current "
-                                       "ones")
+                summary=Text("%(count)d groups offered", count=len(groups)),
+                moved=moved(current, members))
+            self._say("", now, teacher=Text("New groups suggested: approve or keep the "
+                                            "current ones"))
         self._inbox.put(offer)
 
     def request_groups(self, mode: str = "skill", standards: tuple[str, ...] = (), *,
@@ -403,7 +405,7 @@ class HubService:
         row and column)."""
         def run(now: float) -> ScoreImport:
             result = import_scores(path, self.roster, class_id or self.class_id, now)
-            self._say("", now, teacher=f"Scores imported: {result}")
+            self._say("", now, teacher=Text("Scores imported: %(scores)s", scores=result.text()))
             return result
         return self.call(run)
 
@@ -422,7 +424,8 @@ class HubService:
         def run(now: float) -> ImportSummary:
             summary = import_oneroster(path, self.roster)
             self._choices_at = -CHOICES_REFRESH_S  # classes may have come or gone
-            self._say(f"Roster imported: {summary.students} students", now)
+            self._say(Text("Roster imported: %(count)d students", count=summary.students),
+                      now)
             return summary
         return self.call(run)
 
@@ -430,7 +433,7 @@ class HubService:
         """Import a badge CSV (all rows or none; :class:`BadgeError` names row and column)."""
         def run(now: float) -> int:
             n = badge_ops.import_badges(path, self.roster, now, reassign=reassign)
-            self._say(f"{n} badges imported", now)
+            self._say(Text("%(count)d badges imported", count=n), now)
             return n
         return self.call(run)
 
@@ -456,7 +459,7 @@ class HubService:
                 self._offer = self._offer.without(student_id)
             self._persist_rotation()
             self._publish_rotation(now)
-            self._say("A student's data was erased", now)
+            self._say(Text("A student's data was erased"), now)
             return erased
         return self.call(run)
 
@@ -494,7 +497,7 @@ class HubService:
             self._flags_at = -FLAGS_REFRESH_S
             self._run_retention(now)
             self._publish_rotation(now)
-            self._say("Settings saved", now)
+            self._say(Text("Settings saved"), now)
             log.info("settings changed: room %s, class %s %s", room or "the config file's",
                      klass, self.book.settings(klass) or "the config file's")
             return self.settings(klass)
@@ -521,8 +524,8 @@ class HubService:
         if "retention_days" in saved:
             days = saved["retention_days"]
             if not isinstance(days, int) or isinstance(days, bool) or days < 0:
-                raise ValueError(f"retention days must be 0 (keep everything) or more, "
-                                 f"got {days!r}")
+                raise ValueError(Text("retention days must be 0 (keep everything) or more, "
+                                      "got %(days)r", days=days))
             out["retention_days"] = days
         if "questions" in saved:  # kept for the room by an earlier release
             qs = tuple(saved["questions"])
@@ -625,7 +628,7 @@ class HubService:
 
     def _known_class(self, class_id: str) -> None:
         if class_id != self.config.class_id and class_id not in self.roster.classes():
-            raise ValueError(f"no class {class_id!r} on this hub")
+            raise ValueError(Text("no class %(class_id)r on this hub", class_id=class_id))
 
     # --- lessons per class ------------------------------------------------------------------
 
@@ -664,11 +667,12 @@ class HubService:
     def _start_lesson(self, class_id: str, plan_id: str, now: float) -> None:
         """Start the class's lesson with this plan (ValueError says why not)."""
         if self.rotation.phase in (Phase.RUNNING, Phase.PAUSED):
-            raise ValueError("a lesson is on: end it first")
+            raise ValueError(Text("a lesson is on: end it first"))
         self._known_class(class_id)
         plan = self.book.plan(class_id, plan_id or ROOM_PLAN)
         if plan is None:
-            raise ValueError(f"class {class_id} has no plan {plan_id!r}")
+            raise ValueError(Text("class %(class_id)s has no plan %(plan)r",
+                                  class_id=class_id, plan=plan_id))
         rotation = self._lesson_rotation(class_id, plan, now)
         settings = self.book.settings(class_id)
         questions = tuple(settings.get("questions", self.config.reflection.questions))
@@ -676,10 +680,11 @@ class HubService:
                                  self.config.plan.stations)
         if problem is not None:
             if len(rotation.groups) > len(rotation.plan.stations):
-                problem += (f"; choose another plan, or make {len(rotation.plan.stations)} "
-                            "groups first (the class's constraints: groups, then suggest and "
-                            "approve)")
-            raise ValueError(f"{self._class_title(class_id)}: {problem}")
+                problem = Text("%(problem)s; choose another plan, or make %(groups)d groups "
+                               "first (the class's constraints: groups, then suggest and "
+                               "approve)", problem=problem, groups=len(rotation.plan.stations))
+            raise ValueError(Text("%(class_title)s: %(problem)s",
+                                  class_title=self._class_title(class_id), problem=problem))
         if self._offer is not None and self._offer.class_id != class_id:
             self._offer = None  # another class's suggestion: ask again in its lesson
         self.rotation, self.ingest.rotation = rotation, rotation
@@ -727,8 +732,8 @@ class HubService:
             if future is not None and request == self._work.request:
                 self._work.futures.append(future)  # the same question: one answer for both
                 return
-            self._refuse_suggestion(future, "suggested groups are being made already: wait "
-                                            "for them")
+            self._refuse_suggestion(future, Text("suggested groups are being made already: "
+                                                 "wait for them"))
             return
         class_id = request.class_id or self.class_id
         request = dataclasses.replace(request, class_id=class_id)
@@ -749,7 +754,7 @@ class HubService:
                          lookback_days=self.config.reflection.lookback_days,
                          absent=sorted(absent))
         except (SuggestError, ValueError, sqlite3.Error) as err:
-            self._refuse_suggestion(future, str(err))
+            self._refuse_suggestion(future, text_of(err))
             return
         self._work = _Work(request, now, [future] if future is not None else [])
         done = self._worker.submit(run, inp)
@@ -761,7 +766,7 @@ class HubService:
     def _refuse_suggestion(self, future: Future[Suggestion] | None, why: str) -> None:
         log.warning("no suggested groups: %s", why)
         self._refusal = why
-        self._say("", self.clock(), teacher=f"No suggestion: {why}")
+        self._say("", self.clock(), teacher=Text("No suggestion: %(why)s", why=why))
         if future is not None and future.set_running_or_notify_cancel():
             future.set_exception(SuggestError(why))
 
@@ -773,8 +778,9 @@ class HubService:
         except Exception as err:  # SuggestError, or a bug in the engine: the teacher hears
             if not isinstance(err, SuggestError):
                 log.exception("the grouping engine failed")
-            why = str(err) if isinstance(err, SuggestError) else f"the engine failed ({err})"
-            self._say("", now, teacher=f"No suggestion: {why}")
+            why = text_of(err) if isinstance(err, SuggestError) \
+                else Text("the engine failed (%(error)s)", error=str(err))
+            self._say("", now, teacher=Text("No suggestion: %(why)s", why=why))
             for f in futures:
                 self._after_view.append(lambda f=f: f.set_running_or_notify_cancel()
                                         and f.set_exception(SuggestError(why)))
@@ -782,7 +788,7 @@ class HubService:
         self._offer = suggestion
         log.info("suggested %s groups for class %s in %.0f ms: %s", suggestion.mode,
                  suggestion.class_id, 1000 * suggestion.seconds, suggestion.summary)
-        self._say("", now, teacher="Suggested groups ready: review them, then approve")
+        self._say("", now, teacher=Text("Suggested groups ready: review them, then approve"))
         for f in futures:
             self._after_view.append(lambda f=f: f.set_running_or_notify_cancel()
                                     and f.set_result(suggestion))
@@ -802,7 +808,7 @@ class HubService:
                                                    self.config.reflection.questions)))
         problem = lesson_problem(plan, groups, questions, self.config.plan.stations)
         if problem is not None:
-            raise ValueError(f"these groups cannot run: {problem}")
+            raise ValueError(Text("these groups cannot run: %(problem)s", problem=problem))
         rot = self.rotation
         before = (rot.groups, rot.plan, dict(rot.moved), rot.schedule)
         if active:
@@ -823,12 +829,13 @@ class HubService:
         if active and rot.phase in (Phase.RUNNING, Phase.PAUSED):
             # Everyone's place may change: the stations say "time to move" and where to.
             self._pending_events.append(RotationEvent("move", rot.block, rot.remaining(now)))
-            self._say("New groups: check where you go", now,
-                      teacher="New groups approved: the stations show where everyone goes")
+            self._say(Text("New groups: check where you go"), now,
+                      teacher=Text("New groups approved: the stations show where everyone "
+                                   "goes"))
         else:
-            self._say("", now, teacher=f"New groups approved for "
-                                       f"{self._class_title(offer.class_id)}: they start "
-                                       "with its next lesson")
+            self._say("", now, teacher=Text(
+                "New groups approved for %(class_title)s: they start with its next lesson",
+                class_title=self._class_title(offer.class_id)))
         log.info("groups approved for class %s: %s", offer.class_id,
                  ", ".join(f"{g.name} ({len(g.members)})" for g in groups))
 
@@ -887,7 +894,7 @@ class HubService:
                 # so every station sends its part again.
                 log.error("a batch of %d messages was not stored (%s): the stations will "
                           "send it again", len(batch), err)
-                self._say(f"Check-ins could not be saved: {err}", now)
+                self._say(Text("Check-ins could not be saved: %(error)s", error=str(err)), now)
         if replies:
             self.bus.publish_many([(r.topic, r.payload, r.retain) for r in replies])
         changed = False
@@ -949,18 +956,22 @@ class HubService:
                 self._pending_events += getattr(rot, a.action)(now)
             elif a.action == "extend":
                 self._pending_events += rot.extend(now, a.minutes * 60.0)
-                self._say(f"{a.minutes:+g} minutes", now)
+                self._say(Text("%(minutes)+g minutes", minutes=a.minutes), now)
             elif a.action == "move":
                 rot.move_student(a.student, a.group)
-                moved = f"{self._name(a.student)} moved to "
-                self._say(moved + self._public_names().get(a.group, ""), now,
-                          teacher=moved + self._group_name(a.group))
+                name = self._name(a.student)
+                self._say(Text("%(name)s moved to %(group)s", name=name,
+                               group=self._public_names().get(a.group, "")), now,
+                          teacher=Text("%(name)s moved to %(group)s", name=name,
+                                       group=self._group_name(a.group)))
             elif a.action in ("absent", "present"):
                 rot.mark_absent(a.student, a.action == "absent")
-                self._say(f"{self._name(a.student)} marked {a.action}", now)
+                self._say(Text(N_("%(name)s marked absent") if a.action == "absent"
+                               else N_("%(name)s marked present"), name=self._name(a.student)),
+                          now)
             elif a.action == "enroll_start":
                 self.enrollment.start()
-                self._say("Enrolling: tap the new badge at any station", now)
+                self._say(Text("Enrolling: tap the new badge at any station"), now)
                 return False
             elif a.action == "enroll_stop":
                 self.enrollment.stop()
@@ -969,20 +980,22 @@ class HubService:
                 badge_ops.enroll(self.roster, a.badge, a.student, now,
                                  reassign=a.action == "reassign")
                 self.enrollment.take(a.badge)
-                self._say(f"Badge …{a.badge[-4:]} is now {self._name(a.student)}'s", now)
+                self._say(Text("Badge …%(end)s is now %(name)s's", end=a.badge[-4:],
+                               name=self._name(a.student)), now)
                 return False
             elif a.action == "revoke":
                 badge_ops.revoke(self.roster, a.badge, now)
-                self._say(f"Badge …{a.badge[-4:]} revoked", now)
+                self._say(Text("Badge …%(end)s revoked", end=a.badge[-4:]), now)
                 return False
             elif a.action == "revoke_student":
                 held = badge_ops.revoke_student(self.roster, a.student, now)
-                self._say(f"{held} badge(s) of {self._name(a.student)} revoked: "
-                          "enroll a new one", now)
+                self._say(Text("%(count)d badge(s) of %(name)s revoked: enroll a new one",
+                               count=held, name=self._name(a.student)), now)
                 return False
             elif a.action == "start_lesson":
                 self._start_lesson(a.class_id or self.class_id, a.plan, now)
-                self._say(f"{self._class_title(self.class_id)}: lesson started", now)
+                self._say(Text("%(class_title)s: lesson started",
+                               class_title=self._class_title(self.class_id)), now)
             elif a.action == "suggest_groups":
                 since = a.since if a.mode == PRESENT else None
                 if a.mode == PRESENT and since is None and rot.phase in (Phase.RUNNING,
@@ -1005,16 +1018,16 @@ class HubService:
                 self._access(a, now)
                 return False
             elif a.action in ("approve_groups", "adjust_groups"):
-                self._refusal = "no groups are waiting for approval"
+                self._refusal = Text("no groups are waiting for approval")
                 return False
             else:
                 log.warning("unknown teacher action %r ignored", a.action)
-                self._refusal = f"unknown action {a.action!r}"
+                self._refusal = Text("unknown action %(action)r", action=a.action)
                 return False
         except (BadgeError, ValueError, sqlite3.Error) as err:
             log.warning("teacher action %s refused: %s", a.action, err)
-            self._say(str(err), now)
-            self._refusal = str(err)
+            self._refusal = text_of(err)
+            self._say(self._refusal, now)
             return False
         log.info("teacher action %s: now %s, block %d", a.action, rot.phase, rot.block + 1)
         return True
@@ -1188,8 +1201,8 @@ class HubService:
             online = sum(state == "online" for state in self.ingest.station_states.values())
             self.notices_due += online
             self.notices_unheard += not online
-            self._say(f"Sent to the stations: {NOTICE_TEXT.get(notice.event, notice.event)}",
-                      now)
+            self._say(Text("Sent to the stations: %(notice)s",
+                           notice=NOTICE_TEXT.get(notice.event, notice.event)), now)
         elif not self.bus.connected:
             self._held_notice = notice
             log.info("notice %s held: not connected to the broker yet", notice.event)
@@ -1268,19 +1281,25 @@ class HubService:
             count, _ = by_topic.get(topic, (0, ""))
             by_topic[topic] = (count + 1, reason)
         names = {s.id: s.name for s in self.config.plan.stations}
-        warnings = tuple(f"{'Not sent' if reason.startswith(NOT_SENT) else 'Broker refused'} "
-                     f"{count} × {topic.rsplit('/', 1)[-1]}: {reason.removeprefix(NOT_SENT)}"
-                     for topic, (count, reason) in by_topic.items()) + tuple(
-            f"{names.get(station, station)} keeps {n} check-in(s) the hub refused: "
-            "see `stations outbox quarantine` there"
+        warnings: tuple[str, ...] = tuple(
+            Text(N_("Not sent %(count)d × %(message)s: %(reason)s")
+                 if reason.startswith(NOT_SENT)
+                 else N_("Broker refused %(count)d × %(message)s: %(reason)s"), count=count,
+                 message=topic.rsplit("/", 1)[-1], reason=reason.removeprefix(NOT_SENT))
+            for topic, (count, reason) in by_topic.items()) + tuple(
+            Text("%(station)s keeps %(count)d check-in(s) the hub refused: see `stations "
+                 "outbox quarantine` there", station=names.get(station, station), count=n)
             for station, n in sorted(self.ingest.quarantined.items()))
         if self.uplink is not None and self.uplink.refused:
-            warnings += (f"District refused {self.uplink.refused} record(s): "
-                         "see the hub's log",)
+            warnings += (Text("District refused %(count)d record(s): see the hub's log",
+                              count=self.uplink.refused),)
         ends = self._cert_ends
         if ends is not None and ends.timestamp() - now <= tls.RENEW_BEFORE.total_seconds():
-            warnings += (f"The room's certificate {'ended' if ends.timestamp() <= now else 'ends'}"
-                         f" {ends:%Y-%m-%d}: IT renews it with `stations broker-config` and "
-                         "installs it again",)
+            template = (N_("The room's certificate ended %(day)s: IT renews it with `stations "
+                           "broker-config` and installs it again") if ends.timestamp() <= now
+                        else N_("The room's certificate ends %(day)s: IT renews it with "
+                                "`stations broker-config` and installs it again"))
+            warnings += (Text(template, day=f"{ends:%Y-%m-%d}"),)
         return warnings
+
 

@@ -18,7 +18,6 @@ teacher's eyes only.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,12 +38,14 @@ from hub.grouping import (
     recent_pairs,
     regroup_present,
 )
+from hub.grouping.explain import GROUP
 from hub.lessons import LessonBook, without_student
 from hub.reflections import Reflections, describe, reflections
 from hub.roster import Roster
 from hub.rotation import GroupDef, Model, RotationPlan
 from hub.scores import latest_scores
 from hub.store import HubStore
+from stations.text import Text, text_of
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,7 @@ BALANCED = {CONFIDENCE_TREND: 0.25, GOAL_PROGRESS: 0.25}
 PAIR_LESSONS = 3
 #: Regrouping the present has no scores to weigh: one constant column stands in.
 _LEVEL = "(none)"
-#: The engine's reasons name groups by number: the teacher knows them by name.
-_GROUP_WORDS = re.compile(r"\b(stayed in|moved from|joins|pinned to) group (\d+)")
+
 
 
 class SuggestError(ValueError):
@@ -152,16 +152,16 @@ class Suggestion:
         """The suggestion with ``student`` moved to the group named ``group``."""
         names = [g.name for g in self.groups]
         if group not in names:
-            raise ValueError(f"no suggested group {group!r}")
+            raise ValueError(Text("no suggested group %(group)r", group=group))
         if not any(student in g.members for g in self.groups):
-            raise ValueError("that student is not in the suggested groups")
+            raise ValueError(Text("that student is not in the suggested groups"))
         groups = [replace(g, members=tuple(m for m in g.members if m != student)
                           + ((student,) if g.name == group else ())) for g in self.groups]
         members = [g.members for g in groups]
         groups = [replace(g, change=c) for g, c in zip(groups, changes(current, members),
                                                         strict=True)]
         reasons = dict(self.reasons)
-        reasons[student] = f"moved to {group} by the teacher"
+        reasons[student] = Text("moved to %(group)s by the teacher", group=group)
         return replace(self, groups=tuple(groups), reasons=reasons, adjusted=True,
                        moved=moved(current, members))
 
@@ -173,16 +173,18 @@ def changes(current: Sequence[GroupDef], suggested: Sequence[Sequence[str]]) -> 
     for k, members in enumerate(suggested):
         same = current[k] if k < len(current) else None
         stay = [m for m in members if same is not None and where.get(m) is same]
-        joins: dict[str, int] = {}
+        joins: dict[str | None, int] = {}  # None: new to the class's groups
         for m in members:
             if m in stay:
                 continue
             origin = where.get(m)
-            label = origin.name if origin is not None else "new"
+            label = origin.name if origin is not None else None
             joins[label] = joins.get(label, 0) + 1
-        parts = [f"{len(stay)} stay"] if same is not None else ["new group"]
-        parts += [f"{n} from {label}" for label, n in joins.items()]
-        out.append(" · ".join(parts))
+        parts = [Text("%(count)d stay", count=len(stay)) if same is not None
+                 else Text("new group")]
+        parts += [Text("%(count)d from %(group)s", count=n, group=label) if label is not None
+                  else Text("%(count)d new", count=n) for label, n in joins.items()]
+        out.append(Text.joined(" · ", parts))
     return out
 
 
@@ -214,7 +216,8 @@ def stored_constraints(book: LessonBook, class_id: str, students: Sequence[str]
     mentioned |= set(data.get("pinned", {})) | set(data.get("not_in", {}))
     for gone in mentioned - set(students):
         data = without_student(data, gone)
-    return constraints_from_json(data, f"class {class_id} constraints")
+    return constraints_from_json(data, Text("class %(class_id)s constraints",
+                                            class_id=class_id))
 
 
 def gather(store: HubStore, roster: Roster, book: LessonBook, request: GroupRequest,
@@ -225,8 +228,8 @@ def gather(store: HubStore, roster: Roster, book: LessonBook, request: GroupRequ
     class_id = request.class_id
     people = roster.students(class_id) if class_id else roster.students()
     if not people:
-        raise SuggestError(f"class {class_id or '(none)'} has no students on this hub: "
-                           "import its roster first")
+        raise SuggestError(Text("class %(class_id)s has no students on this hub: import its "
+                                "roster first", class_id=class_id or "(none)"))
     ids = [s.id for s in people]
     names = {s.id: s.display_name for s in people}
     data = latest_scores(store.db, class_id, ids) if class_id else None
@@ -234,21 +237,24 @@ def gather(store: HubStore, roster: Roster, book: LessonBook, request: GroupRequ
                                        lookback_days), ids)
     mode = request.mode
     if mode not in (*MODES, PRESENT):
-        raise SuggestError(f"mode {mode!r} is not one of {', '.join(MODES)} or {PRESENT}")
+        raise SuggestError(Text("mode %(mode)r is not one of %(modes)s or %(present)s",
+                                mode=mode, modes=", ".join(MODES), present=PRESENT))
     standards = data.standards if data is not None else ()
     chosen = request.standards or None
     if mode in ("skill", "mixed"):
         if not standards:
-            raise SuggestError(f"no scores for class {class_id} yet: import this week's "
-                               f"scores first (stations scores import FILE --class "
-                               f"{class_id}, or the console's scores page)")
+            raise SuggestError(Text(
+                "no scores for class %(class_id)s yet: import this week's scores first "
+                "(stations scores import FILE --class %(class_id)s, or the console's scores "
+                "page)", class_id=class_id))
         for std in request.standards:
             if std not in standards:
-                raise SuggestError(f"no scores on {std!r} in class {class_id} (it has "
-                                   f"{', '.join(standards)})")
+                raise SuggestError(Text(
+                    "no scores on %(standard)r in class %(class_id)s (it has %(standards)s)",
+                    standard=std, class_id=class_id, standards=", ".join(standards)))
     if mode == "interest" and not found.preferences:
-        raise SuggestError("interest groups form around the activities students chose at "
-                           "the stations, and this class has chosen none yet")
+        raise SuggestError(Text("interest groups form around the activities students chose "
+                                "at the stations, and this class has chosen none yet"))
     current = tuple(GroupDef(g.id, g.name, tuple(m for m in g.members if m in names))
                     for g in current)
     students = tuple(_student(sid, names[sid], data.scores.get(sid, {}) if data else {},
@@ -307,28 +313,37 @@ def run(inp: EngineInput) -> Suggestion:
         if request.mode == PRESENT:
             result = regroup_present(inp.cls, [g.members for g in inp.current], inp.absent,
                                      inp.constraints, inp.options,
-                                     source=f"class {request.class_id}")
+                                     source=_class(request.class_id))
         else:
             result = make_groups(inp.cls, inp.constraints, inp.options,
-                                 source=f"class {request.class_id}")
+                                 source=_class(request.class_id))
     except GroupingError as err:
-        raise SuggestError(str(err)) from err
+        raise SuggestError(text_of(err)) from err
     return _suggestion(inp, result, time.perf_counter() - started)
+
+
+def _class(class_id: str) -> Text:
+    """The class, as the engine's messages name where their constraints came from."""
+    return Text("class %(class_id)s", class_id=class_id)
 
 
 def _headline(inp: EngineInput, result: Grouping, n_moved: int) -> str:
     """One line for the teacher: what the groups are made on, who moves, and how they
     compare with the current groups under the same measure."""
     n = len(inp.cls.students)
-    on = inp.options.standards or inp.cls.standards
-    what = {"skill": f"Skill groups on {len(on)} standard{'s' if len(on) != 1 else ''}",
-            "mixed": f"Mixed groups on {len(on)} standard{'s' if len(on) != 1 else ''}",
-            "interest": "Interest groups from the activities chosen"}[inp.request.mode]
-    text = f"{what}: {n_moved} of {n} students move"
+    on = len(inp.options.standards or inp.cls.standards)
+    what = {"skill": Text("Skill groups on 1 standard") if on == 1
+            else Text("Skill groups on %(count)d standards", count=on),
+            "mixed": Text("Mixed groups on 1 standard") if on == 1
+            else Text("Mixed groups on %(count)d standards", count=on),
+            "interest": Text("Interest groups from the activities chosen")}[inp.request.mode]
     current = result.comparison.current_score if result.comparison is not None else None
     if current is not None:
-        text += f"; score {result.score:.2f}, the current groups {current:.2f} (lower is better)"
-    return text
+        return Text("%(what)s: %(moved)d of %(students)d students move; score %(score).2f, "
+                    "the current groups %(current).2f (lower is better)", what=what,
+                    moved=n_moved, students=n, score=result.score, current=current)
+    return Text("%(what)s: %(moved)d of %(students)d students move", what=what,
+                moved=n_moved, students=n)
 
 
 def _suggestion(inp: EngineInput, result: Grouping, seconds: float) -> Suggestion:
@@ -350,23 +365,30 @@ def _suggestion(inp: EngineInput, result: Grouping, seconds: float) -> Suggestio
     where = {m: names[k] for k, g in enumerate(members) for m in g}
     before = {m: g.name for g in current for m in g.members}
     if inp.request.mode == PRESENT:
-        reasons = {sid: (f"stays in {where[sid]}" if before.get(sid) == where[sid]
-                         else f"moves from {before[sid]} to {where[sid]} to even out the "
-                              "groups" if sid in before else f"joins {where[sid]}")
-                   for sid in where}
-        reasons.update({sid: "absent: left out" for sid in result.left_out})
+        reasons: dict[str, str] = {
+            sid: (Text("stays in %(group)s", group=where[sid]) if before.get(sid) == where[sid]
+                  else Text("moves from %(before)s to %(group)s to even out the groups",
+                            before=before[sid], group=where[sid]) if sid in before
+                  else Text("joins %(group)s", group=where[sid]))
+            for sid in where}
+        reasons.update({sid: Text("absent: left out") for sid in result.left_out})
         n_moved = moved(current, members)
-        summary = (f"Regrouped the {len(where)} students here ({len(result.left_out)} absent "
-                   f"left out): {n_moved} moved, the fewest the size limits allow")
+        summary = Text("Regrouped the %(students)d students here (%(absent)d absent left "
+                       "out): %(moved)d moved, the fewest the size limits allow",
+                       students=len(where), absent=len(result.left_out), moved=n_moved)
     else:
-        def named(match: re.Match[str]) -> str:
-            k = int(match.group(2)) - 1
-            return f"{match.group(1)} {names[k]}" if 0 <= k < len(names) else match.group(0)
-        reasons = {sid: _GROUP_WORDS.sub(named, text) for sid, text in result.reasons.items()}
+        def named(value: Any) -> Any:  # the engine's "group 2": the teacher's name for it
+            if isinstance(value, Text) and value.msgid == GROUP:
+                k = value.params["number"] - 1
+                return names[k] if 0 <= k < len(names) else value
+            return value
+        reasons = {sid: text.map_params(named) if isinstance(text, Text) else text
+                   for sid, text in result.reasons.items()}
         n_moved = result.moved or 0
         summary = _headline(inp, result, n_moved)
     return Suggestion(
         class_id=inp.request.class_id, mode=inp.request.mode, groups=groups, reasons=reasons,
+
         features={sid: describe(f) for sid, f in inp.features.items() if describe(f)},
         summary=summary, detail=result.summary, moved=n_moved,
         left_out=tuple(result.left_out), seconds=seconds)

@@ -13,6 +13,7 @@ from broker import contract
 from broker.contract import ContractError, RotationState, StationPlan
 from hub.privacy import public_group_names
 from hub.rotation import GroupDef, RotationPlan, RotationSnapshot, StationDef
+from stations.text import Text
 
 #: Seconds with the longest decimal form a float can take in a message (17 significant digits).
 _LONGEST_SECONDS = 86399.123456789012
@@ -61,12 +62,15 @@ def rotation_size_problem(stations: Sequence[StationDef], groups: Sequence[Group
     if len(payload) > contract.MAX_PAYLOAD_BYTES:
         sizes = [len(contract.encode(s)) for s in message.stations]
         worst = max(range(len(sizes)), key=sizes.__getitem__)
-        return (f"the rotation state this config makes is {len(payload)} bytes; the message "
-                f"contract carries at most {contract.MAX_PAYLOAD_BYTES} (MAX_PAYLOAD_BYTES): "
-                f"shorten station names, activity labels or menus (the largest is station "
-                f"{stations[worst].id!r}, {sizes[worst]} bytes)")
+        return Text("the rotation state this config makes is %(size)d bytes; the message "
+                    "contract carries at most %(most)d (MAX_PAYLOAD_BYTES): shorten station "
+                    "names, activity labels or menus (the largest is station %(station)r, "
+                    "%(station_size)d bytes)", size=len(payload),
+                    most=contract.MAX_PAYLOAD_BYTES, station=stations[worst].id,
+                    station_size=sizes[worst])
     try:
         contract.encode_checked(message)
     except ContractError as err:  # a limit the loaders' own checks do not know of yet
-        return f"the rotation state this config makes breaks the message contract: {err.detail}"
+        return Text("the rotation state this config makes breaks the message contract: "
+                    "%(detail)s", detail=err.detail)
     return None

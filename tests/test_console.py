@@ -32,6 +32,7 @@ from tests.console_helpers import PASSWORD, ConsoleRoom, console_room, csrf_of  
 
 pytestmark = pytest.mark.broker
 SAMPLES = REPO / "stations" / "room" / "samples"
+SPANISH = {"accept-language": "es-MX,es;q=0.9,en;q=0.5"}
 
 PAGES = ["/lesson", "/roster", "/scores", "/groups", "/badges", "/exports", "/students/x",
          "/students/x/erase", "/setup", "/setup?class=demo-4a", "/"]
@@ -342,6 +343,8 @@ def test_the_teacher_view_shows_flags_and_the_class_view_does_not(hub, signed_in
     signed_in.change("/lesson/view", {"teacher": "yes"})
     teacher = signed_in.get("/lesson").text
     assert "Teacher view: not for the projector" in teacher and "low confidence" in teacher
+    spanish = signed_in.get("/lesson", headers={"accept-language": "es"}).text
+    assert "poca confianza 2 veces seguidas" in spanish and "low confidence" not in spanish
     signed_in.change("/lesson/view", {"teacher": "no"})
     assert "low confidence" not in signed_in.get("/lesson").text
 
@@ -649,6 +652,12 @@ def test_a_bad_constraint_is_refused_with_its_reason_and_changes_nothing(
         problem = problem_of(response)
         assert "Nothing was changed." in problem and reason in problem, problem
         assert service.book.constraints("demo-4a") == before
+    for data, reason in (({"student": [handles[a]]},
+                          "separar: elija al menos 2 estudiantes distintos"),
+                         ({"student": [handles[a], handles[b]]},
+                          f"{a} y {b} deben estar separados, pero también juntos")):
+        response = signed_in.change("/setup/apart", {**form, **data}, headers=SPANISH)
+        assert reason in problem_of(response)  # the hub's reason, in the page's language
     assert signed_in.change("/setup/remove", {**form, "kind": "shoe_size"}).status_code == 400
     assert signed_in.change("/setup/apart", {"class": "nope"}).status_code == 400
     assert signed_in.change("/setup/explode", form).status_code == 404
@@ -859,6 +868,153 @@ def test_settings_change_at_run_time_persist_and_reset(hub, signed_in: Client) -
     assert service.config.retention_days == 180
     assert service.settings()["questions"] == ["confidence"]
     assert service.settings()["history"] is True and service.book.settings("demo-4a") == {}
+
+
+# --- what the hub says, in the teacher's language --------------------------------------------
+
+def _where(page: str) -> dict[str, str]:
+    """An upload problem's labels and values (File, Row, Column, Problem: in the page's
+    language)."""
+    box = re.search(r'<div class="note error" role="alert"[^>]*>(.*?)</div>', page, re.S)
+    assert box, "no upload problem on the page"
+    return dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", box.group(1), re.S))
+
+
+@pytest.fixture
+def console_in_spanish(hub) -> Iterator[Client]:
+    """A console whose ``[console] language`` is Spanish, on the same hub."""
+    import dataclasses
+
+    room, _console, loop = hub
+    console = Console(room.service, dataclasses.replace(room.service.config.console,
+                                                        language="es"))
+    lifespan = console.app.router.lifespan_context(console.app)
+    asyncio.run_coroutine_threadsafe(lifespan.__aenter__(), loop).result(10)
+    try:
+        client = Client(loop, console)
+        assert client.sign_in().status_code == 303
+        yield client
+    finally:
+        asyncio.run_coroutine_threadsafe(lifespan.__aexit__(None, None, None), loop).result(10)
+
+
+def test_a_bad_scores_upload_in_spanish_keeps_file_row_and_column(hub, signed_in: Client
+                                                                   ) -> None:
+    service = hub[0].service
+    stored = service.store.db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+    bad = (b"sourcedId,given_name,date,fractions\nstu-01,Ana,2025-10-03,40\n"
+           b"stu-01,Ana,2025-10-04,abc\n")
+    response = signed_in.post("/scores", data={"csrf": signed_in.csrf(), "class": "demo-4a"},
+                              files={"scores": ("semana-6.csv", bad, "text/csv")},
+                              headers=SPANISH)
+    assert response.status_code == 400
+    assert "No se importó nada." in response.text
+    where = _where(response.text)
+    assert where["Archivo"] == "semana-6.csv" and where["Fila"] == "3"
+    assert where["Columna"] == "fractions"
+    assert where["Problema"].startswith("la nota &#39;abc&#39; no es un número (la columna "
+                                        "de un estándar tiene notas de 0 a 100 o de 1 a 4")
+    english = signed_in.post("/scores", data={"csrf": signed_in.csrf(), "class": "demo-4a"},
+                             files={"scores": ("semana-6.csv", bad, "text/csv")})
+    assert _where(english.text) == {
+        "File": "semana-6.csv", "Row": "3", "Column": "fractions",
+        "Problem": "score &#39;abc&#39; is not a number (a standard column holds 0-100 or 1-4 "
+                   "scores; if this column is a name, id or other information, give it a "
+                   "header such as given_name, family_name, student_id or section)"}
+    assert service.store.db.execute("SELECT COUNT(*) FROM scores").fetchone()[0] == stored
+
+
+def test_a_bad_roster_zip_in_spanish_keeps_file_row_and_column(hub, signed_in: Client) -> None:
+    room = hub[0]
+    before = _students(room)
+    bad = _zip(SAMPLES / "oneroster-1.2", ("enrollments.csv", ",student,", ",pupil,"))
+    response = signed_in.post("/roster", data={"csrf": signed_in.csrf()},
+                              files={"export": ("sis-export.zip", bad, "application/zip")},
+                              headers=SPANISH)
+    assert response.status_code == 400
+    where = _where(response.text)
+    assert where["Archivo"] == "enrollments.csv" and where["Columna"] == "role"
+    assert where["Fila"].isdigit() and int(where["Fila"]) > 1
+    assert where["Problema"].startswith("el rol &#39;pupil&#39; no está en el vocabulario "
+                                        "de OneRoster (administrator, aide, proctor")
+    not_a_zip = signed_in.post("/roster", data={"csrf": signed_in.csrf()},
+                               files={"export": ("export.zip", b"hello", "application/zip")},
+                               headers=SPANISH)
+    assert _where(not_a_zip.text) == {"Archivo": "export.zip",
+                                      "Problema": "no es una carpeta ni un archivo zip"}
+    assert _students(room) == before
+
+
+def test_a_refused_action_is_explained_in_spanish(hub, signed_in: Client) -> None:
+    service = hub[0].service
+    handle = re.search(r'<select id="move-student".*?<option value="([0-9a-f]+)">',
+                       signed_in.get("/lesson").text, re.S).group(1)
+    signed_in.change("/lesson/move", {"student": handle, "group": "g99"})
+    page = signed_in.get("/lesson", headers=SPANISH).text
+    assert "no existe el grupo &#39;g99&#39;" in page  # the refusal, and the board's banner
+    assert '<p class="banner">no existe el grupo &#39;g99&#39;</p>' in page
+    signed_in.change("/groups/reject")  # an earlier test's suggestion, if any
+    assert service.view.suggested_groups is None
+    signed_in.change("/groups/approve")
+    assert "no hay grupos esperando aprobación" in signed_in.get("/groups",
+                                                                 headers=SPANISH).text
+    signed_in.change("/groups/approve")  # the same refusal, read in English
+    assert "no groups are waiting for approval" in signed_in.get("/groups").text
+    signed_in.change("/badges/revoke", {"badge": "not a badge"})
+    assert ("el número de tarjeta &#39;not a badge&#39; no tiene de 4 a 32 dígitos "
+            "hexadecimales") in signed_in.get("/badges", headers=SPANISH).text
+
+
+def test_suggested_groups_summary_and_reasons_in_spanish(hub, signed_in: Client) -> None:
+    service = hub[0].service
+    assert service.view.suggestion is None
+    here = sorted(service.view.student_names)  # today's scores (retention kept no others)
+    csv = "sourcedId,4.NF.A.1 equivalent fractions\n" + "".join(
+        f"{sid},{20 + 60 * (k % 3) // 2 + k}\n" for k, sid in enumerate(here))
+    assert signed_in.post("/scores", data={"csrf": signed_in.csrf(), "class": "demo-4a"},
+                          files={"scores": ("today.csv", csv.encode(), "text/csv")}
+                          ).status_code == 303
+    response = signed_in.change("/groups/ask", {"mode": "skill",
+                                                "standards": ["4.NF.A.1 equivalent fractions"]})
+    assert response.status_code == 303 and service.view.suggestion is not None
+    page = signed_in.get("/groups", headers=SPANISH).text
+    summary = re.search(r'<p id="suggestion-summary">(.*?)</p>', page, re.S).group(1)
+    assert re.fullmatch(r"Grupos por nivel en 1 estándar: cambian \d+ de \d+ estudiantes"
+                        r"(; puntuación [\d.]+, los grupos actuales [\d.]+ \(menos es "
+                        r"mejor\))?", summary), summary
+    reasons = re.findall(r'<p class="muted reason">(.*?)</p>', page, re.S)
+    assert reasons and all(r.startswith("agrupado por 4.NF.A.1 equivalent fractions")
+                           for r in reasons)
+    # the engine's "group 2" becomes the teacher's name for the group, in Spanish words
+    names = set(service.view.group_names.values())
+    placed = [r for r in reasons if re.search(r"(sigue en|viene de|entra en) ", r)]
+    assert placed and all(re.search(r"(sigue en|viene de|entra en) (.+?)(;|$| ·)", r)
+                          .group(2) in names for r in placed)
+    assert re.search(r"se quedan \d+", page)  # how each group compares with the current
+    for english in ("grouped on", "stayed in", "Skill groups", " stay"):
+        assert english not in page
+    assert "grouped on 4.NF.A.1" in signed_in.get("/groups").text  # English unchanged
+    signed_in.change("/groups/reject")
+    # constraints that clash: the engine's reason, in Spanish, with the students' names
+    a, b = here[:2]
+    clash = {"keep_apart": [[a, b]], "keep_together": [[a, b]]}
+    service.call(lambda _now: service.book.save_constraints("demo-4a", clash)).result(10)
+    try:
+        signed_in.change("/groups/ask", {"mode": "skill"})
+        page = signed_in.get("/groups", headers=SPANISH).text
+        names = service.view.student_names
+        assert f"{names[a]} y {names[b]} deben estar separados, pero también juntos" in page
+        assert service.view.suggestion is None
+    finally:
+        service.call(lambda _now: service.book.save_constraints("demo-4a", {})).result(10)
+
+
+def test_the_consoles_own_language_setting_reads_the_hub_in_spanish(
+        console_in_spanish: Client) -> None:
+    """No Accept-Language: ``[console] language = "es"`` decides, for the hub's text too."""
+    console_in_spanish.change("/groups/approve")
+    page = console_in_spanish.get("/groups").text
+    assert '<html lang="es">' in page and "no hay grupos esperando aprobación" in page
 
 
 def test_spanish_when_the_browser_asks_for_it(signed_in: Client) -> None:

@@ -130,6 +130,15 @@ def test_a_check_in_appears_on_the_open_lesson_page_without_a_reload(hub, teache
     print(f"check-in on the lesson page {took_ms:.0f} ms after it was published")
 
 
+def _upload_problem(page: Any, label: str, path: Any, button: str) -> str:
+    """Upload ``path`` with the form's ``label`` and ``button``: the problem the page shows."""
+    page.get_by_label(label).set_input_files(str(path))
+    page.get_by_role("button", name=button).click()
+    problem = page.locator("div.note.error[role=alert]")
+    problem.wait_for()
+    return problem.inner_text()
+
+
 def test_a_bad_roster_upload_shows_the_error_and_changes_nothing(hub, teacher,
                                                                   tmp_path) -> None:
     import zipfile
@@ -143,15 +152,36 @@ def test_a_bad_roster_upload_shows_the_error_and_changes_nothing(hub, teacher,
                 text = text.replace("demo-4a", "no-such-class", 1)
             z.writestr(f.name, text)
     teacher.goto(f"{room.url}/roster")
-    teacher.get_by_label("OneRoster export (.zip)").set_input_files(str(bad))
-    teacher.get_by_role("button", name="Import").click()
-    problem = teacher.locator("#roster-problem")
-    problem.wait_for()
-    text = problem.inner_text()
+    text = _upload_problem(teacher, "OneRoster export (.zip)", bad, "Import")
     assert "Nothing was imported" in text and "enrollments.csv" in text
     assert re.search(r"Row\s+\d+", text) and "classSourcedId" in text
     after = room.service.store.db.execute("SELECT * FROM students ORDER BY id").fetchall()
     assert after == before
+
+
+def test_a_spanish_browser_reads_a_bad_scores_file_in_spanish(hub, tmp_path) -> None:
+    """Chromium with a Spanish locale (its Accept-Language): the importer's problem in
+    Spanish, with the file, row and column it names."""
+    room, browser = hub
+    context = browser.new_context(locale="es-ES", viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{room.url}/login")
+        page.get_by_label("Nombre").fill("ben")
+        page.get_by_label("Contraseña").fill(PASSWORD)
+        page.get_by_role("button", name="Entrar").click()
+        page.wait_for_url(f"{room.url}/lesson")
+        bad = tmp_path / "semana-7.csv"
+        bad.write_text("sourcedId,date,fractions\nstu-01,2025-10-10,40\n"
+                       "stu-02,10/10/2025,55\n", encoding="utf-8")
+        page.goto(f"{room.url}/scores")
+        text = _upload_problem(page, "Notas (.csv)", bad, "Importar")
+        assert "No se importó nada." in text and "semana-7.csv" in text
+        assert re.search(r"Fila\s+3", text) and re.search(r"Columna\s+date", text)
+        assert "'10/10/2025' no es una fecha (AAAA-MM-DD)" in text
+        assert "is not a date" not in text
+    finally:
+        context.close()
 
 
 def test_scores_to_suggested_groups_to_the_stations(hub, teacher, tmp_path) -> None:

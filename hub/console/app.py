@@ -86,6 +86,7 @@ from hub.roster import Roster
 from hub.scores import latest_scores
 from hub.store import ROTATION_KEY, SETTINGS_KEY, HubStore
 from hub.view import HubView
+from stations.text import Text, text_of
 
 log = logging.getLogger(__name__)
 
@@ -733,7 +734,7 @@ class Console:
             try:
                 await self._wait(self.service.request_groups(mode, standards, since=since))
             except ValueError as err:  # SuggestError: no scores yet, a constraint...
-                self._say(guard.session, "error", str(err))
+                self._say(guard.session, "error", text_of(err))
         else:
             raise HTTPException(404, "no such groups action")
         return self._after_change(request, "/groups")
@@ -834,7 +835,7 @@ class Console:
             if await self._wait(future) is False:  # a time or a plan that was not there
                 raise ValueError(_("It was not there (changed meanwhile?): nothing removed."))
         except ValueError as err:
-            return await self.setup_page(request, guard, 400, str(err), class_id)
+            return await self.setup_page(request, guard, 400, text_of(err), class_id)
         log.info("console: %s changed the setup of class %s (%s)", guard.session.account,
                  class_id, what)
         self._say(guard.session, "ok", done)
@@ -1077,7 +1078,7 @@ class Console:
                     retention_days=int(text), questions=questions,
                     history=form.get("history") == "yes"))
         except ValueError as err:
-            return await self.exports_page(request, guard, 400, str(err))
+            return await self.exports_page(request, guard, 400, text_of(err))
         log.info("console: %s changed the settings", guard.session.account)
         self._say(guard.session, "ok", _("Settings saved."))
         return RedirectResponse("/exports", 303)
@@ -1099,7 +1100,7 @@ def _upload(guard: _Guard, name: str, suffix: str) -> Any:
     assert guard.form is not None
     upload = guard.form.get(name)
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise ValueError("choose a file first")
+        raise ValueError(Text("choose a file first"))
     with tempfile.TemporaryDirectory(prefix="console-upload-") as tmp:
         # The importer names the file in its messages: keep the teacher's own name for it.
         safe = Path(upload.filename).name.replace("/", "_") or f"upload{suffix}"
@@ -1115,10 +1116,13 @@ def _upload(guard: _Guard, name: str, suffix: str) -> Any:
 
 
 def _problem(err: Exception) -> dict[str, Any]:
-    """What went wrong with an upload: the file, row and column when the importer says."""
-    return {"text": str(err), "file": getattr(err, "file", ""), "row": getattr(err, "row", None),
+    """What went wrong with an upload: the file, row and column when the importer says, and
+    the problem (a :class:`~stations.text.Text`: the page shows it in its language)."""
+    # The importer's own name for a file, never the private temporary folder it was saved in.
+    return {"text": str(err), "file": Path(getattr(err, "file", "") or "").name,
+            "row": getattr(err, "row", None),
             "column": getattr(err, "column", None),
-            "problem": getattr(err, "problem", str(err))}
+            "problem": getattr(err, "problem", None) or text_of(err)}
 
 
 def _summary(_: Callable[[str], str], records: list[Any]) -> str:

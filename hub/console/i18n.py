@@ -2,8 +2,11 @@
 ``hub/console/locale/<lang>/LC_MESSAGES/console.mo`` (English is the msgids).
 
 Templates use Jinja's i18n extension (``{% trans %}``, ``_()``); Python code uses the
-request's ``gettext``. ``scripts/catalogs.sh`` extracts, merges and compiles them, as it
-does the kiosk's.
+request's ``gettext``. What the hub itself says (an import error, a refusal, a reason, a
+warning) arrives as a :class:`~stations.text.Text`: every one a template prints is read in
+the page's language (the environment's ``finalize``), its parameters left as they are. The
+catalog holds the console's own msgids and the hub's (``scripts/catalogs.sh`` extracts
+``hub/``, merges and compiles them, as it does the kiosk's).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from stations.text import localize
 from stations.ui.widgets import format_countdown
 
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -33,10 +37,13 @@ def translations(language: str) -> gettext.NullTranslations:
 
 @cache
 def environment(language: str) -> Environment:
-    """The templates in ``language`` (autoescaped: a name is text, never markup)."""
+    """The templates in ``language`` (autoescaped: a name is text, never markup; the hub's
+    :class:`~stations.text.Text` read in ``language``)."""
+    catalog = translations(language)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
-                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+                      extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
+                      finalize=lambda value: localize(value, catalog.gettext))
+    env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = language
     env.filters["countdown"] = format_countdown
     return env

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from hub.grouping.errors import ClassCsvError
 from hub.grouping.model import CONFIDENCE_TREND, GOAL_PROGRESS, ClassData, Student
+from stations.text import Text
 
 #: Id columns by normalised header, in the order one is picked as the student id.
 ID_COLUMNS = {"studentid": "student_id", "id": "student_id", "sourcedid": "sourcedId",
@@ -65,11 +66,13 @@ _INFO_COLUMNS = frozenset((
     "password", "userids", "agentsourcedids", "comments", "notes",
     "total", "average", "overall", "finalgrade", "final", "percent", "percentage", "mean"))
 _FEATURE_COLUMNS = {"confidencetrend": CONFIDENCE_TREND, "goalprogress": GOAL_PROGRESS}
-_ROLE_WORDS = {"given": "the given name", "family": "the family name", "name": "the name",
-               "preferred": "the preferred name", "middle": "the middle name",
-               "preferred_family": "the preferred family name",
-               "preferences": "the preferences", CONFIDENCE_TREND: "the confidence trend",
-               GOAL_PROGRESS: "the goal progress"}
+_ROLE_WORDS = {"given": Text("the given name"), "family": Text("the family name"),
+               "name": Text("the name"), "preferred": Text("the preferred name"),
+               "middle": Text("the middle name"),
+               "preferred_family": Text("the preferred family name"),
+               "preferences": Text("the preferences"),
+               CONFIDENCE_TREND: Text("the confidence trend"),
+               GOAL_PROGRESS: Text("the goal progress")}
 _MISSING = {"", "na", "n/a", "-", "none", "null"}
 _TRENDS = {"falling": -1.0, "down": -1.0, "steady": 0.0, "flat": 0.0, "rising": 1.0, "up": 1.0}
 _SCALE_RE = re.compile(r"^(.*?)\s*[\(\[]\s*(0\s*-\s*100|1\s*-\s*4)\s*[\)\]]\s*$")
@@ -111,9 +114,9 @@ def classify_columns(names: list[str], source: Path | str = "<csv>",
 
     def claim(role: str, j: int, what: str) -> None:
         if role in taken:
-            raise ClassCsvError(source, row, names[j],
-                                f"ambiguous column: both {names[taken[role]]!r} and "
-                                f"{names[j]!r} would be {what}; rename or remove one")
+            raise ClassCsvError(source, row, names[j], Text(
+                "ambiguous column: both %(first)r and %(second)r would be %(what)s; rename "
+                "or remove one", first=names[taken[role]], second=names[j], what=what))
         taken[role] = j
 
     for j, header in enumerate(names):
@@ -123,7 +126,7 @@ def classify_columns(names: list[str], source: Path | str = "<csv>",
             roles.standards.append((j, scaled.group(1), scaled.group(2).replace(" ", "")))
         elif key in ID_COLUMNS:
             kind = ID_COLUMNS[key]
-            claim("id:" + kind, j, f"the student's {kind}")
+            claim("id:" + kind, j, Text("the student's %(kind)s", kind=kind))
             roles.ids[kind] = j
         elif key in _NAME_COLUMNS:
             part = _NAME_COLUMNS[key]
@@ -153,12 +156,13 @@ def read_csv_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError as err:
-        raise ClassCsvError(path, None, None, "file not found") from err
+        raise ClassCsvError(path, None, None, Text("file not found")) from err
     except UnicodeDecodeError as err:
-        raise ClassCsvError(path, None, None, "is not UTF-8 text (save it as CSV UTF-8)") \
-            from err
+        raise ClassCsvError(path, None, None,
+                            Text("is not UTF-8 text (save it as CSV UTF-8)")) from err
     except OSError as err:
-        raise ClassCsvError(path, None, None, f"cannot be read ({err.strerror})") from err
+        raise ClassCsvError(path, None, None, Text("cannot be read (%(error)s)",
+                                                   error=err.strerror)) from err
 
 
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
@@ -179,48 +183,51 @@ def numbered_rows(text: str, source: Path | str, empty: str
     rows = list(csv.reader(io.StringIO(text), _dialect(text)))
     numbered = [(i + 1, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not numbered:
-        raise ClassCsvError(source, None, None, f"the file is empty: expected {empty}")
+        raise ClassCsvError(source, None, None, Text("the file is empty: expected %(expected)s",
+                                                     expected=empty))
     header_row, header = numbered[0]
     names = [h.strip() for h in header]
     seen: dict[str, int] = {}
     for j, h in enumerate(names):
         if not h:
-            raise ClassCsvError(source, header_row, f"#{j + 1}", "empty column name")
+            raise ClassCsvError(source, header_row, f"#{j + 1}", Text("empty column name"))
         if h.lower() in seen:
-            raise ClassCsvError(source, header_row, names[j],
-                                f"duplicate column (also column {seen[h.lower()] + 1})")
+            raise ClassCsvError(source, header_row, names[j], Text(
+                "duplicate column (also column %(other)d)", other=seen[h.lower()] + 1))
         seen[h.lower()] = j
     for row_no, row in numbered[1:]:
         if len(row) != len(names):
-            raise ClassCsvError(source, row_no, None,
-                                f"has {len(row)} fields but the header has {len(names)}")
+            raise ClassCsvError(source, row_no, None, Text(
+                "has %(fields)d fields but the header has %(header)d", fields=len(row),
+                header=len(names)))
     return header_row, names, numbered[1:]
 
 
 def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
     header_row, names, body = numbered_rows(
-        text, source, "a header row with student_id and one column per standard")
+        text, source, Text("a header row with student_id and one column per standard"))
     roles = classify_columns(names, source, header_row)
     id_col = roles.id_column
     if id_col is None:
-        raise ClassCsvError(source, header_row, None,
-                            "missing header: the first row must name the columns and include "
-                            "a student id (student_id, sourcedId, identifier, username or "
-                            f"email; found {', '.join(repr(h) for h in names)})")
+        raise ClassCsvError(source, header_row, None, Text(
+            "missing header: the first row must name the columns and include a student id "
+            "(student_id, sourcedId, identifier, username or email; found %(found)s)",
+            found=", ".join(repr(h) for h in names)))
 
     students: list[tuple[int, Student]] = []
     first_row: dict[str, int] = {}
     for row_no, row in body:
         sid = row[id_col].strip()
         if not sid:
-            raise ClassCsvError(source, row_no, names[id_col], "missing student id")
+            raise ClassCsvError(source, row_no, names[id_col], Text("missing student id"))
         if len(sid) > _MAX_ID or any(ch.isspace() for ch in sid):
-            raise ClassCsvError(source, row_no, names[id_col],
-                                f"student id {sid!r} must be at most {_MAX_ID} characters "
-                                "without spaces")
+            raise ClassCsvError(source, row_no, names[id_col], Text(
+                "student id %(id)r must be at most %(max)d characters without spaces",
+                id=sid, max=_MAX_ID))
         if sid in first_row:
-            raise ClassCsvError(source, row_no, names[id_col],
-                                f"duplicate student {sid!r} (first on row {first_row[sid]})")
+            raise ClassCsvError(source, row_no, names[id_col], Text(
+                "duplicate student %(id)r (first on row %(first)d)", id=sid,
+                first=first_row[sid]))
         first_row[sid] = row_no
         scores = {std: parse_score(row[j], source, row_no, names[j])
                   for j, std, _ in roles.standards}
@@ -230,14 +237,14 @@ def parse_class_csv(text: str, source: Path | str = "<class csv>") -> ClassData:
             items = [x.strip() for x in re.split(r"[;|]", cell) if x.strip()]
             if len(set(items)) != len(items):
                 raise ClassCsvError(source, row_no, names[roles.preferences],
-                                    f"an activity is listed twice in {cell!r}")
+                                    Text("an activity is listed twice in %(cell)r", cell=cell))
             prefs = tuple(items)
         features = {f: _feature(f, row[j], source, row_no, names[j])
                     for f, j in roles.features.items()}
         students.append((row_no, Student(id=sid, name=_name(roles, row), scores=scores,
                                          preferences=prefs, features=features)))
     if not students:
-        raise ClassCsvError(source, None, None, "no student rows after the header")
+        raise ClassCsvError(source, None, None, Text("no student rows after the header"))
 
     rescaled = {row_no: dict(s.scores) for row_no, s in students}
     scales = rescale(roles, rescaled, names, source)
@@ -270,8 +277,8 @@ def rescale(roles: ColumnRoles, rows: dict[int, dict[str, float | None]], names:
                 if v is None:
                     continue
                 if not 1 <= v <= 4:
-                    raise ClassCsvError(source, row_no, names[j],
-                                        f"score {v:g} is outside the 1-4 scale")
+                    raise ClassCsvError(source, row_no, names[j], Text(
+                        "score %(score)g is outside the 1-4 scale", score=v))
                 sc[std] = (v - 1) / 3 * 100
     return scales
 
@@ -284,13 +291,13 @@ def parse_score(cell: str, source: Path | str, row: int, column: str) -> float |
         value = float(cell.replace(",", ".") if cell.count(",") == 1 and "." not in cell
                       else cell)
     except ValueError:
-        raise ClassCsvError(source, row, column,
-                            f"score {cell!r} is not a number (a standard column holds 0-100 or "
-                            "1-4 scores; if this column is a name, id or other information, "
-                            "give it a header such as given_name, family_name, student_id or "
-                            "section)") from None
+        raise ClassCsvError(source, row, column, Text(
+            "score %(cell)r is not a number (a standard column holds 0-100 or 1-4 scores; if "
+            "this column is a name, id or other information, give it a header such as "
+            "given_name, family_name, student_id or section)", cell=cell)) from None
     if not math.isfinite(value) or not 0 <= value <= 100:
-        raise ClassCsvError(source, row, column, f"score {cell!r} is outside 0-100")
+        raise ClassCsvError(source, row, column,
+                            Text("score %(cell)r is outside 0-100", cell=cell))
     return value
 
 
@@ -301,15 +308,19 @@ def _feature(feature: str, cell: str, source: Path | str, row: int,
         return None
     if feature == CONFIDENCE_TREND and text in _TRENDS:
         return _TRENDS[text]
-    low, high, words = ((-1.0, 1.0, "-1 to 1, or falling, steady or rising")
-                        if feature == CONFIDENCE_TREND else (0.0, 1.0, "0 to 1"))
+    low, high, words = ((-1.0, 1.0, Text("-1 to 1, or falling, steady or rising"))
+                        if feature == CONFIDENCE_TREND else (0.0, 1.0, Text("0 to 1")))
+    what = Text("confidence trend") if feature == CONFIDENCE_TREND else Text("goal progress")
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not low <= value <= high:
-        raise ClassCsvError(source, row, column,
-                            f"{feature.replace('_', ' ')} {cell.strip()!r} must be {words}")
+        raise ClassCsvError(source, row, column, Text(
+            "%(feature)s %(cell)r must be %(range)s", feature=what,
+
+            cell=cell.strip(), range=words))
+
     return value
 
 

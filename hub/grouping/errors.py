@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stations.errors import StationsError
+from stations.text import Text
 
 
 class GroupingError(StationsError, ValueError):
@@ -42,8 +43,10 @@ class ConstraintsError(GroupingError):
         self.source = source
         self.key = key
         self.problem = problem
-        where = f"{source}: {key}" if key else source
-        super().__init__(f"{where}: {problem}")
+        # A Text (stations/text.py): the console reads the source and problem in its language
+        super().__init__(Text("%(source)s: %(key)s: %(problem)s", source=source, key=key,
+                              problem=problem) if key
+                         else Text("%(source)s: %(problem)s", source=source, problem=problem))
 
 
 class InfeasibleGroupingError(GroupingError):

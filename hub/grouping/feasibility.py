@@ -17,6 +17,7 @@ from hub.grouping import highs
 from hub.grouping.errors import InfeasibleGroupingError
 from hub.grouping.model import ClassData, Constraints, Options
 from hub.grouping.problem import Problem, build_problem
+from stations.text import Text
 
 
 def feasible_assignment(p: Problem, time_limit: float = 30.0,
@@ -57,9 +58,9 @@ def feasible_assignment(p: Problem, time_limit: float = 30.0,
     if highs.status(h) != "Optimal":
         if highs.status(h) == "Infeasible":
             return None
-        raise InfeasibleGroupingError(
-            f"could not decide within {time_limit:.0f} s whether the constraints can all hold "
-            f"({highs.status(h)}); try removing some")
+        raise InfeasibleGroupingError(Text(
+            "could not decide within %(seconds).0f s whether the constraints can all hold "
+            "(%(status)s); try removing some", seconds=time_limit, status=highs.status(h)))
     x = np.asarray(h.getSolution().col_value)
     assign = np.full(p.n_units, -1, dtype=np.int64)
     for (u, k), value in zip(cols, x, strict=True):
@@ -104,13 +105,14 @@ def _describe(cls: ClassData, kind: str, value: object) -> str:
             return sid
     if kind == "keep_apart":
         a, b = value  # type: ignore[misc]
-        return f"keep {name(a)} and {name(b)} apart"
+        return Text("keep %(a)s and %(b)s apart", a=name(a), b=name(b))
     if kind == "keep_together":
-        return "keep " + ", ".join(name(s) for s in value) + " together"  # type: ignore[attr-defined]
+        return Text("keep %(names)s together",
+                    names=", ".join(name(s) for s in value))  # type: ignore[attr-defined]
     sid, k = value  # type: ignore[misc]
     if kind == "pinned":
-        return f"{name(sid)} in group {k}"
-    return f"{name(sid)} not in group {k}"
+        return Text("%(name)s in group %(group)d", name=name(sid), group=k)
+    return Text("%(name)s not in group %(group)d", name=name(sid), group=k)
 
 
 def _feasible(cls: ClassData, c: Constraints, options: Options) -> bool:
@@ -126,14 +128,16 @@ def infeasibility_error(cls: ClassData, c: Constraints,
     """The error for constraints already known to clash, naming a minimal clashing set."""
     items = _items(c)
     if not _feasible(cls, _constraints(c, []), options):
-        return InfeasibleGroupingError("the group count and size range cannot hold for this "
-                                       "class")
+        return InfeasibleGroupingError(Text("the group count and size range cannot hold for "
+                                            "this class"))
     keep = list(items)
     for item in items:
         trial = [i for i in keep if i is not item]
         if not _feasible(cls, _constraints(c, trial), options):
             keep = trial
     words = tuple(_describe(cls, kind, value) for kind, value in keep)
-    groups = f"{c.groups} groups" if c.groups else "the group sizes"
+    groups = Text("%(groups)d groups", groups=c.groups) if c.groups else Text("the group sizes")
     return InfeasibleGroupingError(
-        f"these constraints cannot all hold with {groups}: " + "; ".join(words), words)
+        Text("these constraints cannot all hold with %(groups)s: %(constraints)s",
+             groups=groups, constraints=Text.joined("; ", words)), words)
+

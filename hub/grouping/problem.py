@@ -38,6 +38,7 @@ import numpy as np
 from hub.grouping.errors import ConstraintsError, InfeasibleGroupingError
 from hub.grouping.features import UNLISTED_COST, interest_costs, score_features
 from hub.grouping.model import ClassData, Constraints, Mode, Options
+from stations.text import Text
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,17 +180,20 @@ def _sizes(n: int, c: Constraints, source: str) -> tuple[int, int, int]:
         value = getattr(c, key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                   or value < 1):
-            raise ConstraintsError(source, key, f"must be a whole number of at least 1, got "
-                                                f"{value!r}")
+            raise ConstraintsError(source, key, Text(
+                "must be a whole number of at least 1, got %(value)r", value=value))
     groups, lo, hi = c.groups, c.min_size, c.max_size
     if lo is not None and hi is not None and lo > hi:
-        raise ConstraintsError(source, "min_size", f"{lo} is larger than max_size {hi}")
+        raise ConstraintsError(source, "min_size", Text(
+            "%(low)d is larger than max_size %(high)d", low=lo, high=hi))
     if groups is None:
         if hi is None:
-            raise ConstraintsError(source, "groups", "give a group count or a maximum group size")
+            raise ConstraintsError(source, "groups",
+                                   Text("give a group count or a maximum group size"))
         groups = math.ceil(n / hi)
     if groups > n:
-        raise InfeasibleGroupingError(f"{n} students cannot make {groups} groups")
+        raise InfeasibleGroupingError(Text("%(students)d students cannot make %(groups)d "
+                                           "groups", students=n, groups=groups))
     if lo is None:
         lo = min(n // groups, hi) if hi is not None else n // groups
     if hi is None:
@@ -197,8 +201,10 @@ def _sizes(n: int, c: Constraints, source: str) -> tuple[int, int, int]:
     lo = max(lo, 1)
     if not groups * lo <= n <= groups * hi:
         raise InfeasibleGroupingError(
-            f"{n} students cannot make {groups} groups of {lo} to {hi} students",
-            (f"{groups} groups", f"group size {lo} to {hi}"))
+            Text("%(students)d students cannot make %(groups)d groups of %(low)d to %(high)d "
+                 "students", students=n, groups=groups, low=lo, high=hi),
+            (Text("%(groups)d groups", groups=groups),
+             Text("group size %(low)d to %(high)d", low=lo, high=hi)))
     return groups, lo, hi
 
 
@@ -220,7 +226,24 @@ class _UnionFind:
 
 def _join(names: Sequence[str]) -> str:
     names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if len(names) == 1 else Text(
+        "%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
+
+
+def _pinned(name: str, k: int) -> Text:
+    return Text("%(name)s pinned to group %(group)d", name=name, group=k + 1)
+
+
+def _not_in(name: str, k: int) -> Text:
+    return Text("%(name)s not in group %(group)d", name=name, group=k + 1)
+
+
+def _together(names: Sequence[str]) -> Text:
+    return Text("keep together %(names)s", names=_join(names))
+
+
+def _at_most(hi: int) -> Text:
+    return Text("group size at most %(most)d", most=hi)
 
 
 def build_problem(cls: ClassData, constraints: Constraints, options: Options,
@@ -232,7 +255,7 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
     students = cls.students
     n = len(students)
     if n == 0:
-        raise ConstraintsError(source, None, "the class has no students")
+        raise ConstraintsError(source, None, Text("the class has no students"))
     ids = tuple(s.id for s in students)
     names = tuple(s.label for s in students)
     index = {sid: i for i, sid in enumerate(ids)}
@@ -240,18 +263,19 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
 
     def idx(key: str, sid: object) -> int:
         if not isinstance(sid, str) or sid not in index:
-            raise ConstraintsError(source, key, f"unknown student {sid!r}")
+            raise ConstraintsError(source, key, Text("unknown student %(id)r", id=sid))
         return index[sid]
 
     def label(key: str, k: object) -> int:
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= g:
-            raise ConstraintsError(source, key, f"group {k!r} does not exist: there are {g} "
-                                                f"groups, numbered 1 to {g}")
+            raise ConstraintsError(source, key, Text(
+                "group %(group)r does not exist: there are %(count)d groups, numbered 1 to "
+                "%(count)d", group=k, count=g))
         return k - 1
 
     if constraints.stability_weight < 0 or not math.isfinite(constraints.stability_weight):
-        raise ConstraintsError(source, "stability_weight",
-                               f"must be 0 or more, got {constraints.stability_weight!r}")
+        raise ConstraintsError(source, "stability_weight", Text(
+            "must be 0 or more, got %(value)r", value=constraints.stability_weight))
 
     # --- keep-together sets become units ---------------------------------------------------
     uf = _UnionFind(n)
@@ -267,10 +291,10 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
     for u, members in enumerate(units):
         unit_of[list(members)] = u
         if len(members) > hi:
+            together = [names[i] for i in members]
             raise InfeasibleGroupingError(
-                f"{_join([names[i] for i in members])} must be together but groups hold at "
-                f"most {hi} students", (f"keep together {_join([names[i] for i in members])}",
-                                        f"group size at most {hi}"))
+                Text("%(names)s must be together but groups hold at most %(most)d students",
+                     names=_join(together), most=hi), (_together(together), _at_most(hi)))
 
     # --- pins --------------------------------------------------------------------------------
     pin = np.full(n, -1, dtype=np.int64)
@@ -284,9 +308,9 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
     for i in range(n):
         if pin[i] >= 0 and banned[i, pin[i]]:
             raise InfeasibleGroupingError(
-                f"{names[i]} is pinned to group {pin[i] + 1} and must not be in group "
-                f"{pin[i] + 1}", (f"{names[i]} pinned to group {pin[i] + 1}",
-                                  f"{names[i]} not in group {pin[i] + 1}"))
+                Text("%(name)s is pinned to group %(group)d and must not be in group "
+                     "%(group)d", name=names[i], group=pin[i] + 1),
+                (_pinned(names[i], pin[i]), _not_in(names[i], pin[i])))
     allowed = np.ones((len(units), g), dtype=bool)
     for u, members in enumerate(units):
         pinned = [i for i in members if pin[i] >= 0]
@@ -294,11 +318,11 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
             for b in pinned:
                 if a < b and pin[a] != pin[b]:
                     raise InfeasibleGroupingError(
-                        f"{names[a]} and {names[b]} must be together but {names[b]} is pinned "
-                        f"to group {pin[b] + 1} and {names[a]} to group {pin[a] + 1}",
-                        (f"keep together {names[a]} and {names[b]}",
-                         f"{names[a]} pinned to group {pin[a] + 1}",
-                         f"{names[b]} pinned to group {pin[b] + 1}"))
+                        Text("%(a)s and %(b)s must be together but %(b)s is pinned to group "
+                             "%(group_b)d and %(a)s to group %(group_a)d", a=names[a],
+                             b=names[b], group_a=pin[a] + 1, group_b=pin[b] + 1),
+                        (_together([names[a], names[b]]), _pinned(names[a], pin[a]),
+                         _pinned(names[b], pin[b])))
         if pinned:
             k = pin[pinned[0]]
             allowed[u] = False
@@ -307,48 +331,51 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
                 if banned[i, k]:
                     a = pinned[0]
                     raise InfeasibleGroupingError(
-                        f"{names[a]} and {names[i]} must be together but {names[a]} is pinned "
-                        f"to group {k + 1} and {names[i]} must not be in group {k + 1}",
-                        (f"keep together {names[a]} and {names[i]}",
-                         f"{names[a]} pinned to group {k + 1}",
-                         f"{names[i]} not in group {k + 1}"))
+                        Text("%(a)s and %(b)s must be together but %(a)s is pinned to group "
+                             "%(group)d and %(b)s must not be in group %(group)d", a=names[a],
+                             b=names[i], group=k + 1),
+                        (_together([names[a], names[i]]), _pinned(names[a], k),
+                         _not_in(names[i], k)))
         allowed[u] &= ~banned[list(members)].any(axis=0)
         if not allowed[u].any():
             who = _join([names[i] for i in members])
             raise InfeasibleGroupingError(
-                f"{who} may not be in any of the {g} groups",
-                tuple(f"{names[i]} not in groups "
-                      f"{sorted(int(k) + 1 for k in np.nonzero(banned[i])[0])}"
+                Text("%(names)s may not be in any of the %(count)d groups", names=who, count=g),
+                tuple(Text("%(name)s not in groups %(groups)s", name=names[i], groups=str(
+                    sorted(int(k) + 1 for k in np.nonzero(banned[i])[0])))
                       for i in members if banned[i].any()))
     for k in range(g):
         pinned_here = [i for i in range(n) if pin[i] == k]
         if len(pinned_here) > hi:
             raise InfeasibleGroupingError(
-                f"{len(pinned_here)} students are pinned to group {k + 1} but groups hold at "
-                f"most {hi}: {_join([names[i] for i in pinned_here])}",
-                (*(f"{names[i]} pinned to group {k + 1}" for i in pinned_here),
-                 f"group size at most {hi}"))
+                Text("%(count)d students are pinned to group %(group)d but groups hold at most "
+                     "%(most)d: %(names)s", count=len(pinned_here), group=k + 1, most=hi,
+                     names=_join([names[i] for i in pinned_here])),
+                (*(_pinned(names[i], k) for i in pinned_here), _at_most(hi)))
+
 
     # --- keep-apart pairs --------------------------------------------------------------------
     apart = np.zeros((len(units), len(units)), dtype=bool)
     for j, pair in enumerate(constraints.keep_apart):
         key = f"keep_apart[{j}]"
         if len(pair) != 2:
-            raise ConstraintsError(source, key, f"must be a pair of student ids, got {pair!r}")
+            raise ConstraintsError(source, key, Text(
+                "must be a pair of student ids, got %(value)r", value=pair))
         a, b = idx(key, pair[0]), idx(key, pair[1])
         if a == b:
-            raise ConstraintsError(source, key, f"{ids[a]!r} cannot be kept apart from itself")
+            raise ConstraintsError(source, key, Text(
+                "%(id)r cannot be kept apart from itself", id=ids[a]))
+        keep_apart = Text("keep apart %(a)s and %(b)s", a=names[a], b=names[b])
         if unit_of[a] == unit_of[b]:
             raise InfeasibleGroupingError(
-                f"{names[a]} and {names[b]} must be kept apart but must also be together",
-                (f"keep apart {names[a]} and {names[b]}",
-                 f"keep together {names[a]} and {names[b]}"))
+                Text("%(a)s and %(b)s must be kept apart but must also be together",
+                     a=names[a], b=names[b]),
+                (keep_apart, _together([names[a], names[b]])))
         if pin[a] >= 0 and pin[a] == pin[b]:
             raise InfeasibleGroupingError(
-                f"{names[a]} and {names[b]} must be kept apart but both are pinned to group "
-                f"{pin[a] + 1}", (f"keep apart {names[a]} and {names[b]}",
-                                  f"{names[a]} pinned to group {pin[a] + 1}",
-                                  f"{names[b]} pinned to group {pin[b] + 1}"))
+                Text("%(a)s and %(b)s must be kept apart but both are pinned to group "
+                     "%(group)d", a=names[a], b=names[b], group=pin[a] + 1),
+                (keep_apart, _pinned(names[a], pin[a]), _pinned(names[b], pin[b])))
         apart[unit_of[a], unit_of[b]] = apart[unit_of[b], unit_of[a]] = True
 
     # --- features -----------------------------------------------------------------------------
@@ -383,8 +410,9 @@ def build_problem(cls: ClassData, constraints: Constraints, options: Options,
             if sid not in index:
                 continue  # a student who has left the class since
             if prev[index[sid]] >= 0:
-                raise ConstraintsError(source, f"previous_groups[{k}]",
-                                       f"{sid!r} is in more than one previous group")
+                raise ConstraintsError(source, f"previous_groups[{k}]", Text(
+                    "%(id)r is in more than one previous group", id=sid))
+
             prev[index[sid]] = k
     w = float(constraints.stability_weight)
     if constraints.fewest_moves:
