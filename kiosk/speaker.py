@@ -60,7 +60,10 @@ class MixerPlayer:
         self.volume = volume
 
     def play(self, wav: bytes) -> None:
-        sound = self._pygame.mixer.Sound(file=io.BytesIO(wav))
+        try:
+            sound = self._pygame.mixer.Sound(file=io.BytesIO(wav))
+        except self._pygame.error as err:  # a clip SDL cannot read: silence, not a dead thread
+            raise VoiceError(f"the clip could not be read ({len(wav)} bytes): {err}") from err
         sound.set_volume(self.volume)
         self.channel.play(sound)
 
@@ -128,9 +131,14 @@ class Speaker:
                 continue
             part, language = pending.pop(0)
             wav = self._clip(part, language)
-            if wav is not None:
+            if wav is None:
+                continue
+            try:
                 self.player.play(wav)
-                self.played += 1
+            except VoiceError as err:
+                log.warning("could not say %r in %s: %s", part.text, language, err)
+                continue
+            self.played += 1
 
     def _clip(self, part: Part, language: str) -> bytes | None:
         try:

@@ -185,10 +185,19 @@ class ClipCache:
         path = self.path(text, language, kind)
         path.parent.mkdir(parents=True, exist_ok=True)
         wav = self.engine.render(text, language)
-        # Whole or not at all: a clip cut short by a power cut would play half a word.
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(wav)
-        os.replace(tmp, path)
+        # Whole or not at all: a clip cut short by a power cut would play half a word. The
+        # temporary file is this writer's own: kiosks sharing a cache (the demo's four) may
+        # render the same clip at once, and one must never rename the other's half-written file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(wav)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return path
 
 

@@ -185,3 +185,67 @@ def test_names_are_spoken_from_memory_and_missing_clips_logged_once(
     assert cache.key("Zoë", "en") + ".wav" not in written
     assert not (cache.folder / "values").exists()
     assert (cache.folder / CATALOG / "en").is_dir()
+
+
+def test_two_kiosks_writing_one_clip_at_once_never_share_a_half_written_file(
+        built: ClipCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kiosks that share a cache (the demo's four) render a menu label at the same moment:
+    each writes a file of its own and renames it, so neither fails nor leaves a clip cut short
+    (with one shared temporary name, the second rename found nothing, or a half-written file
+    became the clip, which SDL then could not read)."""
+    import os
+    import types
+
+    import kiosk.voice
+
+    cache = ClipCache(tmp_path / "voice", built.engine)
+    both_written = threading.Barrier(2, timeout=20)
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        both_written.wait()  # each writer has written its whole file before either renames
+        os.replace(src, dst)
+
+    monkeypatch.setattr(kiosk.voice, "os", types.SimpleNamespace(**{**vars(os),
+                                                                      "replace": replace}))
+    errors: list[BaseException] = []
+
+    def render() -> None:
+        try:
+            cache.render("Quiet corner", "en", "values")
+        except BaseException as err:  # the test reports it
+            errors.append(err)
+
+    writers = [threading.Thread(target=render) for _ in range(2)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(30)
+    assert errors == []
+    clip = cache.path("Quiet corner", "en", "values")
+    assert rms(clip.read_bytes()) > 300
+    assert [p.name for p in clip.parent.iterdir()] == [clip.name]  # no temporary file left
+
+
+def test_a_clip_sdl_cannot_read_is_silence_and_speech_goes_on(
+        built: ClipCache, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import pygame
+
+    from tests.conftest import wait_until
+
+    cache = ClipCache(tmp_path / "voice", built.engine)
+    broken = cache.path("Quiet corner", "en", "values")
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"RI")  # cut short: SDL cannot read its header
+    cache.render("Read", "en", "values")
+    pygame.mixer.pre_init(frequency=22050, size=-16, channels=1)
+    pygame.init()
+    caplog.set_level(logging.WARNING, "kiosk.speaker")
+    try:
+        speaker = Speaker(cache, MixerPlayer(1.0), translator)
+        speaker.say(Speak((Say(text="Quiet corner"), Say(text="Read")), "en"))
+        assert wait_until(lambda: speaker.played == 1)
+        speaker.close()
+    finally:
+        pygame.quit()
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "Quiet corner" in line and "could not be read" in line
