@@ -111,6 +111,11 @@ NOTICE_HOLD_S = 30.0
 #: What the display says when a notice goes out to the stations.
 NOTICE_TEXT = {"warning": "time nearly up", "move": "time to move", "paused": "paused",
                "resumed": "back to work", "ended": "lesson over"}
+#: The class view's banners when something went wrong: fixed words, never the error's own
+#: (it may name a group as the teacher named it, a class, a badge); the teacher view and the
+#: console get the reason.
+REFUSED = Text("Not done: the teacher view says why")
+SAVE_FAILED = Text("Check-ins could not be saved: the stations will send them again")
 
 
 def statement_names(config: HubConfig) -> Names:
@@ -894,7 +899,8 @@ class HubService:
                 # so every station sends its part again.
                 log.error("a batch of %d messages was not stored (%s): the stations will "
                           "send it again", len(batch), err)
-                self._say(Text("Check-ins could not be saved: %(error)s", error=str(err)), now)
+                self._say(SAVE_FAILED, now, teacher=Text(
+                    "Check-ins could not be saved: %(error)s", error=str(err)))
         if replies:
             self.bus.publish_many([(r.topic, r.payload, r.retain) for r in replies])
         changed = False
@@ -980,17 +986,20 @@ class HubService:
                 badge_ops.enroll(self.roster, a.badge, a.student, now,
                                  reassign=a.action == "reassign")
                 self.enrollment.take(a.badge)
-                self._say(Text("Badge …%(end)s is now %(name)s's", end=a.badge[-4:],
-                               name=self._name(a.student)), now)
+                self._say(Text("Badge enrolled"), now,
+                          teacher=Text("Badge …%(end)s is now %(name)s's", end=a.badge[-4:],
+                                       name=self._name(a.student)))
                 return False
             elif a.action == "revoke":
                 badge_ops.revoke(self.roster, a.badge, now)
-                self._say(Text("Badge …%(end)s revoked", end=a.badge[-4:]), now)
+                self._say(Text("Badge revoked"), now,
+                          teacher=Text("Badge …%(end)s revoked", end=a.badge[-4:]))
                 return False
             elif a.action == "revoke_student":
                 held = badge_ops.revoke_student(self.roster, a.student, now)
-                self._say(Text("%(count)d badge(s) of %(name)s revoked: enroll a new one",
-                               count=held, name=self._name(a.student)), now)
+                self._say(Text("Badge revoked"), now, teacher=Text(
+                    "%(count)d badge(s) of %(name)s revoked: enroll a new one", count=held,
+                    name=self._name(a.student)))
                 return False
             elif a.action == "start_lesson":
                 self._start_lesson(a.class_id or self.class_id, a.plan, now)
@@ -1026,8 +1035,10 @@ class HubService:
                 return False
         except (BadgeError, ValueError, sqlite3.Error) as err:
             log.warning("teacher action %s refused: %s", a.action, err)
+            # The reason may name a group, a class or a badge: the teacher's words, for the
+            # teacher view and the console's answer; the class reads a fixed line.
             self._refusal = text_of(err)
-            self._say(self._refusal, now)
+            self._say(REFUSED, now, teacher=Text("Not done: %(reason)s", reason=self._refusal))
             return False
         log.info("teacher action %s: now %s, block %d", a.action, rot.phase, rot.block + 1)
         return True

@@ -951,8 +951,10 @@ def test_a_refused_action_is_explained_in_spanish(hub, signed_in: Client) -> Non
                        signed_in.get("/lesson").text, re.S).group(1)
     signed_in.change("/lesson/move", {"student": handle, "group": "g99"})
     page = signed_in.get("/lesson", headers=SPANISH).text
-    assert "no existe el grupo &#39;g99&#39;" in page  # the refusal, and the board's banner
-    assert '<p class="banner">no existe el grupo &#39;g99&#39;</p>' in page
+    assert "no existe el grupo &#39;g99&#39;" in page  # the refusal, to the teacher
+    # the board's class view: the fixed line (a reason can name a group as the teacher
+    # named it), in Spanish too
+    assert '<p class="banner">No se hizo: la vista del docente dice por qué</p>' in page
     signed_in.change("/groups/reject")  # an earlier test's suggestion, if any
     assert service.view.suggested_groups is None
     signed_in.change("/groups/approve")

@@ -175,3 +175,25 @@ def test_a_resend_after_the_student_left_is_acknowledged_without_the_name(wire) 
     assert resend.in_reply_to == checkin.id and resend.duplicate
     assert resend.status == "accepted" and resend.display_name == ""
     assert roster[ana].display_name.encode() not in s1.raw[-1]
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+def test_a_refused_action_tells_the_class_no_group_name_and_the_teacher_why(hub) -> None:
+    """Approving a group too large for a station is refused: the reason names the group,
+    so the reason goes to the teacher view and the console alone."""
+    students = list(hub.view.student_names)
+    hub.suggest_groups([("Intervention", students[:9]), ("Gifted", students[9:13]),
+                        ("Below level", students[13:])])
+    hub.step(0)
+    refused = hub.teacher("approve_groups")
+    hub.step(0)
+    why = refused.result(timeout=5)
+    assert "Intervention" in why  # the console hears the whole reason
+    for screen, text in class_screens(hub).items():
+        assert not leaks(text), f"the {screen} shows {leaks(text)}"
+        assert "9 students" not in text, f"the {screen} shows the refusal's details"
+    assert hub.view.message and hub.view.message in class_screens(hub)["class view"]
+    view = hub.view
+    teacher = screen_text(view, Controls(teacher=True), view.message_at)
+    assert "Intervention" in teacher and "9 students" in teacher
