@@ -222,6 +222,7 @@ def cmd_groups_constraints(args: argparse.Namespace) -> int:
 
 def cmd_groups_show(args: argparse.Namespace) -> int:
     from hub.lessons import LessonBook
+    from hub.rotation import group_to_dict
 
     with _hub(args) as (config, store, roster):
         class_id = _class(roster, config, args.class_id)
@@ -240,8 +241,7 @@ def cmd_groups_show(args: argparse.Namespace) -> int:
         print(f"lesson {when} ({lesson.plan_id}): " + " | ".join(
             ", ".join(names.get(m, m) for m in g) for g in lesson.groups))
     if args.json:
-        print(json.dumps({"class": class_id, "groups": [
-            {"id": g.id, "name": g.name, "members": list(g.members)} for g in current],
+        print(json.dumps({"class": class_id, "groups": [group_to_dict(g) for g in current],
             "absent": sorted(absent), "constraints": constraints,
             "lessons": [{"started_at": x.started_at, "ended_at": x.ended_at,
                          "plan": x.plan_id, "groups": [list(g) for g in x.groups]}

@@ -17,6 +17,7 @@ from pathlib import Path
 from broker import contract
 from broker.client import BrokerSettings, read_broker
 from hub.pin import parse_pin_hash
+from hub.privacy import labels_ability, public_group_names
 from hub.rotation import (
     ActivityDef,
     BlockDef,
@@ -176,10 +177,30 @@ def _groups(root: Section) -> tuple[GroupDef, ...]:
             if m in seen:
                 raise g.error("members", f"student {m!r} is already in group {seen[m]!r}")
             seen[m] = gid
-        groups.append(GroupDef(gid, g.short_text("name", required=True), tuple(members)))
+        groups.append(GroupDef(gid, g.short_text("name", required=True), tuple(members),
+                               _public_name(g)))
     if len({g.id for g in groups}) != len(groups):
         raise ConfigError(root.path, "groups", "two groups share an id")
+    public = list(public_group_names(groups).values())
+    for g in groups:
+        if g.public_name and public.count(g.public_name) > 1:
+            raise ConfigError(root.path, "groups", f"two groups show as {g.public_name!r}: "
+                              "give each its own public_name")
     return tuple(groups)
+
+
+def _public_name(g: Section) -> str:
+    """A group's explicit ``public_name``: what the class and the stations read instead of
+    the teacher's name (without it, :mod:`hub.privacy` decides)."""
+    name = g.short_text("public_name", "")
+    if "public_name" in g.data and not name.strip():
+        raise g.error("public_name", "is empty: leave the key out to show a neutral name, "
+                                     "else \"Group N\"")
+    if labels_ability(name):
+        raise g.error("public_name", f"{name!r} sounds like a level, a need or a programme; "
+                                     "the class and the stations read it: choose a neutral "
+                                     "name (an animal, a colour, a place…)")
+    return name
 
 
 def _plan(root: Section, stations: tuple[StationDef, ...],

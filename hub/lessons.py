@@ -41,7 +41,15 @@ from typing import Any
 
 from broker.contract import SHORT_TEXT_MAX
 from hub.privacy import public_group_names
-from hub.rotation import GroupDef, Model, RotationPlan, StationDef, TeacherTableRule
+from hub.rotation import (
+    GroupDef,
+    Model,
+    RotationPlan,
+    StationDef,
+    TeacherTableRule,
+    group_from_dict,
+    group_to_dict,
+)
 from hub.wire import rotation_size_problem
 from stations.sqlitedb import transaction
 from stations.text import Text
@@ -183,7 +191,7 @@ def lesson_problem(plan: RotationPlan, groups: Sequence[GroupDef], questions: Se
                                 station=s.name, capacity=s.capacity)
     if len({g.id for g in groups}) != len(groups):
         return Text("two groups share an id")
-    public = public_group_names((g.id, g.name) for g in groups)
+    public = public_group_names(groups)
     for g in groups:
         if len(public[g.id]) > SHORT_TEXT_MAX or len(g.name) > SHORT_TEXT_MAX:
             return Text("the group name %(name)r… is %(length)d characters; the stations "
@@ -195,12 +203,11 @@ def lesson_problem(plan: RotationPlan, groups: Sequence[GroupDef], questions: Se
 
 
 def groups_to_json(groups: Iterable[GroupDef]) -> str:
-    return json.dumps([{"id": g.id, "name": g.name, "members": list(g.members)}
-                       for g in groups])
+    return json.dumps([group_to_dict(g) for g in groups])
 
 
 def groups_from_json(text: str) -> tuple[GroupDef, ...]:
-    return tuple(GroupDef(g["id"], g["name"], tuple(g["members"])) for g in json.loads(text))
+    return tuple(group_from_dict(g) for g in json.loads(text))
 
 
 @dataclass(frozen=True, slots=True)

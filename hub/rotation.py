@@ -69,8 +69,24 @@ class StationDef:
 @dataclass(frozen=True, slots=True)
 class GroupDef:
     id: str
+    #: The teacher's name for the group: the teacher view's.
     name: str
     members: tuple[str, ...]
+    #: What the class and the stations call it ("" decides by :mod:`hub.privacy`'s rule).
+    public_name: str = ""
+
+
+def group_to_dict(g: GroupDef) -> dict[str, Any]:
+    """A group as saved (the lesson's state, a class's stored groups)."""
+    out: dict[str, Any] = {"id": g.id, "name": g.name, "members": list(g.members)}
+    if g.public_name:
+        out["public_name"] = g.public_name
+    return out
+
+
+def group_from_dict(d: dict[str, Any]) -> GroupDef:
+    """A group saved by :func:`group_to_dict` (or by a release without public names)."""
+    return GroupDef(d["id"], d["name"], tuple(d["members"]), d.get("public_name", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,8 +509,7 @@ class Rotation:
                 "absent": sorted(self.absent),
                 "visits": {k: list(v) for k, v in self.visits.items()},
                 "schedule": [dict(b) for b in self.schedule],
-                "groups": [{"id": g.id, "name": g.name, "members": list(g.members)}
-                           for g in self.groups]}
+                "groups": [group_to_dict(g) for g in self.groups]}
 
     def restore(self, state: dict[str, Any], now: float) -> list[RotationEvent]:
         """Resume from :meth:`to_dict` at the real time ``now``.
@@ -509,7 +524,7 @@ class Rotation:
             raise ValueError("the saved lesson was for other stations, groups or blocks")
         try:
             phase = Phase(state["phase"])
-            groups = tuple(GroupDef(g["id"], g["name"], tuple(g["members"]))
+            groups = tuple(group_from_dict(g)
                            for g in state.get("groups", [])) or self.plan.groups
             schedule = tuple(dict(b) for b in state.get("schedule", []))
             fields = dict(block=int(state["block"]),

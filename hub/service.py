@@ -804,8 +804,8 @@ class HubService:
         the stations; the class's stored groups in any case, in one transaction."""
         offer = self._offer
         assert offer is not None
-        groups = tuple(GroupDef(f"g{k + 1}", g.name, g.members)
-                       for k, g in enumerate(g for g in offer.groups if g.members))
+        groups = tuple(g for g in self._suggested_defs(offer) if g.members)
+        groups = tuple(dataclasses.replace(g, id=f"g{k + 1}") for k, g in enumerate(groups))
         active = offer.class_id == self.class_id
         plan, _groups = self._class_plan(offer.class_id)
         questions = (self._questions() if active else tuple(
@@ -843,6 +843,13 @@ class HubService:
                 class_title=self._class_title(offer.class_id)))
         log.info("groups approved for class %s: %s", offer.class_id,
                  ", ".join(f"{g.name} ({len(g.members)})" for g in groups))
+
+    def _suggested_defs(self, offer: Suggestion) -> tuple[GroupDef, ...]:
+        """The suggestion's groups; one that keeps a current group's name keeps its public
+        name too (the engine names its groups after the current ones)."""
+        public = {g.name: g.public_name for g in self._class_plan(offer.class_id)[1]}
+        return tuple(GroupDef(f"s{k}", g.name, g.members, public.get(g.name, ""))
+                     for k, g in enumerate(offer.groups))
 
     # --- the view -------------------------------------------------------------------------------
 
@@ -1097,7 +1104,7 @@ class HubService:
         return next((g.name for g in self.rotation.groups if g.id == group_id), group_id)
 
     def _public_names(self) -> dict[str, str]:
-        return public_group_names((g.id, g.name) for g in self.rotation.groups)
+        return public_group_names(self.rotation.groups)
 
     def _run_retention(self, now: float) -> None:
         self._retention_at = now
@@ -1246,7 +1253,7 @@ class HubService:
         offer = self._offer
         suggested = offer.pairs if offer is not None else None
         suggested_public = tuple(public_group_names(
-            (f"s{k}", name) for k, (name, _m) in enumerate(suggested or ())).values())
+            self._suggested_defs(offer)).values()) if offer is not None else ()
         work = self._work
 
         return HubView(

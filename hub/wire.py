@@ -45,7 +45,7 @@ def largest_rotation_state(stations: Sequence[StationDef], groups: Sequence[Grou
                            blocks: int, questions: Sequence[str]) -> RotationState:
     """The biggest rotation state these stations and groups can make: every station with the
     group whose public name and id are longest, the longest numbers."""
-    public = public_group_names((g.id, g.name) for g in groups)
+    public = public_group_names(groups)
     widest = max(public, key=lambda gid: len(public[gid].encode()) + len(gid), default="")
     return RotationState(**contract.envelope("hub", _LONGEST_TS), state="running",
                          block=max(0, blocks - 1), blocks=blocks,

@@ -72,6 +72,21 @@ HUB_MISTAKES = {
                             f"at most {SHORT_TEXT_MAX}"),
     "long group name": (lambda t: edit(t, 'name = "Owls"', f'name = "{LONG}"'), lambda r: r,
                         "groups[1].name", f"at most {SHORT_TEXT_MAX}"),
+    "long public group name": (lambda t: edit(t, 'name = "Owls"',
+                                              f'name = "Owls"\npublic_name = "{LONG}"'),
+                               lambda r: r, "groups[1].public_name",
+                               f"is {SHORT_TEXT_MAX + 1} characters; the message contract "
+                               f"carries at most {SHORT_TEXT_MAX}"),
+    "empty public group name": (lambda t: edit(t, 'name = "Owls"',
+                                               'name = "Owls"\npublic_name = " "'),
+                                lambda r: r, "groups[1].public_name", "is empty"),
+    "level as public group name": (lambda t: edit(t, 'name = "Owls"',
+                                                  'name = "Owls"\npublic_name = "Booster"'),
+                                   lambda r: r, "groups[1].public_name",
+                                   "'Booster' sounds like a level"),
+    "public group name twice": (lambda t: edit(t, 'name = "Owls"',
+                                               'name = "Owls"\npublic_name = "Foxes"'),
+                                lambda r: r, "groups", "two groups show as 'Foxes'"),
     "too many activities": (lambda t: edit(t, '  { id = "draw", label = "Draw", icon = "star", '
                                               'labels = { es = "Dibujar" } },',
                                            "".join(f'  {{ id = "x{k}", label = "X" }},\n'

@@ -11,6 +11,7 @@ import pytest
 from hub.controls import Controls, Geometry
 from hub.display import draw_hub
 from hub.privacy import public_group_names
+from hub.rotation import GroupDef
 from hub.screenshots import render_views, scene
 from hub.teacher import AccessView
 from hub.view import people_at
@@ -128,8 +129,9 @@ def _centre(b) -> tuple[int, int]:
 
 
 def test_ability_labelling_group_names_are_hidden_from_the_class() -> None:
-    names = public_group_names([("g1", "Advanced"), ("g2", "Foxes"), ("g3", "Low readers"),
-                                ("g4", "Group 1"), ("g5", "IEP support"), ("g6", "Owls")])
+    names = public_group_names(GroupDef(gid, name, ()) for gid, name in [
+        ("g1", "Advanced"), ("g2", "Foxes"), ("g3", "Low readers"), ("g4", "Group 1"),
+        ("g5", "IEP support"), ("g6", "Owls")])
     # "Group 1" is a group's own name, so the first masked group takes the next free number
     assert names == {"g1": "Group 2", "g2": "Foxes", "g3": "Group 3", "g4": "Group 1",
                      "g5": "Group 5", "g6": "Owls"}

@@ -282,7 +282,8 @@ def test_a_message_the_contract_would_refuse_is_never_sent_but_logged_counted_an
     assert service.unsendable == 0
     # Past the check (a bug, or a future path): the backstop still holds.
     service.call(lambda now: service.rotation.set_groups(tuple(
-        GroupDef(g.id, name, tuple(m)) for g, (name, m) in zip(groups, named, strict=True)
+        GroupDef(g.id, name, tuple(m), name)  # the long name as its explicit public name
+        for g, (name, m) in zip(groups, named, strict=True)
     ))).result(10)
     with caplog.at_level(logging.ERROR, logger="hub.service"):
         service.teacher("start")

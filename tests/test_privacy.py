@@ -6,6 +6,7 @@ it draws, and those strings are read; the stations' traffic is read on the room 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -197,3 +198,128 @@ def test_a_refused_action_tells_the_class_no_group_name_and_the_teacher_why(hub)
     view = hub.view
     teacher = screen_text(view, Controls(teacher=True), view.message_at)
     assert "Intervention" in teacher and "9 students" in teacher
+
+
+# --- the rule: private by default -------------------------------------------------------------
+
+#: Names of programmes and needs no list of ability words caught: private by default, each
+#: shows as "Group N".
+PROGRAMMES = ("Remediation", "Dyslexia", "SEN", "Reading Recovery", "Title I",
+              "Nurture group", "Booster", "Newcomers", "Pull-out")
+DEMO_GROUPS = ("Foxes", "Owls", "Otters", "Hawks")
+
+
+def renamed(*names: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """hub.toml replacements giving the demo room's groups these names, in order."""
+    out = {f'name = "{old}"': f'name = "{new}"' for old, new in
+           zip(DEMO_GROUPS[:len(names)], names, strict=True)}
+    return {**out, **(extra or {})}
+
+
+def named_scene(folder: Path, replacements: dict[str, str]) -> HubService:
+    folder.mkdir(parents=True)
+    text = (ROOM / "hub.toml").read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (folder / "roster.toml").write_text((ROOM / "roster.toml").read_text())
+    (folder / "hub.toml").write_text(text)
+    (folder / "scene").mkdir()
+    return scene(folder / "scene", folder / "hub.toml")
+
+
+def shown(name: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+@pytest.fixture
+def scenes(tmp_path: Path) -> Iterator:
+    pygame.init()
+    made: list[HubService] = []
+
+    def make(replacements: dict[str, str]) -> HubService:
+        made.append(named_scene(tmp_path / f"room{len(made)}", replacements))
+        return made[-1]
+    try:
+        yield make
+    finally:
+        for service in made:
+            service.store.db.close()
+        pygame.quit()
+
+
+@pytest.mark.parametrize("names", [PROGRAMMES[:4], PROGRAMMES[4:8], PROGRAMMES[8:]])
+def test_programme_and_need_names_show_as_group_n(scenes, names) -> None:
+    hub = scenes(renamed(*names))
+    screens = class_screens(hub)
+    payload = c.encode(hub.rotation_message(hub.view.at)).decode()  # what the stations get
+    for name in names:
+        for screen, text in screens.items():
+            assert not shown(name, text), f"the {screen} shows {name!r}"
+        assert not shown(name, payload), f"the rotation state carries {name!r}"
+    public = hub.view.public_group_names
+    for k, name in enumerate(names):
+        assert public[f"g{k + 1}"] == f"Group {k + 1}", (name, public)
+    assert {p.group for p in hub.rotation_message(hub.view.at).stations} >= {
+        f"Group {k + 1}" for k in range(len(names))}
+    teacher = screen_text(hub.view, Controls(teacher=True), hub.view.at)
+    assert all(shown(name, teacher) for name in names)  # the teacher's words stay theirs
+
+
+def test_neutral_names_and_explicit_public_names_show(scenes) -> None:
+    hub = scenes(renamed("Red foxes", "Intervention", "Title I", "Hawks",
+                         extra={'name = "Intervention"':
+                                'name = "Intervention"\npublic_name = "Comets"'}))
+    want = {"g1": "Red foxes", "g2": "Comets", "g3": "Group 3", "g4": "Hawks"}
+    assert hub.view.public_group_names == want
+    text = class_screens(hub)["class view"]
+    assert all(name in text for name in ("Red foxes", "Comets", "Group 3", "Hawks")), text
+    assert not shown("Intervention", text) and not shown("Title I", text)
+    assert {p.group for p in hub.rotation_message(hub.view.at).stations} == set(want.values())
+    # approved groups that keep a group's name keep its public name, stored with the class
+    students = list(hub.view.student_names)
+    hub.suggest_groups([(name, students[k::4]) for k, name in
+                        enumerate(("Red foxes", "Intervention", "Title I", "Hawks"))])
+    hub.step(0)
+    approved = hub.teacher("approve_groups")
+    hub.step(0)
+    assert approved.result(5) == ""
+    assert hub.view.public_group_names == want
+    stored, _source = hub.book.groups(hub.class_id)
+    assert [g.public_name for g in stored] == ["", "Comets", "", ""]
+
+
+def test_the_rule_is_an_allow_list() -> None:
+    from hub.neutral import is_neutral
+    from hub.privacy import public_group_names
+    from hub.rotation import GroupDef
+
+    for name in ("Foxes", "Owls", "Red team", "Table 3", "Group B", "The North Stars",
+                 "Sunflowers", "Blue Whales"):
+        assert is_neutral(name), name
+    for name in PROGRAMMES + SECRET + SUGGESTED + ("Gold group", "Snails", "", "Team Alpha"):
+        assert not is_neutral(name), name
+    groups = [GroupDef("a", "Booster", ()), GroupDef("b", "Group 1", ()),
+              GroupDef("c", "SEN", (), "Comets"), GroupDef("d", "Owls", ())]
+    # "Group 1" is a group's own name: the first private group takes the next free number
+    assert public_group_names(groups) == {"a": "Group 2", "b": "Group 1", "c": "Comets",
+                                          "d": "Owls"}
+    # "Group N" is translated where a student reads it
+    from kiosk.i18n import translator
+    from kiosk.screens.chrome import group_name
+    assert group_name("Group 2", translator("es")) == "Grupo 2"
+    assert group_name("Owls", translator("es")) == "Owls"
+
+
+@pytest.mark.broker
+def test_programme_names_never_reach_the_stations(lesson) -> None:
+    service, _now, stations = lesson(**renamed(*PROGRAMMES[:4]))
+    service.teacher("start")
+    assert wait_until(lambda: all(x.of(c.Notice) and any(
+        r.state == "running" for r in x.of(c.RotationState)) for x in stations.values()))
+    for station in stations.values():
+        payloads = station.payloads().decode()
+        assert not [n for n in PROGRAMMES[:4] if shown(n, payloads)], station.station
+        running = [r for r in station.of(c.RotationState) if r.state == "running"]
+        assert {p.group for r in running for p in r.stations} == {
+            "Group 1", "Group 2", "Group 3", "Group 4"}

@@ -4,6 +4,8 @@ moving, where each group goes now."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kiosk.screens.base import N_, Context, Say, hear_button
@@ -27,12 +29,24 @@ TIME_LEFT = N_("{time} left")
 MOVE_CYCLE_S = 2.0
 
 
-def moves(ctx: Context) -> list[Move]:
+#: The hub's name for a group that shows no name of its own ("Group 3"), in the screen's
+#: language.
+GROUP_N = N_("Group {n}")
+_GROUP_N = re.compile(r"Group (\d+)")
+
+
+def group_name(name: str, _: Callable[[str], str]) -> str:
+    """A public group name as the screen shows it: "Group N" translated, any other as sent."""
+    numbered = _GROUP_N.fullmatch(name)
+    return _(GROUP_N).format(n=numbered[1]) if numbered else name
+
+
+def moves(ctx: Context, _: Callable[[str], str] = str) -> list[Move]:
     """Where each group goes in this block, as the hub's rotation state says (public group
-    names: the hub sends no other), in the stations' order."""
+    names: the hub sends no other), in the stations' order ("Group N" in the screen's language)."""
     if ctx.rotation is None:
         return []
-    return [Move(plan.group, plan.name, plan.colour, plan.icon)
+    return [Move(group_name(plan.group, _), plan.name, plan.colour, plan.icon)
             for plan in ctx.rotation.stations if plan.group]
 
 
@@ -58,7 +72,7 @@ def _draw_strip(ctx: Context, ui: Painter, now: float, *, notice: bool = True) -
     active = ctx.active_notice(now) if notice else None
     shown = active if active is not None and active.event in NOTICE_TEXT else None
     # While the class moves, a screen in use names the groups' places one after another.
-    board = moves(ctx) if notice and ctx.moving(now) else []
+    board = moves(ctx, ui._) if notice and ctx.moving(now) else []
     fg, alert = ("notice_text", "notice_text") if shown or board else ("bar_text", "warn")
     ui.panel(0, 0, L.w, bar, "notice" if shown or board else "bar")
     x = L.px(12)
@@ -132,5 +146,5 @@ def draw_move_board(ctx: Context, ui: Painter, top: int, bottom: int) -> None:
     banner_bottom = draw_banner(ctx, ui, ui._(MOVE_TEXT), "arrow_right")
     top = max(top, banner_bottom, hear.y + hear.h) + L.px(12)
     ui.panel(L.px(16), top, L.w - L.px(32), bottom - top, "panel", radius=L.px(18))
-    draw_moves(ui, moves(ctx), L.px(32), top + L.px(8), L.w - L.px(64),
+    draw_moves(ui, moves(ctx, ui._), L.px(32), top + L.px(8), L.w - L.px(64),
                bottom - top - L.px(16), text_size=L.px(40), columns=1 if L.portrait else 2)
