@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+#: Who asks. ``display``: the classroom screen, where anyone standing at it can touch it;
+#: ``console``: a teacher signed in to the console, or the hub's own commands and schedule.
+Source = Literal["display", "console"]
+#: What the display may do only while its teacher view is unlocked (a PIN, or the console):
+#: a student at the screen must not link a spare card to a classmate, revoke one, or end
+#: the lesson.
+TEACHER_ONLY = frozenset({"enroll_start", "enroll", "reassign", "revoke", "revoke_student",
+                          "end"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +38,7 @@ class TeacherAction:
     mode: str = ""
     standards: tuple[str, ...] = ()
     since: float | None = None
+    #: Where it comes from: the display's controls make ``display`` actions (the default,
+    #: so a new path on the shared screen is checked); ``HubService.teacher`` and the
+    #: console's actions are ``console``.
+    source: Source = "display"

@@ -16,6 +16,10 @@ engine for skill, mixed or interest groups, or to regroup the students here; the
 is shown with each group's change and each student's reflection features, a student can be
 moved, and it is approved or set aside. None of it is drawn on the class view.
 
+Badges ("Enroll badge", a student's "Lost badge") and "End" are on the teacher view alone:
+at the shared screen a student could otherwise link a spare card to a classmate, revoke one,
+or end the lesson (the service refuses them from the display while the view is locked).
+
 The teacher view needs the teacher: "Teacher view" opens a PIN keypad unless the service says
 the view is unlocked (a right PIN, or the teacher console). The teacher view closes, and is
 locked again, when the unlock runs out, when the teacher goes back to the class view, and at
@@ -36,6 +40,9 @@ REF_W, REF_H = 1920, 1080
 EXTEND_MINUTES = 5.0
 #: The keypad's keys: never smaller than this on any screen (a child's fingertip is 48).
 KEY_MIN = 64
+#: Dialogs of the teacher view alone: they close when it locks.
+TEACHER_DIALOGS = frozenset({"groups", "groups_students", "groups_student", "enroll",
+                             "enroll_pick", "confirm_end"})
 KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "pin_back", "0", "pin_ok")
 
 
@@ -124,14 +131,17 @@ class Controls:
         else:
             items.append(("pause", "Pause", "pause", "normal", "space"))
         running = phase in ("running", "paused")
+        teacher = self.showing_teacher(view, view.at)
         items += [("extend", f"+{EXTEND_MINUTES:g} min", "hourglass",
                    "normal" if running else "off", "+"),
-                  ("skip", "Next block", "arrow_down", "normal" if running else "off", "n"),
-                  ("end", "End", "fault", "warn" if running else "off", "e"),
-                  ("students", "Move student", "people", "normal", "m"),
-                  ("enroll", "Enroll badge", "badge",
-                   "primary" if view.enrollment.active else "normal", "b")]
-        if self.showing_teacher(view, view.at):
+                  ("skip", "Next block", "arrow_down", "normal" if running else "off", "n")]
+        if teacher:  # badges and the lesson's end need the teacher (as the service checks)
+            items.append(("end", "End", "fault", "warn" if running else "off", "e"))
+        items.append(("students", "Move student", "people", "normal", "m"))
+        if teacher:
+            items.append(("enroll", "Enroll badge", "badge",
+                          "primary" if view.enrollment.active else "normal", "b"))
+        if teacher:
             waiting = view.suggested_groups is not None
             items.append(("groups", "Approve groups" if waiting else "Groups",
                           "check" if waiting else "star", "primary" if waiting else "normal",
@@ -192,7 +202,8 @@ class Controls:
             items.append(("present" if absent else "absent",
                           "Is here" if absent else "Absent today", "check" if absent
                           else "offline", "normal"))
-            items.append(("revoke", "Lost badge", "fault", "warn"))
+            if teacher:
+                items.append(("revoke", "Lost badge", "fault", "warn"))
             return self._grid(g, items, title_h, [("back", "Back", "arrow_down", "normal")])
         if self.dialog == "enroll":
             items = [(f"offer:{o.badge}", f"Badge …{o.badge[-4:]} at "
@@ -342,8 +353,8 @@ class Controls:
             self.dialog, self.teacher, self.pin_wrong = "", True, False
         if self.teacher and not access.unlocked(now):
             self.teacher = False  # the unlock ran out
-        if self.dialog.startswith("groups") and not self.showing_teacher(view, now):
-            self.dialog = ""  # a suggestion is for the teacher's eyes only
+        if self.dialog in TEACHER_DIALOGS and not self.showing_teacher(view, now):
+            self.dialog = ""  # a suggestion, badges, the lesson's end: the teacher's only
         if now - self.last_input >= self.idle_s:
             if self.dialog == "pin":
                 self.dialog, self.pin_entry, self.pin_wrong = "", "", False

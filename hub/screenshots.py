@@ -154,7 +154,7 @@ def render_views(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES,
                     "class": Controls(),
                     "teacher": Controls(teacher=True),
                     "move-student": Controls(teacher=True, dialog="student", student=first),
-                    "enroll-badge": Controls(dialog="enroll"),
+                    "enroll-badge": Controls(teacher=True, dialog="enroll"),
                     "teacher-pin": Controls(dialog="pin", pin_entry="12"),
                 }
                 shots = [(view, name, controls) for name, controls in screens.items()]

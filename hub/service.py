@@ -33,7 +33,7 @@ from broker.contract import ContractError, HubStatus, Notice, RotationState
 from broker.process_bus import ProcessBus
 from hub import badges as badge_ops
 from hub import classsetup
-from hub.actions import TeacherAction
+from hub.actions import TEACHER_ONLY, Source, TeacherAction
 from hub.badges import BadgeError, Enrollment
 from hub.config import HubConfig, check_questions
 from hub.export import Erased, apply_retention, erase_student
@@ -115,6 +115,7 @@ NOTICE_TEXT = {"warning": "time nearly up", "move": "time to move", "paused": "p
 #: (it may name a group as the teacher named it, a class, a badge); the teacher view and the
 #: console get the reason.
 REFUSED = Text("Not done: the teacher view says why")
+NEEDS_TEACHER = Text("Only the teacher can do that")
 SAVE_FAILED = Text("Check-ins could not be saved: the stations will send them again")
 
 
@@ -333,7 +334,8 @@ class HubService:
 
     def teacher(self, action: str, minutes: float = 0.0, *, student: str = "", group: str = "",
                 badge: str = "", class_id: str = "", plan: str = "", mode: str = "",
-                standards: tuple[str, ...] = (), since: float | None = None) -> Future[str]:
+                standards: tuple[str, ...] = (), since: float | None = None,
+                source: Source = "console") -> Future[str]:
         """Queue a teacher action for the ingest thread.
 
         Lesson: ``start``, ``pause``, ``resume``, ``extend`` (``minutes``), ``skip``, ``end``.
@@ -348,10 +350,14 @@ class HubService:
         ``student`` to the suggested group named ``group`` before approving).
         The teacher view: ``lock_teacher_view``; see also :meth:`unlock_teacher_view` and
         the keypad's ``teacher_pin`` action (:class:`TeacherAction` with ``pin``).
+        ``source`` says who asks (a signed-in caller by default): from the ``display``,
+        badge enrollment and revocation and ending the lesson need the teacher view
+        unlocked (:data:`hub.actions.TEACHER_ONLY`).
         """
         return self.act(TeacherAction(action, minutes, student, group, badge,
                                       class_id=class_id, plan=plan, mode=mode,
-                                      standards=tuple(standards), since=since))
+                                      standards=tuple(standards), since=since,
+                                      source=source))
 
     def unlock_teacher_view(self, until: float) -> Future[str]:
         """Let the display show the teacher view without a PIN until ``until`` (Unix seconds).
@@ -360,11 +366,11 @@ class HubService:
         teacher view on the classroom screen. The display still locks it again when the
         screen is left alone or the teacher goes back to the class view.
         """
-        return self.act(TeacherAction("unlock_teacher_view", until=until))
+        return self.act(TeacherAction("unlock_teacher_view", until=until, source="console"))
 
     def lock_teacher_view(self) -> Future[str]:
         """Close the teacher view everywhere now (the console's sign-out, say)."""
-        return self.act(TeacherAction("lock_teacher_view"))
+        return self.act(TeacherAction("lock_teacher_view", source="console"))
 
     def act(self, action: TeacherAction) -> Future[str]:
         """Queue a teacher action (the display's controls, the console). The future says
@@ -964,6 +970,15 @@ class HubService:
     def _apply(self, a: TeacherAction, now: float) -> bool:
         """Apply one teacher action; True if the rotation's state changed."""
         rot = self.rotation
+        # The display is whoever stands at it: what needs the teacher needs the teacher view
+        # unlocked there (a PIN, or the console), and only the console unlocks without a PIN.
+        if a.source != "console" and (a.action == "unlock_teacher_view" or (
+                a.action in TEACHER_ONLY and now >= self.access.unlocked_until)):
+            log.warning("teacher action %s from the display refused: it needs the teacher "
+                        "view unlocked", a.action)
+            self._refusal = Text("only the teacher can do that: open the teacher view first")
+            self._say(NEEDS_TEACHER, now)
+            return False
         try:
             if a.action in ("start", "pause", "resume", "skip", "end"):
                 self._pending_events += getattr(rot, a.action)(now)

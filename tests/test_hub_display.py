@@ -96,7 +96,8 @@ def test_buttons_are_big_enough_to_touch_at_1280x720(view) -> None:
 
 
 def test_controls_turn_touches_and_keys_into_teacher_actions(view) -> None:
-    c = Controls()
+    assert view.access.unlocked(view.at)  # the scene's teacher unlocked it: End is there
+    c = Controls(teacher=True)
     w, h = 1280, 720
     by_id = {b.id: b for b in c.buttons(view, w, h)}
     assert [a.action for a in c.press(*_centre(by_id["pause"]), view, w, h, 0)] == ["pause"]
@@ -114,7 +115,7 @@ def test_controls_turn_touches_and_keys_into_teacher_actions(view) -> None:
     (move,) = c.press(*_centre(group), view, w, h, 0)
     assert (move.action, move.student, move.group) == ("move", student.id[8:], group.id[6:])
     # enroll by keyboard only: b opens it, arrows and Enter pick the offer and the student
-    c = Controls()
+    c = Controls(teacher=True)
     assert c.key("b", view, w, h, 0) == []  # already enrolling in the scene
     c.key("right", view, w, h, 0)
     c.key("return", view, w, h, 0)

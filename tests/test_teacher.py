@@ -263,3 +263,68 @@ def test_stations_teacher_pin_prints_a_hash_never_the_pin(monkeypatch, capsys) -
     monkeypatch.setattr("sys.stdin", io.StringIO("12ab\n"))
     assert main(["teacher", "pin", "--stdin"]) == 2
     assert "digits only" in capsys.readouterr().err
+
+
+# --- badges and the lesson's end need the teacher -----------------------------------------------
+
+#: What a student at the shared screen must not reach.
+BADGE_AND_END = ("Enroll badge", "Lost badge", "End")
+
+
+def test_the_class_view_offers_no_badge_or_end_controls(hub) -> None:
+    now = hub.view.at
+    student = next(iter(hub.view.student_names))
+    c = Controls(idle_s=1e9)
+    for controls in (c, Controls(dialog="student", student=student)):
+        ids = {b.id for b in controls.buttons(hub.view, W, H)}
+        assert not ids & {"end", "enroll", "revoke"}, ids
+        lines = shown(controls, hub, now).splitlines()
+        assert not [t for t in BADGE_AND_END if t in lines]
+    assert c.key("b", hub.view, W, H, now) == [] and c.dialog == ""  # no shortcut either
+    assert c.key("e", hub.view, W, H, now) == [] and c.dialog == ""
+    type_pin(c, hub, PIN, now)  # the teacher view has them
+    assert {"end", "enroll"} <= {b.id for b in c.buttons(hub.view, W, H)}
+    c.dialog, c.student = "student", student
+    assert "revoke" in {b.id for b in c.buttons(hub.view, W, H)}
+    # and an enrollment left open closes with the teacher view
+    c.dialog = "enroll"
+    hub.lock_teacher_view()
+    hub.step(0)
+    c.update(hub.view, now + 1)
+    assert not c.teacher and c.dialog == ""
+
+
+def test_the_service_refuses_badges_and_end_from_a_locked_display(hub) -> None:
+    now = hub.view.at
+    view = hub.view
+    ana = next(iter(view.student_names))
+    spare = view.enrollment.offers[0].badge
+    held = [b.badge for b in hub.roster.badges_of(ana)]
+    assert held and hub.rotation.phase.value == "running"
+    forged = [TeacherAction("enroll", badge=spare, student=ana),
+              TeacherAction("reassign", badge=spare, student=ana),
+              TeacherAction("revoke", badge=held[0]),
+              TeacherAction("revoke_student", student=ana),
+              TeacherAction("end"),
+              TeacherAction("enroll_start"),
+              TeacherAction("unlock_teacher_view", until=now + 600)]
+    answers = [hub.act(a) for a in forged]
+    hub.step(0)
+    assert all("teacher" in f.result(5) for f in answers), [f.result(5) for f in answers]
+    assert hub.roster.student_for_badge(spare) is None
+    assert [b.badge for b in hub.roster.badges_of(ana)] == held
+    assert hub.rotation.phase.value == "running"
+    assert not hub.view.access.unlocked(now)
+    assert "Only the teacher" in hub.view.message and spare[-4:] not in hub.view.message
+    # with the teacher view unlocked by the PIN, the display may
+    c = Controls(idle_s=1e9)
+    type_pin(c, hub, PIN, now)
+    done = hub.act(TeacherAction("enroll", badge=spare, student=ana))
+    hub.step(0)
+    assert done.result(5) == "" and hub.roster.student_for_badge(spare).id == ana
+    # and a signed-in console's actions never needed it
+    hub.lock_teacher_view()
+    hub.step(0)
+    ended = hub.teacher("revoke", badge=spare)
+    hub.step(0)
+    assert ended.result(5) == "" and hub.roster.student_for_badge(spare) is None

@@ -125,7 +125,7 @@ def test_hub_controls_bar_labels_share_one_size(tmp_path: Path) -> None:
     try:
         for w, h in ((1280, 720), (1920, 1080), (800, 450)):
             ui = Recorder(pygame.Surface((w, h)))
-            controls = Controls()
+            controls = Controls(teacher=True)  # the fullest bar (the scene's view is unlocked)
             draw_hub(hub.view, ui, controls, hub.view.at)
             labels = {b.label for b in controls.buttons(hub.view, w, h)}
             sizes = {size for text, size in ui.texts if text in labels}

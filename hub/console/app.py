@@ -576,7 +576,7 @@ class Console:
         if not any(c.class_id == class_id for c in self.service.view.lesson_choices):
             raise HTTPException(400, "no such class on this hub")
         await self._act(request, guard, self.service.act(
-            TeacherAction("start_lesson", class_id=class_id, plan=plan)))
+            TeacherAction("start_lesson", class_id=class_id, plan=plan, source="console")))
         return self._after_change(request, "/lesson")
 
     async def lesson_display(self, request: Request) -> Response:
