@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from hub.roster import Roster, SchoolIds, Student
+from hub.roster import Roster, SchoolIds, Student, display_name_problem
 from stations.errors import StationsError
 from stations.sqlitedb import transaction
 from stations.text import Text
@@ -73,6 +73,12 @@ class Person:
     active: bool
     roles: set[str] = field(default_factory=set)
     ids: SchoolIds = field(default_factory=SchoolIds)
+    #: Its row in users.csv, for messages.
+    row: int = 0
+
+    def student(self) -> Student:
+        return Student(self.id, self.given_name, self.family_name, self.preferred_name,
+                       self.grade)
 
 
 @dataclass
@@ -292,7 +298,7 @@ def _parse(source: _Source) -> Parsed:
                         rec.get("familyName", ""), rec.get("preferredGivenName", ""),
                         grades.split(",")[0].strip(), active,
                         ids=SchoolIds(rec.get("identifier", ""), rec.get("username", ""),
-                                      rec.get("email", "")))
+                                      rec.get("email", "")), row=n)
         if version == "1.1":
             person.roles.add(_role("users.csv", n, "role", rec["role"], USER_ROLES_11))
         people[sid] = person
@@ -339,6 +345,12 @@ def _parse(source: _Source) -> Parsed:
         # 1.1 exports often list a user as a student only through enrollments
         if role in ("student", "teacher") and version == "1.1" and not people[user].roles:
             people[user].roles.add(role)
+    for person in people.values():  # a student's name travels to the stations
+        if "student" in person.roles:
+            too_long = display_name_problem(person.student())
+            if too_long is not None:
+                raise OneRosterError("users.csv", person.row, "preferredGivenName"
+                                     if person.preferred_name else "givenName", too_long)
     return Parsed(version, orgs, classes, people, enrollments, bulk)
 
 
@@ -369,9 +381,8 @@ def import_oneroster(path: Path | str, roster: Roster) -> ImportSummary:
                        (sid, title, school, code, int(active)))
         for p in parsed.people.values():
             if "student" in p.roles:
-                roster.upsert_student(Student(p.id, p.given_name, p.family_name,
-                                              p.preferred_name, p.grade),
-                                      source="oneroster", active=p.active, ids=p.ids)
+                roster.upsert_student(p.student(), source="oneroster", active=p.active,
+                                      ids=p.ids)
                 deactivated += not p.active
             elif "teacher" in p.roles:
                 db.execute("INSERT INTO teachers (id, given_name, family_name, active) "

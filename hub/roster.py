@@ -18,6 +18,7 @@ from pathlib import Path
 
 from broker.contract import SHORT_TEXT_MAX, normalise_badge
 from stations.sqlitedb import add_columns, transaction
+from stations.text import Text
 from stations.tomlconfig import Section, load_toml
 
 SCHEMA = """
@@ -105,6 +106,18 @@ class Student:
         return AVATARS[int.from_bytes(digest, "big") % len(AVATARS)]
 
 
+def display_name_problem(student: Student) -> Text | None:
+    """Why the student's display name cannot travel in a reply to a station (the station
+    would refuse the reply, and the check-in would be resent forever), or None. The name
+    comes from ``preferred_name`` when there is one, else ``given_name``."""
+    name = student.display_name
+    if len(name) <= SHORT_TEXT_MAX:
+        return None
+    return Text("the display name %(name)r… is %(length)d characters; a reply to a station "
+                "carries at most %(most)d", name=name[:20], length=len(name),
+                most=SHORT_TEXT_MAX)
+
+
 @dataclass(frozen=True, slots=True)
 class SchoolIds:
     """The school's other ids for a student (to match a gradebook's rows); never on the wire."""
@@ -158,11 +171,10 @@ def read_roster(path: Path | str) -> RosterFile:
         student = Student(sid, item.get("given_name", str), item.get("family_name", str),
                           item.get("preferred_name", str, ""), item.get("grade", str, ""),
                           language)
-        if len(student.display_name) > SHORT_TEXT_MAX:
-            name_key = "preferred_name" if student.preferred_name else "given_name"
-            raise item.error(name_key, f"the display name {student.display_name[:20]!r}… is "
-                                       f"{len(student.display_name)} characters; a reply to a "
-                                       f"station carries at most {SHORT_TEXT_MAX}")
+        too_long = display_name_problem(student)
+        if too_long is not None:
+            raise item.error("preferred_name" if student.preferred_name else "given_name",
+                             too_long)
         badges = []
         for raw in item.get("badges", list, []):
             try:

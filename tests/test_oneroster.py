@@ -89,6 +89,13 @@ BAD = [
      ("users.csv", 5, None), "not UTF-8"),
     ("bad date", "1.2", lambda d: _break(d, "enrollments.csv", b"2001-06-30", b"30/06/2001"),
      ("enrollments.csv", 7, "endDate"), "not a date"),
+    # a display name a reply to a station cannot carry: the reply would be dropped and the
+    # check-in resent forever (the same limit as roster.toml's)
+    ("long display name", "1.1", lambda d: _break(d, "users.csv", b"Chloe", b"C" * 73),
+     ("users.csv", 5, "givenName"), "is 76 characters; a reply to a station carries at most 64"),
+    ("long preferred name", "1.2", lambda d: _break(d, "users.csv", b",Ben,", b"," + b"B" * 73
+                                                    + b","),
+     ("users.csv", 4, "preferredGivenName"), "carries at most 64"),
 ]
 
 
