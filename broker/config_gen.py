@@ -130,9 +130,9 @@ def render_mosquitto_conf(devices: RoomDevices, install_dir: Path) -> str:
         f"certfile {install_dir / 'server.crt'}",
         f"keyfile {install_dir / 'server.key'}",
         "tls_version tlsv1.2",
+        # The client id is the username: no device takes over another's (or the hub's) session.
+        "use_username_as_clientid true",
     ]
-    if b.username_as_client_id:
-        lines.append("use_username_as_clientid true")
     if b.local_port:
         lines += [
             "",

@@ -43,8 +43,6 @@ class BrokerSettings:
     max_inflight_messages: int = 20
     #: Forget sessions of devices that have not connected for this long (e.g. a retired station).
     session_expiry: str = "14d"
-    #: Tie each station's client id to its username so one station cannot kick another off.
-    username_as_client_id: bool = True
 
 
 @dataclass(frozen=True)
@@ -133,9 +131,15 @@ def read_broker_settings(section: Section) -> BrokerSettings:
         max_inflight_messages=section.positive("max_inflight_messages", int,
                                                defaults.max_inflight_messages),
         session_expiry=expiry,
-        username_as_client_id=section.get("username_as_client_id", bool,
-                                          defaults.username_as_client_id),
     )
+    # Every listener ties the client id to the username, always: without it a station's
+    # secret could connect as client "hub" (or another station) and take over that session
+    # with the check-ins queued for it. Accepted as true for device lists that still say so.
+    if not section.get("username_as_client_id", bool, True):
+        raise section.error("username_as_client_id", "cannot be false: the client id is always "
+                                                     "the username, so no device can log in as "
+                                                     "the hub (or another station) and take "
+                                                     "over its session; remove the line")
     if settings.local_port == settings.tls_port:
         raise section.error("local_port", f"must differ from tls_port ({settings.tls_port})")
     return settings

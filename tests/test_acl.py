@@ -16,11 +16,19 @@ from collections.abc import Iterator
 import pytest
 
 from broker import contract as c
+from broker.devices import load_devices
 from stations.deployment import DeployedRoom
-from tests.broker_helpers import ConnectRefused, Session, connect, have_mosquitto
+from stations.errors import ConfigError
+from tests.broker_helpers import ConnectRefused, Session, connect, have_mosquitto, write_devices
+from tests.conftest import need
 
-pytestmark = [pytest.mark.broker,
-              pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")]
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture(autouse=True)
+def _mosquitto() -> None:
+    """A laptop without Mosquitto skips; CI, where scripts/setup.sh installs it, fails."""
+    need("Mosquitto", have_mosquitto(), "sudo apt-get install mosquitto")
 
 ROOM = "acl-room"
 STATION_LEAVES = ("checkin", "hello", "status", "reply")
@@ -164,3 +172,39 @@ def _still_connected(s: Session, timeout: float = 3.0) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def test_a_station_cannot_take_the_hubs_session_over_tls(deployed: DeployedRoom) -> None:
+    """A station's secret with the hub's client id on the room's Wi-Fi listener: the broker
+    gives it the station's own client id, so the hub stays connected with its session."""
+    hub = session(deployed, "hub")
+    try:
+        intruder = connect(dataclasses.replace(deployed.creds("a"),
+                                               client_id=deployed.creds("hub").client_id),
+                           deployed.tls_port)
+        try:
+            assert _still_connected(hub)
+            b = session(deployed, "b")  # and the hub still hears the stations
+            try:
+                hub.subscribe(c.station_topic(ROOM, "b", "checkin"))
+                b.publish(c.station_topic(ROOM, "b", "checkin"), b"still mine")
+                assert b"still mine" in {m.payload for m in hub.received(2.0)}
+            finally:
+                b.close()
+        finally:
+            intruder.close()
+    finally:
+        hub.close()
+
+
+def test_a_device_list_cannot_unbind_client_ids(tmp_path) -> None:
+    """``username_as_client_id = false`` would let the test above succeed: it is refused."""
+    path = write_devices(tmp_path / "devices.toml")
+    text = path.read_text().replace("[broker]\n", "[broker]\nusername_as_client_id = false\n")
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_devices(path)
+    assert err.value.key == "broker.username_as_client_id" and str(path) in str(err.value)
+    assert "cannot be false" in err.value.problem and "the hub" in err.value.problem
+    path.write_text(text.replace("= false", "= true"))  # an old list that says true loads
+    assert load_devices(path).room == "room-t"
