@@ -29,15 +29,25 @@ REPO = Path(__file__).resolve().parent.parent
 ROOM = REPO / "stations" / "room"
 
 
-@pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[object]:
-    """An ANONYMOUS broker (no TLS, no ACL): only for tests of the client or the contract."""
-    from broker.mosquitto import Mosquitto, find_mosquitto
+@pytest.fixture(scope="session")
+def need_mosquitto() -> None:
+    """Mosquitto (Debian's package): a test without it skips on a laptop and FAILS in CI.
+    Session-scoped, so it is asked before any module's broker starts."""
+    from broker.mosquitto import find_mosquitto
 
     try:
-        find_mosquitto()
-    except Exception as err:  # pragma: no cover - CI installs it
-        pytest.skip(str(err))
+        found = find_mosquitto()
+    except Exception as err:
+        need("Mosquitto", False, str(err))
+    need("Mosquitto", os.access(found, os.X_OK),
+         f"{found} is not an executable: sudo apt-get install mosquitto")
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path, need_mosquitto: None) -> Iterator[object]:
+    """An ANONYMOUS broker (no TLS, no ACL): only for tests of the client or the contract."""
+    from broker.mosquitto import Mosquitto
+
     broker = Mosquitto(workdir=tmp_path / "broker")
     (tmp_path / "broker").mkdir()
     broker.start()
@@ -83,15 +93,10 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0,
 
 
 @pytest.fixture
-def deployed_room(tmp_path: Path) -> Iterator[DeployedRoom]:
+def deployed_room(tmp_path: Path, need_mosquitto: None) -> Iterator[DeployedRoom]:
     """The demo room as IT deploys it, its broker running: stations s1-s4 and the hub."""
-    from broker.mosquitto import find_mosquitto
     from stations.deployment import DeployedRoom
 
-    try:
-        find_mosquitto()
-    except Exception as err:  # pragma: no cover - CI installs it
-        pytest.skip(str(err))
     deployed = DeployedRoom(tmp_path).start()
     try:
         yield deployed

@@ -19,16 +19,10 @@ from broker import contract as c
 from broker.devices import load_devices
 from stations.deployment import DeployedRoom
 from stations.errors import ConfigError
-from tests.broker_helpers import ConnectRefused, Session, connect, have_mosquitto, write_devices
-from tests.conftest import need
+from tests.broker_helpers import ConnectRefused, Session, connect, write_devices
 
-pytestmark = pytest.mark.broker
-
-
-@pytest.fixture(autouse=True)
-def _mosquitto() -> None:
-    """A laptop without Mosquitto skips; CI, where scripts/setup.sh installs it, fails."""
-    need("Mosquitto", have_mosquitto(), "sudo apt-get install mosquitto")
+#: A laptop without Mosquitto skips; CI, where scripts/setup.sh installs it, fails.
+pytestmark = [pytest.mark.broker, pytest.mark.usefixtures("need_mosquitto")]
 
 ROOM = "acl-room"
 STATION_LEAVES = ("checkin", "hello", "status", "reply")

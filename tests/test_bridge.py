@@ -21,12 +21,11 @@ from tests.broker_helpers import (
     Session,
     connect,
     free_port,
-    have_mosquitto,
     room_broker,
     write_devices,
 )
 
-pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")
+pytestmark = pytest.mark.usefixtures("need_mosquitto")  # a failure in CI, never a skip
 ROOM = "room-t"
 PREFIX = "district-a/"
 NAME = "Ana P."

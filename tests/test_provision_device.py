@@ -22,7 +22,7 @@ from broker.credentials import load_credentials
 from provisioning import imager, layout
 from provisioning.provision import provision_file
 from stations.sdnotify import Notifier
-from tests.broker_helpers import MOSQUITTO, Broker, connect, free_port, have_mosquitto
+from tests.broker_helpers import MOSQUITTO, Broker, connect, free_port
 from tests.test_provision import REPO, make_inventory
 
 FILES = REPO / "provisioning" / "files"
@@ -90,7 +90,7 @@ def test_units_restart_on_failure_with_a_watchdog_and_kmsdrm() -> None:
 # --- Mosquitto from the hub's card --------------------------------------------------------
 
 @pytest.mark.broker
-@pytest.mark.skipif(not have_mosquitto(), reason="needs /usr/sbin/mosquitto")
+@pytest.mark.usefixtures("need_mosquitto")
 def test_the_hubs_card_starts_mosquitto_and_a_station_connects_with_its_card(
         tmp_path: Path) -> None:
     tls_port, local_port = free_port(), free_port()

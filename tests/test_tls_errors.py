@@ -12,9 +12,9 @@ import pytest
 
 from broker import tls
 from broker.tls_errors import closed_before_connack, explain
-from tests.broker_helpers import ConnectRefused, connect, free_port, have_mosquitto, room_broker
+from tests.broker_helpers import ConnectRefused, connect, free_port, room_broker
 
-pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")
+pytestmark = pytest.mark.usefixtures("need_mosquitto")  # a failure in CI, never a skip
 NOW = dt.datetime.now(dt.UTC)
 
 
