@@ -174,6 +174,9 @@ def test_wrong_station_reply_says_where_to_go_and_the_teacher_sees_it(hub) -> No
     assert reply.status == "accepted" and reply.go_to == right
     assert reply.go_to_name == service.view.station_names[right]
     assert not listeners[right].of(c.Reply)  # a name only goes to the station asking
+    # The reply leaves before the view is rebuilt: wait for the view that holds the arrival.
+    assert wait_until(lambda: any(p.student_id == student
+                                  for p in people_at(service.view, wrong)))
     view = service.view
     statuses = {p.student_id: (p.status, p.other) for p in people_at(view, right)}
     assert statuses[student] == ("wrong", view.station_names[wrong])
