@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +23,7 @@ from typing import Protocol
 from kiosk.i18n import translator
 from kiosk.speech import catalog_pieces
 from stations.errors import StationsError
+from stations.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -185,19 +185,9 @@ class ClipCache:
         path = self.path(text, language, kind)
         path.parent.mkdir(parents=True, exist_ok=True)
         wav = self.engine.render(text, language)
-        # Whole or not at all: a clip cut short by a power cut would play half a word. The
-        # temporary file is this writer's own: kiosks sharing a cache (the demo's four) may
-        # render the same clip at once, and one must never rename the other's half-written file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(wav)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # Whole or not at all: a clip cut short by a power cut would play half a word, and
+        # kiosks sharing a cache (the demo's four) may render the same clip at once.
+        write_atomically(path, wav, 0o644)
         return path
 
 

@@ -24,6 +24,14 @@ def write_if_changed(path: Path, data: bytes | str, mode: int) -> bool:
             return False
     except FileNotFoundError:
         pass
+    write_atomically(path, content, mode)
+    return True
+
+
+def write_atomically(path: Path, content: bytes, mode: int) -> None:
+    """Replace ``path`` with ``content``, whole or not at all (even through a power cut),
+    through a temporary file of this writer's own: two writers of one file never rename each
+    other's half-written copy."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(fd, mode)
@@ -35,7 +43,6 @@ def write_if_changed(path: Path, data: bytes | str, mode: int) -> bool:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return True
 
 
 #: SQLite's files beside a database (write-ahead log, shared memory, rollback journal).

@@ -196,7 +196,7 @@ def test_two_kiosks_writing_one_clip_at_once_never_share_a_half_written_file(
     import os
     import types
 
-    import kiosk.voice
+    import stations.files
 
     cache = ClipCache(tmp_path / "voice", built.engine)
     both_written = threading.Barrier(2, timeout=20)
@@ -205,8 +205,8 @@ def test_two_kiosks_writing_one_clip_at_once_never_share_a_half_written_file(
         both_written.wait()  # each writer has written its whole file before either renames
         os.replace(src, dst)
 
-    monkeypatch.setattr(kiosk.voice, "os", types.SimpleNamespace(**{**vars(os),
-                                                                      "replace": replace}))
+    monkeypatch.setattr(stations.files, "os", types.SimpleNamespace(**{**vars(os),
+                                                                        "replace": replace}))
     errors: list[BaseException] = []
 
     def render() -> None:
