@@ -22,12 +22,12 @@ from district.store import student_digest
 from hub.config import load_hub_config
 from hub.service import HubService
 from stations.deployment import DeployedRoom
-from tests.broker_helpers import Session, connect, have_mosquitto
+from tests.broker_helpers import Session, connect
 from tests.conftest import wait_until
 from tests.test_district import ROOMS, record, room_session
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker,
-              pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")]
+              pytest.mark.usefixtures("need_mosquitto")]  # a failure in CI, never a skip
 STATIONS = ("s1", "s2")
 #: The demo roster's badges of stu-01, stu-02 and stu-03.
 BADGES = {"stu-01": "0411A133", "stu-02": "0412A236", "stu-03": "0413A339"}
